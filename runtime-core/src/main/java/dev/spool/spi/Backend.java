@@ -1,0 +1,126 @@
+package dev.spool.spi;
+
+import dev.spool.DType;
+
+/**
+ * One compute device of a backend: the small set of primitives that every user-facing op is
+ * built from. Core calls these; it never touches device memory itself.
+ *
+ * <p><b>Asynchronous by contract.</b> A backend may run a primitive after the call returns
+ * (OpenCL enqueues and returns). Primitives are issued from one thread at a time per backend
+ * (core serialises them) and must take effect in call order. Only {@link #read} waits:
+ * it returns once the requested values are on the host. {@link #write} must have copied the
+ * host array by the time it returns, so the caller may reuse it.
+ *
+ * <p><b>Buffers.</b> Outputs are always fresh contiguous buffers from {@link #allocate} that core
+ * passes in; inputs are {@link View}s of live buffers of this backend, possibly strided,
+ * broadcast (stride 0) or offset. Outputs never alias inputs. Shapes of inputs have already
+ * been checked and broadcast by core: a backend may assume them valid.
+ *
+ * <p><b>Completeness.</b> A backend implements every primitive for every dtype listed on it.
+ * A backend that cannot must say so when it loads, not at a user's first call.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Describes this device (name, vendor, type, memory, float64 support). */
+    DeviceInfo info();
+
+    // ---- memory --------------------------------------------------------------------------
+
+    /** Allocates an uninitialised buffer of {@code size} elements. {@code size} may be 0. */
+    DeviceBuffer allocate(DType dtype, long size);
+
+    /** Releases a buffer. Called exactly once per buffer; the buffer may still be in use by
+     *  work already issued, which the backend must let finish first. */
+    void release(DeviceBuffer buffer);
+
+    /** Host to device: copies all of {@code hostArray} (of {@code dst.dtype().hostArrayType()},
+     *  length {@code dst.size()}) into {@code dst}. */
+    void write(DeviceBuffer dst, Object hostArray);
+
+    /** Device to host: blocks until every issued write to {@code src.buffer()} is done, then
+     *  copies the elements of the view, in row-major order, into {@code hostArray}. */
+    void read(View src, Object hostArray);
+
+    /** Sets every element of {@code dst} to {@code value} converted to its dtype (for BOOL:
+     *  non-zero is true). No host transfer. */
+    void fill(DeviceBuffer dst, Number value);
+
+    /**
+     * Copies {@code src} into {@code dst} element by element (same shape), converting the dtype
+     * when they differ: float to int truncates toward zero, anything to bool is {@code != 0},
+     * bool to number is 0 or 1. {@code dst} may be a strided view (it is how slices are
+     * written); it never overlaps {@code src}. Dtypes: all, any pair.
+     */
+    void copy(View src, View dst);
+
+    // ---- elementwise ---------------------------------------------------------------------
+
+    /** {@code out[i] = op(x[i])}; out has x's shape. Dtypes: see {@link UnaryOp}. */
+    void unary(UnaryOp op, View x, DeviceBuffer out);
+
+    /** {@code out[i] = op(a[i], b[i])}; a and b have out's shape (broadcast by strides) and the
+     *  same dtype. Dtypes: all numeric types; comparisons also take bool (EQUAL, NOT_EQUAL). */
+    void binary(BinaryOp op, View a, View b, DeviceBuffer out);
+
+    /** {@code out[i] = cond[i] ? a[i] : b[i]}; cond is bool; a, b of out's dtype and shape. */
+    void select(View cond, View a, View b, DeviceBuffer out);
+
+    // ---- reductions ----------------------------------------------------------------------
+
+    /**
+     * Reduces the last {@code reducedDims} dimensions of {@code x}; {@code out} is contiguous
+     * with the shape of the leading {@code x.rank() - reducedDims} dimensions (a single element
+     * when all are reduced). Core moves the reduced axes last by permuting strides.
+     * Output dtype: x's dtype, or INT64 for ARGMAX/ARGMIN, which core only issues with
+     * {@code reducedDims == 1}. Dtypes: numeric.
+     */
+    void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out);
+
+    // ---- linear algebra ------------------------------------------------------------------
+
+    /**
+     * Batched matrix product. {@code a} is {@code [batch..., M, K]}, {@code b} is
+     * {@code [batch..., K, N]} with identical batch dimensions (core broadcasts them with
+     * stride 0); {@code out} is contiguous {@code [batch..., M, N]}. A transposed operand is
+     * just swapped strides of its last two dimensions. K may be 0 (out is zeros).
+     * Dtypes: FLOAT32, FLOAT64.
+     */
+    void matmul(View a, View b, DeviceBuffer out);
+
+    // ---- indexing ------------------------------------------------------------------------
+
+    /**
+     * {@code out[o, j, i] = params[o, indices[j], i]}, where params is a rank-3 view
+     * {@code [outer, axisSize, inner]}, indices a rank-1 INT32 or INT64 view of length n and out
+     * contiguous {@code [outer, n, inner]}. An index outside {@code [0, axisSize)} yields 0,
+     * as TensorFlow does on GPUs. Dtypes of params: all.
+     */
+    void gather(View params, View indices, DeviceBuffer out);
+
+    /**
+     * The adjoint of {@link #gather}: {@code out} (contiguous {@code [outer, axisSize, inner]})
+     * is overwritten with zeros, then {@code out[o, indices[j], i] += updates[o, j, i]} for
+     * every j; out-of-range indices are skipped. Dtypes of updates: numeric.
+     */
+    void scatterAdd(View updates, View indices, DeviceBuffer out);
+
+    // ---- random --------------------------------------------------------------------------
+
+    /**
+     * Fills {@code out} (FLOAT32 or FLOAT64) with uniform values in [0, 1) from the
+     * counter-based generator Philox4x32-10 keyed by {@code seed}: element {@code i} is
+     * {@link Philox#uniformFloat(long, long)} or {@link Philox#uniformDouble(long, long)} of
+     * {@code (seed, i)}, bit for bit, on every backend.
+     */
+    void randomUniform(DeviceBuffer out, long seed);
+
+    // ---- lifecycle -----------------------------------------------------------------------
+
+    /** Waits until all issued work has finished. */
+    void synchronize();
+
+    /** Releases every native resource. Buffers still live are released too. */
+    @Override
+    void close();
+}

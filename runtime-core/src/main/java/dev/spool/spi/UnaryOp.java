@@ -1,0 +1,19 @@
+package dev.spool.spi;
+
+/**
+ * Elementwise unary primitives. The output dtype equals the input dtype.
+ * Integer inputs are accepted by NEG, ABS and SIGN; {@link #NOT} takes and returns bool;
+ * every other op takes float32 or float64. IEEE semantics throughout: no clamping.
+ */
+public enum UnaryOp {
+    NEG, ABS, SIGN,
+    EXP, LOG,
+    /** log(1 + x), accurate for small x; a primitive for softplus's numerics. */
+    LOG1P,
+    SQRT, RSQRT, SIN, COS,
+    /** A primitive (not exp-based) so that large |x| saturates instead of overflowing. */
+    TANH,
+    /** A primitive for the same reason as TANH: 1 / (1 + exp(-x)) overflows for x << 0. */
+    SIGMOID,
+    NOT
+}

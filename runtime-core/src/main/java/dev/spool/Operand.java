@@ -1,0 +1,299 @@
+package dev.spool;
+
+/**
+ * Anything ops accept: a {@link Tensor}, or a {@link Variable} (read at each use). The ops are
+ * the default methods here, so {@code x.mul(y).sum()} reads the same for both. Every op returns
+ * a new tensor on its inputs' device; scalar arguments take the receiver's dtype. Each op is
+ * defined, with its gradient, in exactly one place; these methods and {@link Spool} only name
+ * them.
+ */
+public interface Operand {
+
+    /** The tensor this operand stands for now (a variable's current value). */
+    Tensor value();
+
+    Shape shape();
+
+    DType dtype();
+
+    Device device();
+
+    // ---- arithmetic (NumPy broadcasting) -------------------------------------------------
+
+    default Tensor add(Operand other) {
+        return ElementwiseOps.add(value(), other.value());
+    }
+
+    default Tensor add(double other) {
+        Tensor x = value();
+        return ElementwiseOps.add(x, Creation.scalarLike(x, other));
+    }
+
+    default Tensor sub(Operand other) {
+        return ElementwiseOps.sub(value(), other.value());
+    }
+
+    default Tensor sub(double other) {
+        Tensor x = value();
+        return ElementwiseOps.sub(x, Creation.scalarLike(x, other));
+    }
+
+    default Tensor mul(Operand other) {
+        return ElementwiseOps.mul(value(), other.value());
+    }
+
+    default Tensor mul(double other) {
+        Tensor x = value();
+        return ElementwiseOps.mul(x, Creation.scalarLike(x, other));
+    }
+
+    default Tensor div(Operand other) {
+        return ElementwiseOps.div(value(), other.value());
+    }
+
+    default Tensor div(double other) {
+        Tensor x = value();
+        return ElementwiseOps.div(x, Creation.scalarLike(x, other));
+    }
+
+    default Tensor pow(Operand exponent) {
+        return ElementwiseOps.pow(value(), exponent.value());
+    }
+
+    default Tensor pow(double exponent) {
+        Tensor x = value();
+        return ElementwiseOps.pow(x, Creation.scalarLike(x, exponent));
+    }
+
+    default Tensor maximum(Operand other) {
+        return ElementwiseOps.maximum(value(), other.value());
+    }
+
+    default Tensor minimum(Operand other) {
+        return ElementwiseOps.minimum(value(), other.value());
+    }
+
+    default Tensor neg() {
+        return ElementwiseOps.neg(value());
+    }
+
+    default Tensor abs() {
+        return ElementwiseOps.abs(value());
+    }
+
+    default Tensor sign() {
+        return ElementwiseOps.sign(value());
+    }
+
+    default Tensor exp() {
+        return ElementwiseOps.exp(value());
+    }
+
+    default Tensor log() {
+        return ElementwiseOps.log(value());
+    }
+
+    default Tensor log1p() {
+        return ElementwiseOps.log1p(value());
+    }
+
+    default Tensor sqrt() {
+        return ElementwiseOps.sqrt(value());
+    }
+
+    default Tensor rsqrt() {
+        return ElementwiseOps.rsqrt(value());
+    }
+
+    default Tensor square() {
+        return ElementwiseOps.square(value());
+    }
+
+    default Tensor reciprocal() {
+        return ElementwiseOps.reciprocal(value());
+    }
+
+    default Tensor sin() {
+        return ElementwiseOps.sin(value());
+    }
+
+    default Tensor cos() {
+        return ElementwiseOps.cos(value());
+    }
+
+    default Tensor tanh() {
+        return ElementwiseOps.tanh(value());
+    }
+
+    default Tensor sigmoid() {
+        return ElementwiseOps.sigmoid(value());
+    }
+
+    default Tensor relu() {
+        return ElementwiseOps.relu(value());
+    }
+
+    default Tensor softplus() {
+        return ElementwiseOps.softplus(value());
+    }
+
+    // ---- comparisons (bool results) ------------------------------------------------------
+
+    default Tensor equal(Operand other) {
+        return ElementwiseOps.equal(value(), other.value());
+    }
+
+    default Tensor notEqual(Operand other) {
+        return ElementwiseOps.notEqual(value(), other.value());
+    }
+
+    default Tensor less(Operand other) {
+        return ElementwiseOps.less(value(), other.value());
+    }
+
+    default Tensor lessEqual(Operand other) {
+        return ElementwiseOps.lessEqual(value(), other.value());
+    }
+
+    default Tensor greater(Operand other) {
+        return ElementwiseOps.greater(value(), other.value());
+    }
+
+    default Tensor greater(double other) {
+        Tensor x = value();
+        return ElementwiseOps.greater(x, Creation.scalarLike(x, other));
+    }
+
+    default Tensor less(double other) {
+        Tensor x = value();
+        return ElementwiseOps.less(x, Creation.scalarLike(x, other));
+    }
+
+    default Tensor greaterEqual(Operand other) {
+        return ElementwiseOps.greaterEqual(value(), other.value());
+    }
+
+    default Tensor logicalNot() {
+        return ElementwiseOps.logicalNot(value());
+    }
+
+    // ---- reductions (no axes = all axes) -------------------------------------------------
+
+    default Tensor sum(int... axes) {
+        return ReductionOps.sum(value(), false, axes);
+    }
+
+    default Tensor sum(int[] axes, boolean keepDims) {
+        return ReductionOps.sum(value(), keepDims, axes);
+    }
+
+    default Tensor mean(int... axes) {
+        return ReductionOps.mean(value(), false, axes);
+    }
+
+    default Tensor mean(int[] axes, boolean keepDims) {
+        return ReductionOps.mean(value(), keepDims, axes);
+    }
+
+    default Tensor max(int... axes) {
+        return ReductionOps.max(value(), false, axes);
+    }
+
+    default Tensor max(int[] axes, boolean keepDims) {
+        return ReductionOps.max(value(), keepDims, axes);
+    }
+
+    default Tensor min(int... axes) {
+        return ReductionOps.min(value(), false, axes);
+    }
+
+    default Tensor min(int[] axes, boolean keepDims) {
+        return ReductionOps.min(value(), keepDims, axes);
+    }
+
+    default Tensor prod(int... axes) {
+        return ReductionOps.prod(value(), false, axes);
+    }
+
+    default Tensor prod(int[] axes, boolean keepDims) {
+        return ReductionOps.prod(value(), keepDims, axes);
+    }
+
+    default Tensor argMax(int axis) {
+        return ReductionOps.argMax(value(), axis);
+    }
+
+    default Tensor argMin(int axis) {
+        return ReductionOps.argMin(value(), axis);
+    }
+
+    // ---- linear algebra ------------------------------------------------------------------
+
+    default Tensor matmul(Operand other) {
+        return LinalgOps.matmul(value(), other.value(), false, false);
+    }
+
+    default Tensor matmul(Operand other, boolean transposeThis, boolean transposeOther) {
+        return LinalgOps.matmul(value(), other.value(), transposeThis, transposeOther);
+    }
+
+    // ---- shape ---------------------------------------------------------------------------
+
+    default Tensor reshape(int... dims) {
+        return ShapeOps.reshape(value(), dims);
+    }
+
+    /** Permutes dimensions; with no arguments reverses them (a matrix transpose). */
+    default Tensor transpose(int... perm) {
+        return ShapeOps.transpose(value(), perm);
+    }
+
+    default Tensor expandDims(int axis) {
+        return ShapeOps.expandDims(value(), axis);
+    }
+
+    default Tensor squeeze(int... axes) {
+        return ShapeOps.squeeze(value(), axes);
+    }
+
+    default Tensor broadcastTo(int... dims) {
+        return ShapeOps.broadcastTo(value(), dims);
+    }
+
+    default Tensor slice(int[] begin, int[] size) {
+        return ShapeOps.slice(value(), begin, size);
+    }
+
+    default Tensor tile(int... multiples) {
+        return ShapeOps.tile(value(), multiples);
+    }
+
+    default Tensor gather(Operand indices, int axis) {
+        return ShapeOps.gather(value(), indices.value(), axis);
+    }
+
+    // ---- nn ------------------------------------------------------------------------------
+
+    default Tensor softmax(int axis) {
+        return NnOps.softmax(value(), axis);
+    }
+
+    default Tensor logSoftmax(int axis) {
+        return NnOps.logSoftmax(value(), axis);
+    }
+
+    // ---- dtype and gradient control ------------------------------------------------------
+
+    default Tensor cast(DType dtype) {
+        return ElementwiseOps.cast(value(), dtype);
+    }
+
+    /** The same values with no gradient flowing back through them. */
+    default Tensor stopGradient() {
+        return ElementwiseOps.stopGradient(value());
+    }
+
+    default Tensor identity() {
+        return ElementwiseOps.identity(value());
+    }
+}

@@ -1,0 +1,438 @@
+package dev.spool;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Spool's TensorFlow-shaped entry point: {@code tf.ones} is {@code Spool.ones},
+ * {@code tf.reduce_sum} is {@code Spool.reduceSum}, {@code tf.multiply} is
+ * {@code Spool.multiply}. Factories create tensors on {@link Device#current()}; ops run on
+ * their inputs' device. The same ops are methods of every {@link Operand}.
+ */
+public final class Spool {
+    private Spool() {
+    }
+
+    // ---- factories -----------------------------------------------------------------------
+
+    /** A float32 scalar (TF turns Python floats into float32 too). */
+    public static Tensor constant(float value) {
+        return Creation.scalar(Device.current(), DType.FLOAT32, value);
+    }
+
+    /** A float32 scalar: like a Python float in {@code tf.constant(3.0)}, a Java double
+     *  literal makes float32. Use {@link #constant(double, DType)} for float64. */
+    public static Tensor constant(double value) {
+        return Creation.scalar(Device.current(), DType.FLOAT32, value);
+    }
+
+    public static Tensor constant(int value) {
+        return Creation.scalar(Device.current(), DType.INT32, value);
+    }
+
+    public static Tensor constant(long value) {
+        return Creation.scalar(Device.current(), DType.INT64, value);
+    }
+
+    public static Tensor constant(boolean value) {
+        return Creation.scalar(Device.current(), DType.BOOL, value ? 1 : 0);
+    }
+
+    /** A scalar of any dtype. */
+    public static Tensor constant(double value, DType dtype) {
+        return Creation.scalar(Device.current(), dtype, value);
+    }
+
+    /**
+     * A tensor from a Java array of any rank: {@code float[]}, {@code double[][]}, {@code int[][][]},
+     * {@code long[]}, {@code boolean[]}. The dtype follows the element type, as for a NumPy
+     * array (float → float32, double → float64, int → int32, long → int64, boolean → bool).
+     */
+    public static Tensor constant(Object array) {
+        return Creation.constant(Device.current(), array);
+    }
+
+    /** A tensor of {@code shape} from flat row-major values, converted to {@code dtype}. */
+    public static Tensor constant(double[] values, Shape shape, DType dtype) {
+        if (values.length != shape.size()) {
+            throw new ShapeException("constant: " + values.length + " values for shape " + shape);
+        }
+        try (Tensor t = Creation.constant(Device.current(), values)) {
+            return ElementwiseOps.cast(ShapeOps.reshape(t, shape.toArray()), dtype);
+        }
+    }
+
+    /** TF's {@code convert_to_tensor}: a tensor as is, a variable's value, a Java number or array. */
+    public static Tensor convertToTensor(Object value) {
+        if (value instanceof Operand o) {
+            return o.value();
+        }
+        if (value instanceof Float f) {
+            return constant(f.floatValue());
+        }
+        if (value instanceof Double d) {
+            return constant(d.floatValue()); // as TF: Python floats become float32
+        }
+        if (value instanceof Integer i) {
+            return constant(i.intValue());
+        }
+        if (value instanceof Long l) {
+            return constant(l.longValue());
+        }
+        if (value instanceof Boolean b) {
+            return constant(b.booleanValue());
+        }
+        return constant(value);
+    }
+
+    public static Tensor zeros(int... dims) {
+        return zeros(Shape.of(dims), DType.FLOAT32);
+    }
+
+    public static Tensor zeros(Shape shape, DType dtype) {
+        return Creation.zeros(Device.current(), shape, dtype);
+    }
+
+    public static Tensor ones(int... dims) {
+        return ones(Shape.of(dims), DType.FLOAT32);
+    }
+
+    public static Tensor ones(Shape shape, DType dtype) {
+        return Creation.ones(Device.current(), shape, dtype);
+    }
+
+    /** {@code shape} filled with {@code value}, float32. */
+    public static Tensor fill(Shape shape, double value) {
+        return fill(shape, value, DType.FLOAT32);
+    }
+
+    public static Tensor fill(Shape shape, double value, DType dtype) {
+        return Creation.fill(Device.current(), shape, dtype, value);
+    }
+
+    /** Zeros with x's shape, dtype and device. */
+    public static Tensor zerosLike(Operand x) {
+        return Creation.zeros(x.device(), x.shape(), x.dtype());
+    }
+
+    /** Ones with x's shape, dtype and device. */
+    public static Tensor onesLike(Operand x) {
+        return Creation.ones(x.device(), x.shape(), x.dtype());
+    }
+
+    /** int32 {@code [0, limit)}. */
+    public static Tensor range(int limit) {
+        return range(0, limit, 1, DType.INT32);
+    }
+
+    /** {@code start, start + delta, ...} while below {@code limit} (above, for negative delta). */
+    public static Tensor range(double start, double limit, double delta, DType dtype) {
+        return Creation.range(Device.current(), start, limit, delta, dtype);
+    }
+
+    /** {@code num} float32 values evenly spaced from start to stop, both included. */
+    public static Tensor linspace(double start, double stop, int num) {
+        return Creation.linspace(Device.current(), start, stop, num, DType.FLOAT32);
+    }
+
+    public static Tensor linspace(double start, double stop, int num, DType dtype) {
+        return Creation.linspace(Device.current(), start, stop, num, dtype);
+    }
+
+    /** The float32 {@code n x n} identity. */
+    public static Tensor eye(int n) {
+        return eye(n, n, DType.FLOAT32);
+    }
+
+    public static Tensor eye(int rows, int cols, DType dtype) {
+        return Creation.eye(Device.current(), rows, cols, dtype);
+    }
+
+    /** float32 uniform in [0, 1), the same values on every device for the same seed. */
+    public static Tensor randomUniform(Shape shape, long seed) {
+        return randomUniform(shape, seed, 0, 1, DType.FLOAT32);
+    }
+
+    public static Tensor randomUniform(Shape shape, long seed, double min, double max, DType dtype) {
+        return Creation.randomUniform(Device.current(), shape, seed, min, max, dtype);
+    }
+
+    /** float32 standard normal, the same values on every device for the same seed (to rounding). */
+    public static Tensor randomNormal(Shape shape, long seed) {
+        return randomNormal(shape, seed, 0, 1, DType.FLOAT32);
+    }
+
+    public static Tensor randomNormal(Shape shape, long seed, double mean, double stddev, DType dtype) {
+        return Creation.randomNormal(Device.current(), shape, seed, mean, stddev, dtype);
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------
+
+    public static Tensor add(Operand a, Operand b) {
+        return a.add(b);
+    }
+
+    public static Tensor subtract(Operand a, Operand b) {
+        return a.sub(b);
+    }
+
+    public static Tensor multiply(Operand a, Operand b) {
+        return a.mul(b);
+    }
+
+    /** {@code a * b} with a Java number, which takes {@code b}'s dtype. */
+    public static Tensor multiply(double a, Operand b) {
+        Tensor y = b.value();
+        return ElementwiseOps.mul(Creation.scalarLike(y, a), y);
+    }
+
+    public static Tensor divide(Operand a, Operand b) {
+        return a.div(b);
+    }
+
+    public static Tensor pow(Operand a, Operand b) {
+        return a.pow(b);
+    }
+
+    public static Tensor maximum(Operand a, Operand b) {
+        return a.maximum(b);
+    }
+
+    public static Tensor minimum(Operand a, Operand b) {
+        return a.minimum(b);
+    }
+
+    public static Tensor negative(Operand x) {
+        return x.neg();
+    }
+
+    public static Tensor abs(Operand x) {
+        return x.abs();
+    }
+
+    public static Tensor sign(Operand x) {
+        return x.sign();
+    }
+
+    public static Tensor exp(Operand x) {
+        return x.exp();
+    }
+
+    public static Tensor log(Operand x) {
+        return x.log();
+    }
+
+    public static Tensor sqrt(Operand x) {
+        return x.sqrt();
+    }
+
+    public static Tensor rsqrt(Operand x) {
+        return x.rsqrt();
+    }
+
+    public static Tensor square(Operand x) {
+        return x.square();
+    }
+
+    public static Tensor reciprocal(Operand x) {
+        return x.reciprocal();
+    }
+
+    public static Tensor sin(Operand x) {
+        return x.sin();
+    }
+
+    public static Tensor cos(Operand x) {
+        return x.cos();
+    }
+
+    public static Tensor tanh(Operand x) {
+        return x.tanh();
+    }
+
+    public static Tensor sigmoid(Operand x) {
+        return x.sigmoid();
+    }
+
+    public static Tensor relu(Operand x) {
+        return x.relu();
+    }
+
+    public static Tensor softplus(Operand x) {
+        return x.softplus();
+    }
+
+    public static Tensor equal(Operand a, Operand b) {
+        return a.equal(b);
+    }
+
+    public static Tensor notEqual(Operand a, Operand b) {
+        return a.notEqual(b);
+    }
+
+    public static Tensor less(Operand a, Operand b) {
+        return a.less(b);
+    }
+
+    public static Tensor lessEqual(Operand a, Operand b) {
+        return a.lessEqual(b);
+    }
+
+    public static Tensor greater(Operand a, Operand b) {
+        return a.greater(b);
+    }
+
+    public static Tensor greaterEqual(Operand a, Operand b) {
+        return a.greaterEqual(b);
+    }
+
+    /** {@code cond ? a : b} elementwise; cond is bool; all three broadcast. */
+    public static Tensor where(Operand cond, Operand a, Operand b) {
+        return ElementwiseOps.where(cond.value(), a.value(), b.value());
+    }
+
+    // ---- reductions ----------------------------------------------------------------------
+
+    /** Sum over {@code axes} (all when none are given). */
+    public static Tensor reduceSum(Operand x, int... axes) {
+        return x.sum(axes);
+    }
+
+    public static Tensor reduceSum(Operand x, int[] axes, boolean keepDims) {
+        return x.sum(axes, keepDims);
+    }
+
+    public static Tensor reduceMean(Operand x, int... axes) {
+        return x.mean(axes);
+    }
+
+    public static Tensor reduceMean(Operand x, int[] axes, boolean keepDims) {
+        return x.mean(axes, keepDims);
+    }
+
+    public static Tensor reduceMax(Operand x, int... axes) {
+        return x.max(axes);
+    }
+
+    public static Tensor reduceMax(Operand x, int[] axes, boolean keepDims) {
+        return x.max(axes, keepDims);
+    }
+
+    public static Tensor reduceMin(Operand x, int... axes) {
+        return x.min(axes);
+    }
+
+    public static Tensor reduceMin(Operand x, int[] axes, boolean keepDims) {
+        return x.min(axes, keepDims);
+    }
+
+    public static Tensor reduceProd(Operand x, int... axes) {
+        return x.prod(axes);
+    }
+
+    public static Tensor reduceProd(Operand x, int[] axes, boolean keepDims) {
+        return x.prod(axes, keepDims);
+    }
+
+    public static Tensor argMax(Operand x, int axis) {
+        return x.argMax(axis);
+    }
+
+    public static Tensor argMin(Operand x, int axis) {
+        return x.argMin(axis);
+    }
+
+    // ---- linear algebra and shape --------------------------------------------------------
+
+    public static Tensor matmul(Operand a, Operand b) {
+        return a.matmul(b);
+    }
+
+    public static Tensor matmul(Operand a, Operand b, boolean transposeA, boolean transposeB) {
+        return a.matmul(b, transposeA, transposeB);
+    }
+
+    public static Tensor reshape(Operand x, int... dims) {
+        return x.reshape(dims);
+    }
+
+    public static Tensor transpose(Operand x, int... perm) {
+        return x.transpose(perm);
+    }
+
+    public static Tensor expandDims(Operand x, int axis) {
+        return x.expandDims(axis);
+    }
+
+    public static Tensor squeeze(Operand x, int... axes) {
+        return x.squeeze(axes);
+    }
+
+    public static Tensor broadcastTo(Operand x, int... dims) {
+        return x.broadcastTo(dims);
+    }
+
+    public static Tensor slice(Operand x, int[] begin, int[] size) {
+        return x.slice(begin, size);
+    }
+
+    public static Tensor tile(Operand x, int... multiples) {
+        return x.tile(multiples);
+    }
+
+    public static Tensor gather(Operand params, Operand indices, int axis) {
+        return params.gather(indices, axis);
+    }
+
+    public static Tensor concat(List<? extends Operand> parts, int axis) {
+        return ShapeOps.concat(values(parts), axis);
+    }
+
+    public static Tensor stack(List<? extends Operand> parts, int axis) {
+        return ShapeOps.stack(values(parts), axis);
+    }
+
+    /** One-hot float32 encoding with a new last axis of size {@code depth}. */
+    public static Tensor oneHot(Operand indices, int depth) {
+        return oneHot(indices, depth, 1, 0, DType.FLOAT32);
+    }
+
+    public static Tensor oneHot(Operand indices, int depth, double on, double off, DType dtype) {
+        return ShapeOps.oneHot(indices.value(), depth, on, off, dtype);
+    }
+
+    // ---- nn, dtype, gradient control -----------------------------------------------------
+
+    public static Tensor softmax(Operand logits, int axis) {
+        return logits.softmax(axis);
+    }
+
+    public static Tensor logSoftmax(Operand logits, int axis) {
+        return logits.logSoftmax(axis);
+    }
+
+    /** One loss per example, over the last axis: {@code -sum(labels * logSoftmax(logits))}. */
+    public static Tensor softmaxCrossEntropyWithLogits(Operand labels, Operand logits) {
+        return NnOps.softmaxCrossEntropyWithLogits(labels.value(), logits.value(), -1);
+    }
+
+    public static Tensor cast(Operand x, DType dtype) {
+        return x.cast(dtype);
+    }
+
+    public static Tensor stopGradient(Operand x) {
+        return x.stopGradient();
+    }
+
+    public static Tensor identity(Operand x) {
+        return x.identity();
+    }
+
+    private static List<Tensor> values(List<? extends Operand> parts) {
+        List<Tensor> out = new ArrayList<>(parts.size());
+        for (Operand o : parts) {
+            out.add(o.value());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.spool;
+
+import dev.spool.spi.DeviceBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A device buffer shared by every tensor that views it (reshapes, transposes, slices, aliases
+ * held by tapes and variables). Reference counted: the buffer goes back to its device when the
+ * last tensor viewing it is closed or collected.
+ */
+final class Storage {
+    final Device device;
+    final DeviceBuffer buffer;
+    private final AtomicInteger refs = new AtomicInteger(1);
+
+    Storage(Device device, DeviceBuffer buffer) {
+        this.device = device;
+        this.buffer = buffer;
+    }
+
+    void retain() {
+        if (refs.getAndIncrement() <= 0) {
+            throw new IllegalStateException("storage already released");
+        }
+    }
+
+    void release() {
+        int left = refs.decrementAndGet();
+        if (left == 0) {
+            device.release(buffer);
+        } else if (left < 0) {
+            throw new IllegalStateException("storage released twice");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package dev.spool;
+
+import dev.spool.spi.View;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An immutable, eager n-dimensional array on one {@link Device}.
+ *
+ * <p>Ops dispatch at once; on an asynchronous device (OpenCL) they only enqueue work, and the
+ * methods that return host values ({@link #toFloatArray()}, {@link #floatValue()},
+ * {@link #toString()}, ...) wait for it. Reshapes, transposes, slices and broadcasts are views
+ * that share the buffer without copying.
+ *
+ * <p>A tensor holds device memory until {@link #close()} (idempotent), the {@link TensorScope}
+ * it was created in closes, or the garbage collector finds it unreachable (a safety net that is
+ * counted in {@link DeviceStats#leakedTensors()}). Using a closed tensor throws
+ * {@link IllegalStateException}.
+ *
+ * <p>Create tensors with {@link Spool} ({@code Spool.constant}, {@code Spool.ones}, ...); the
+ * ops are the methods of {@link Operand}.
+ */
+public final class Tensor implements Operand, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Tensor.class);
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** Identity for gradient tapes; aliases of one tensor share it. */
+    final long id;
+    private final Shape shape;
+    private final DType dtype;
+    final Storage storage;
+    final long[] strides;
+    final long offset;
+    private final Handle handle;
+    private final Cleaner.Cleanable cleanable;
+
+    /** Releases this tensor's reference to its storage, once, by close() or by the Cleaner. */
+    private static final class Handle implements Runnable {
+        final Storage storage;
+        final AtomicBoolean released = new AtomicBoolean();
+        volatile boolean closedExplicitly;
+
+        Handle(Storage storage) {
+            this.storage = storage;
+        }
+
+        @Override
+        public void run() {
+            if (released.compareAndSet(false, true)) {
+                if (!closedExplicitly) {
+                    storage.device.countLeak();
+                    log.debug("tensor freed by the garbage collector, not close(): {} bytes on {}",
+                            storage.buffer.byteSize(), storage.device);
+                }
+                storage.release();
+            }
+        }
+    }
+
+    private Tensor(long id, Storage storage, Shape shape, DType dtype, long[] strides, long offset) {
+        this.id = id;
+        this.storage = storage;
+        this.shape = shape;
+        this.dtype = dtype;
+        this.strides = strides;
+        this.offset = offset;
+        this.handle = new Handle(storage);
+        this.cleanable = CLEANER.register(this, handle);
+    }
+
+    /** A new tensor owning a fresh storage (reference count 1); registered with the current scope. */
+    static Tensor create(Storage storage, Shape shape) {
+        Tensor t = new Tensor(IDS.incrementAndGet(), storage, shape, storage.buffer.dtype(),
+                View.rowMajorStrides(shape.dimsUnsafe()), 0);
+        TensorScope.register(t);
+        return t;
+    }
+
+    /** A view of {@code base}'s storage with another layout; a new tensor for tapes. */
+    static Tensor view(Tensor base, Shape shape, long[] strides, long offset) {
+        base.checkOpen();
+        base.storage.retain();
+        Tensor t = new Tensor(IDS.incrementAndGet(), base.storage, shape, base.dtype, strides, offset);
+        TensorScope.register(t);
+        return t;
+    }
+
+    /**
+     * Another handle to the same values and the same tape identity, with its own lifetime and
+     * not owned by any scope: what tapes and variables hold so that a user closing a tensor
+     * cannot pull data from under them.
+     */
+    Tensor alias() {
+        checkOpen();
+        storage.retain();
+        return new Tensor(id, storage, shape, dtype, strides, offset);
+    }
+
+    /** {@link #alias()} with a new tape identity, registered with the current scope. */
+    Tensor freshAlias() {
+        Tensor t = view(this, shape, strides, offset);
+        return t;
+    }
+
+    // ---- description ---------------------------------------------------------------------
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return storage.device;
+    }
+
+    public int rank() {
+        return shape.rank();
+    }
+
+    /** Number of elements. */
+    public long size() {
+        return shape.size();
+    }
+
+    /** This tensor: a tensor is its own value. */
+    @Override
+    public Tensor value() {
+        checkOpen();
+        return this;
+    }
+
+    public boolean isClosed() {
+        return handle.released.get();
+    }
+
+    /** Releases this tensor's device memory (shared views keep it alive). Idempotent. */
+    @Override
+    public void close() {
+        handle.closedExplicitly = true;
+        cleanable.clean();
+    }
+
+    void checkOpen() {
+        if (handle.released.get()) {
+            throw new IllegalStateException("tensor #" + id + " " + shape + " " + dtype
+                    + " on " + device() + " is closed");
+        }
+    }
+
+    /** The SPI view of this tensor's elements. */
+    View spiView() {
+        checkOpen();
+        return new View(storage.buffer, shape.dimsUnsafe(), strides, offset);
+    }
+
+    /** True when the elements are dense and row-major (a reshape needs no copy). */
+    boolean isContiguous() {
+        return spiView().isContiguous();
+    }
+
+    // ---- reading values (these wait for the device) --------------------------------------
+
+    /** Copies this tensor to {@code device} (a counted transfer through the host). */
+    public Tensor to(Device device) {
+        checkOpen();
+        if (device == device()) {
+            return freshAlias();
+        }
+        return Creation.fromHost(device, shape, dtype, readHost());
+    }
+
+    /** All elements in row-major order, as a new array of this dtype's host type. */
+    Object readHost() {
+        checkOpen();
+        Object array = dtype.newHostArray(shape.sizeAsInt("reading values"));
+        device().read(spiView(), array);
+        return array;
+    }
+
+    /** Values as floats (converted from any dtype), row-major. */
+    public float[] toFloatArray() {
+        return HostArrays.toFloats(readHost());
+    }
+
+    /** Values as doubles (converted from any dtype), row-major. */
+    public double[] toDoubleArray() {
+        return HostArrays.toDoubles(readHost());
+    }
+
+    /** Values as ints (float values truncated toward zero), row-major. */
+    public int[] toIntArray() {
+        return HostArrays.toInts(readHost());
+    }
+
+    /** Values as longs (float values truncated toward zero), row-major. */
+    public long[] toLongArray() {
+        return HostArrays.toLongs(readHost());
+    }
+
+    /** Values as booleans (non-zero is true), row-major. */
+    public boolean[] toBooleanArray() {
+        return HostArrays.toBooleans(readHost());
+    }
+
+    /** The value of a one-element tensor as a float (TF's {@code .numpy()} on a scalar). */
+    public float floatValue() {
+        return (float) doubleValue();
+    }
+
+    /** The value of a one-element tensor as a double. */
+    public double doubleValue() {
+        requireOneElement();
+        return toDoubleArray()[0];
+    }
+
+    /** The value of a one-element tensor as a long (exact for int64). */
+    public long longValue() {
+        requireOneElement();
+        return toLongArray()[0];
+    }
+
+    /** The value of a one-element tensor as an int. */
+    public int intValue() {
+        return (int) longValue();
+    }
+
+    /** The value of a one-element tensor as a boolean. */
+    public boolean booleanValue() {
+        requireOneElement();
+        return toBooleanArray()[0];
+    }
+
+    /** The element at {@code index} (one index per dimension) as a double. */
+    public double getDouble(int... index) {
+        checkOpen();
+        if (index.length != rank()) {
+            throw new ShapeException("getDouble: " + index.length + " indices for a tensor of shape " + shape);
+        }
+        long at = offset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape.dim(i)) {
+                throw new ShapeException("getDouble: index " + java.util.Arrays.toString(index)
+                        + " is out of bounds for shape " + shape);
+            }
+            at += index[i] * strides[i];
+        }
+        Object one = dtype.newHostArray(1);
+        device().read(new View(storage.buffer, new int[0], new long[0], at), one);
+        return HostArrays.toDoubles(one)[0];
+    }
+
+    /** The element at {@code index} (one index per dimension) as a float. */
+    public float getFloat(int... index) {
+        return (float) getDouble(index);
+    }
+
+    private void requireOneElement() {
+        if (size() != 1) {
+            throw new ShapeException("value of a tensor with shape " + shape
+                    + ": only one-element tensors have a single value");
+        }
+    }
+
+    /**
+     * TensorFlow's format: {@code Tensor(16.0, shape=(), dtype=float32, device=cpu)}, values
+     * nested by dimension and elided in the middle beyond 1000 elements. Reads the values.
+     */
+    @Override
+    public String toString() {
+        if (isClosed()) {
+            return "Tensor(<closed>, shape=" + shape + ", dtype=" + dtype + ", device=" + device() + ")";
+        }
+        return "Tensor(" + TensorFormat.format(shape, dtype, readHost())
+                + ", shape=" + shape + ", dtype=" + dtype + ", device=" + device() + ")";
+    }
+}

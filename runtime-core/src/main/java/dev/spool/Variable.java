@@ -1,0 +1,133 @@
+package dev.spool;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A mutable, named holder of a tensor, as {@code tf.Variable}: model parameters. Each read
+ * ({@link #value()}, or any op called on the variable) returns the current value; a
+ * {@link GradientTape} that is recording watches every trainable variable read while it records
+ * (unless created with {@code watchAccessedVariables = false}), and
+ * {@code tape.gradient(loss, variable)} sums the gradient over all those reads.
+ *
+ * <p>Assignments replace the value; tensors read earlier keep the old one. Shape, dtype and
+ * device are fixed at construction. A variable owns its value's memory until {@link #close()}.
+ */
+public final class Variable implements Operand, AutoCloseable {
+    private static final AtomicLong COUNT = new AtomicLong();
+
+    private final String name;
+    private final boolean trainable;
+    private Tensor current; // an alias owned by this variable, outside any TensorScope
+
+    /** A trainable variable named {@code Variable:N}. */
+    public Variable(Operand initialValue) {
+        this(initialValue, "Variable:" + COUNT.getAndIncrement(), true);
+    }
+
+    /** A trainable variable holding {@code initialValue}. */
+    public Variable(Operand initialValue, String name) {
+        this(initialValue, name, true);
+    }
+
+    public Variable(Operand initialValue, String name, boolean trainable) {
+        this.name = name;
+        this.trainable = trainable;
+        this.current = initialValue.value().alias();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean trainable() {
+        return trainable;
+    }
+
+    @Override
+    public Shape shape() {
+        return current.shape();
+    }
+
+    @Override
+    public DType dtype() {
+        return current.dtype();
+    }
+
+    @Override
+    public Device device() {
+        return current.device();
+    }
+
+    /** Reads the current value (a tensor of its own, in the current scope); tapes see the read. */
+    @Override
+    public synchronized Tensor value() {
+        checkOpen();
+        Tensor read = current.freshAlias();
+        GradientTape.variableRead(this, read);
+        return read;
+    }
+
+    /** Replaces the value. Not recorded on tapes (assignment is not differentiable). */
+    public synchronized Variable assign(Operand newValue) {
+        checkOpen();
+        Tensor v = newValue.value();
+        if (!v.shape().equals(shape())) {
+            throw new ShapeException("assign to variable '" + name + "': shape " + v.shape()
+                    + " does not match the variable's shape " + shape());
+        }
+        if (v.dtype() != dtype()) {
+            throw new DTypeException("assign to variable '" + name + "': dtype " + v.dtype()
+                    + " does not match the variable's dtype " + dtype());
+        }
+        if (v.device() != device()) {
+            throw new DeviceException("assign to variable '" + name + "': value on " + v.device()
+                    + ", variable on " + device());
+        }
+        Tensor old = current;
+        current = v.alias();
+        old.close();
+        return this;
+    }
+
+    /** {@code this = this + delta}. */
+    public Variable assignAdd(Operand delta) {
+        return update(delta, false);
+    }
+
+    /** {@code this = this - delta}. */
+    public Variable assignSub(Operand delta) {
+        return update(delta, true);
+    }
+
+    private synchronized Variable update(Operand delta, boolean subtract) {
+        checkOpen();
+        try (GradientTape.Suspension quiet = GradientTape.suspendAll()) {
+            Tensor d = delta.value();
+            try (Tensor updated = subtract ? ElementwiseOps.sub(current, d) : ElementwiseOps.add(current, d)) {
+                return assign(updated);
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (current.isClosed()) {
+            throw new IllegalStateException("variable '" + name + "' is closed");
+        }
+    }
+
+    /** Releases the value's memory. */
+    @Override
+    public synchronized void close() {
+        current.close();
+    }
+
+    /** {@code <Variable 'name' shape=() dtype=float32, numpy=1.0>} in TF's style; reads the value. */
+    @Override
+    public String toString() {
+        if (current.isClosed()) {
+            return "<Variable '" + name + "' (closed)>";
+        }
+        return "<Variable '" + name + "' shape=" + shape() + " dtype=" + dtype() + " device=" + device()
+                + ", numpy=" + TensorFormat.format(shape(), dtype(), current.readHost()) + ">";
+    }
+}

@@ -1,0 +1,343 @@
+package dev.spool.cpu;
+
+import dev.spool.BackendException;
+import dev.spool.DType;
+import dev.spool.DTypeException;
+import dev.spool.spi.Backend;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.DeviceInfo;
+import dev.spool.spi.Philox;
+import dev.spool.spi.ReduceOp;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pure-Java device: buffers are Java arrays, primitives run synchronously on the calling
+ * thread, large ones split across a fork/join pool. This class checks arguments and dispatches;
+ * the loops live in {@link Elementwise}, {@link Reduction}, {@link Matmul} and
+ * {@link Indexing}, written once for all dtypes over two compute {@link Lane}s.
+ */
+public final class CpuBackend implements Backend {
+    /** The longest Java array the JVM reliably allocates. */
+    static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+
+    private final DeviceInfo info;
+    private final Parallel par;
+    private final AtomicLong liveBytes = new AtomicLong();
+    private volatile boolean closed;
+
+    /** A backend using every available processor. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** A backend with {@code threads} worker threads (1: everything on the calling thread). */
+    public CpuBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("cpu: threads must be >= 1, got " + threads);
+        }
+        this.par = new Parallel(threads);
+        this.info = new DeviceInfo("cpu", 0,
+                "Java " + Runtime.version() + " (" + threads + (threads == 1 ? " thread)" : " threads)"),
+                System.getProperty("java.vendor", "unknown"), DeviceInfo.DeviceType.CPU,
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory(),
+                (long) MAX_ELEMENTS * DType.FLOAT32.byteSize(), true);
+    }
+
+    @Override
+    public DeviceInfo info() {
+        return info;
+    }
+
+    /** Bytes held by buffers allocated and not yet released. */
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
+    // ---- memory --------------------------------------------------------------------------
+
+    @Override
+    public DeviceBuffer allocate(DType dtype, long size) {
+        checkOpen();
+        if (size < 0) {
+            throw new IllegalArgumentException("cpu: negative buffer size " + size);
+        }
+        if (size > MAX_ELEMENTS) {
+            throw new BackendException("cpu: cannot allocate " + size + " " + dtype
+                    + " elements: a Java array holds at most " + MAX_ELEMENTS
+                    + "; use a device with larger buffers or split the tensor");
+        }
+        CpuBuffer b;
+        try {
+            b = new CpuBuffer(dtype, (int) size);
+        } catch (OutOfMemoryError e) {
+            throw new BackendException("cpu: out of Java heap allocating " + size + " " + dtype
+                    + " elements (" + size * dtype.byteSize() + " bytes); raise -Xmx", e);
+        }
+        liveBytes.addAndGet(b.byteSize());
+        return b;
+    }
+
+    @Override
+    public void release(DeviceBuffer buffer) {
+        CpuBuffer b = CpuBuffer.of(buffer);
+        if (b.release()) {
+            liveBytes.addAndGet(-b.byteSize());
+        }
+    }
+
+    @Override
+    public void write(DeviceBuffer dst, Object hostArray) {
+        checkOpen();
+        CpuBuffer b = CpuBuffer.of(dst);
+        requireHostArray(b.dtype(), hostArray, b.size());
+        System.arraycopy(hostArray, 0, b.data(), 0, (int) b.size());
+    }
+
+    @Override
+    public void read(View src, Object hostArray) {
+        checkOpen();
+        requireHostArray(src.dtype(), hostArray, src.size());
+        Object data = CpuBuffer.data(src);
+        if (src.isContiguous()) {
+            System.arraycopy(data, (int) src.offset(), hostArray, 0, (int) src.size());
+        } else {
+            Elementwise.copy(par, src.shape(), data, src.offset(), src.strides(),
+                    hostArray, 0, View.rowMajorStrides(src.shape()));
+        }
+    }
+
+    private static void requireHostArray(DType dtype, Object hostArray, long size) {
+        if (hostArray == null || hostArray.getClass() != dtype.hostArrayType()) {
+            throw new IllegalArgumentException("cpu: a " + dtype + " buffer needs a "
+                    + dtype.hostArrayType().getSimpleName() + ", got "
+                    + (hostArray == null ? "null" : hostArray.getClass().getSimpleName()));
+        }
+        int length = java.lang.reflect.Array.getLength(hostArray);
+        if (length != size) {
+            throw new IllegalArgumentException("cpu: host array has " + length
+                    + " elements, the buffer or view " + size);
+        }
+    }
+
+    @Override
+    public void fill(DeviceBuffer dst, Number value) {
+        checkOpen();
+        Object data = CpuBuffer.of(dst).data();
+        boolean fp = value instanceof Double || value instanceof Float;
+        switch (dst.dtype()) {
+            case FLOAT32 -> Arrays.fill((float[]) data, value.floatValue());
+            case FLOAT64 -> Arrays.fill((double[]) data, value.doubleValue());
+            // A floating value truncates toward zero, as copy does.
+            case INT32 -> Arrays.fill((int[]) data, fp ? (int) value.doubleValue() : value.intValue());
+            case INT64 -> Arrays.fill((long[]) data, fp ? (long) value.doubleValue() : value.longValue());
+            case BOOL -> Arrays.fill((byte[]) data,
+                    (fp ? value.doubleValue() != 0 : value.longValue() != 0) ? (byte) 1 : 0);
+        }
+    }
+
+    @Override
+    public void copy(View src, View dst) {
+        checkOpen();
+        requireSameShape("copy", src, dst);
+        Elementwise.copy(par, dst.shape(), CpuBuffer.data(src), src.offset(), src.strides(),
+                CpuBuffer.data(dst), dst.offset(), dst.strides());
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------
+
+    @Override
+    public void unary(UnaryOp op, View x, DeviceBuffer out) {
+        DType t = x.dtype();
+        boolean ok = switch (op) {
+            case NOT -> t == DType.BOOL;
+            case NEG, ABS, SIGN -> t.isNumeric();
+            default -> t.isFloating();
+        };
+        if (!ok) {
+            throw new DTypeException("cpu: " + op + " does not accept " + t);
+        }
+        Elementwise.unary(par, op, x, output(op.name(), out, t, x.size()));
+    }
+
+    @Override
+    public void binary(BinaryOp op, View a, View b, DeviceBuffer out) {
+        DType t = a.dtype();
+        if (b.dtype() != t) {
+            throw new DTypeException("cpu: " + op + " of " + t + " and " + b.dtype());
+        }
+        boolean equality = op == BinaryOp.EQUAL || op == BinaryOp.NOT_EQUAL;
+        if (!t.isNumeric() && !equality) {
+            throw new DTypeException("cpu: " + op + " does not accept " + t);
+        }
+        requireSameShape(op.name(), a, b);
+        CpuBuffer o = output(op.name(), out, op.isComparison() ? DType.BOOL : t, a.size());
+        Elementwise.binary(par, op, a, b, o);
+    }
+
+    @Override
+    public void select(View cond, View a, View b, DeviceBuffer out) {
+        if (cond.dtype() != DType.BOOL) {
+            throw new DTypeException("cpu: select needs a bool condition, got " + cond.dtype());
+        }
+        if (a.dtype() != b.dtype()) {
+            throw new DTypeException("cpu: select of " + a.dtype() + " and " + b.dtype());
+        }
+        requireSameShape("select", cond, a);
+        requireSameShape("select", a, b);
+        Elementwise.select(par, cond, a, b, output("select", out, a.dtype(), a.size()));
+    }
+
+    // ---- reductions ----------------------------------------------------------------------
+
+    @Override
+    public void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
+        if (!x.dtype().isNumeric()) {
+            throw new DTypeException("cpu: " + op + " does not accept " + x.dtype());
+        }
+        if (reducedDims < 0 || reducedDims > x.rank()) {
+            throw new IllegalArgumentException("cpu: cannot reduce " + reducedDims
+                    + " dimensions of " + x);
+        }
+        long outer = 1;
+        for (int d = 0; d < x.rank() - reducedDims; d++) {
+            outer *= x.shape()[d];
+        }
+        CpuBuffer o = output(op.name(), out, op.isArg() ? DType.INT64 : x.dtype(), outer);
+        Reduction.run(par, op, x, reducedDims, o);
+    }
+
+    // ---- linear algebra ------------------------------------------------------------------
+
+    @Override
+    public void matmul(View a, View b, DeviceBuffer out) {
+        if (!a.dtype().isFloating() || b.dtype() != a.dtype()) {
+            throw new DTypeException("cpu: matmul needs float32 or float64 operands of one dtype, got "
+                    + a.dtype() + " and " + b.dtype());
+        }
+        int r = a.rank();
+        if (r < 2 || b.rank() != r
+                || !Arrays.equals(a.shape(), 0, r - 2, b.shape(), 0, r - 2)
+                || a.shape()[r - 1] != b.shape()[r - 2]) {
+            throw new IllegalArgumentException("cpu: matmul of " + a + " and " + b);
+        }
+        long size = b.shape()[r - 1];
+        for (int d = 0; d < r - 1; d++) {
+            size *= a.shape()[d];
+        }
+        Matmul.run(par, a, b, output("matmul", out, a.dtype(), size));
+    }
+
+    // ---- indexing ------------------------------------------------------------------------
+
+    @Override
+    public void gather(View params, View indices, DeviceBuffer out) {
+        requireIndices("gather", indices);
+        if (params.rank() != 3) {
+            throw new IllegalArgumentException("cpu: gather needs rank-3 params, got " + params);
+        }
+        long size = (long) params.shape()[0] * indices.shape()[0] * params.shape()[2];
+        Indexing.gather(par, params, indices, output("gather", out, params.dtype(), size));
+    }
+
+    @Override
+    public void scatterAdd(View updates, View indices, DeviceBuffer out) {
+        requireIndices("scatterAdd", indices);
+        if (!updates.dtype().isNumeric()) {
+            throw new DTypeException("cpu: scatterAdd does not accept " + updates.dtype());
+        }
+        if (updates.rank() != 3 || updates.shape()[1] != indices.shape()[0]) {
+            throw new IllegalArgumentException("cpu: scatterAdd of " + updates + " at " + indices);
+        }
+        CpuBuffer o = output("scatterAdd", out, updates.dtype(), out.size());
+        long rows = (long) updates.shape()[0] * updates.shape()[2];
+        if (rows != 0 && o.size() % rows != 0) {
+            throw new IllegalArgumentException("cpu: scatterAdd output of " + o.size()
+                    + " elements is not [outer=" + updates.shape()[0] + ", axis, inner="
+                    + updates.shape()[2] + "]");
+        }
+        Indexing.scatterAdd(par, updates, indices, o);
+    }
+
+    private static void requireIndices(String op, View indices) {
+        if (indices.dtype() != DType.INT32 && indices.dtype() != DType.INT64) {
+            throw new DTypeException("cpu: " + op + " indices must be int32 or int64, got "
+                    + indices.dtype());
+        }
+        if (indices.rank() != 1) {
+            throw new IllegalArgumentException("cpu: " + op + " indices must be rank 1, got " + indices);
+        }
+    }
+
+    // ---- random --------------------------------------------------------------------------
+
+    @Override
+    public void randomUniform(DeviceBuffer out, long seed) {
+        checkOpen();
+        CpuBuffer o = CpuBuffer.of(out);
+        Object data = o.data();
+        if (data instanceof float[] f) {
+            par.forRange(f.length, Parallel.GRAIN / 8, (lo, hi) -> {
+                for (long i = lo; i < hi; i++) {
+                    f[(int) i] = Philox.uniformFloat(seed, i);
+                }
+            });
+        } else if (data instanceof double[] d) {
+            par.forRange(d.length, Parallel.GRAIN / 8, (lo, hi) -> {
+                for (long i = lo; i < hi; i++) {
+                    d[(int) i] = Philox.uniformDouble(seed, i);
+                }
+            });
+        } else {
+            throw new DTypeException("cpu: randomUniform needs float32 or float64, got " + o.dtype());
+        }
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------
+
+    @Override
+    public void synchronize() {
+        // Every primitive has finished when it returns.
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            par.shutdown();
+            LOG.debug("cpu backend closed; {} bytes were still allocated", liveBytes.get());
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("cpu: backend is closed");
+        }
+    }
+
+    // ---- argument checks -----------------------------------------------------------------
+
+    private CpuBuffer output(String op, DeviceBuffer out, DType dtype, long size) {
+        checkOpen();
+        CpuBuffer o = CpuBuffer.of(out);
+        if (o.dtype() != dtype || o.size() != size) {
+            throw new IllegalArgumentException("cpu: " + op + " needs an output of " + size + " "
+                    + dtype + ", got " + o);
+        }
+        return o;
+    }
+
+    private static void requireSameShape(String op, View a, View b) {
+        if (!Arrays.equals(a.shape(), b.shape())) {
+            throw new IllegalArgumentException("cpu: " + op + " operands differ in shape: "
+                    + a + " and " + b);
+        }
+    }
+}

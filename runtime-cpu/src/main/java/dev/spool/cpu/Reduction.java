@@ -1,0 +1,200 @@
+package dev.spool.cpu;
+
+import static dev.spool.cpu.StridedLoop.CHUNK;
+
+import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.ReduceOp;
+import dev.spool.spi.View;
+import java.util.Arrays;
+
+/**
+ * Reduction of the trailing dimensions of a view. Each output folds its elements in row-major
+ * order in blocks of {@link #BLOCK}: a block folds into a partial result from the identity, and
+ * the partials are then combined in order. The blocking is fixed by the reduced size alone, so
+ * the result is the same whatever the layout, the thread count, or whether the blocks of one
+ * large reduction ran in parallel. Float32 accumulates in double (see {@link Lane}).
+ *
+ * <p>Two loop orders, same arithmetic: <em>rows</em> (one output at a time, its elements as
+ * contiguous as the view allows) and <em>columns</em> (when outputs are adjacent in memory and
+ * the reduced elements are not, e.g. summing a row-major matrix over its first axis: a run of
+ * outputs is folded elementwise, one reduced position at a time).
+ */
+final class Reduction {
+    /** Elements folded into one partial result. */
+    static final int BLOCK = 8192;
+
+    private final ReduceOp op;
+    private final DType dtype;
+    private final Lane lane;
+    private final Object src;
+    private final Object dst;
+    private final StridedLoop outerLoop;
+    private final StridedLoop innerLoop;
+    private final long outer;
+    private final long inner;
+
+    private Reduction(ReduceOp op, View x, int reducedDims, CpuBuffer out) {
+        this.op = op;
+        this.dtype = x.dtype();
+        this.lane = Lane.of(dtype);
+        this.src = CpuBuffer.data(x);
+        this.dst = out.data();
+        int kept = x.rank() - reducedDims;
+        int[] outerShape = Arrays.copyOfRange(x.shape(), 0, kept);
+        int[] innerShape = Arrays.copyOfRange(x.shape(), kept, x.rank());
+        this.outerLoop = new StridedLoop(outerShape, new long[] {x.offset(), 0},
+                Arrays.copyOfRange(x.strides(), 0, kept), View.rowMajorStrides(outerShape));
+        this.innerLoop = new StridedLoop(innerShape, new long[] {0},
+                Arrays.copyOfRange(x.strides(), kept, x.rank()));
+        this.outer = outerLoop.size();
+        this.inner = innerLoop.size();
+    }
+
+    static void run(Parallel par, ReduceOp op, View x, int reducedDims, CpuBuffer out) {
+        new Reduction(op, x, reducedDims, out).run(par);
+    }
+
+    private void run(Parallel par) {
+        if (outer == 0) {
+            return;
+        }
+        if (inner == 0) {
+            if (op.isArg()) {
+                throw new IllegalArgumentException("cpu: " + op + " of an empty axis is undefined");
+            }
+            Object acc = lane.scratch(CHUNK);
+            lane.identity(op, dtype, acc, 0, CHUNK);
+            for (long o = 0; o < outer; o += CHUNK) {
+                lane.store(acc, (int) Math.min(CHUNK, outer - o), dst, (int) o, 1);
+            }
+            return;
+        }
+        long grain = Math.max(1, Parallel.GRAIN / inner);
+        if (!op.isArg() && outerLoop.innerStride(0) == 1 && innerLoop.innerStride(0) != 1) {
+            par.forRange(outer, grain, this::columns);
+        } else if (outer >= par.threads() || inner <= 2 * BLOCK) {
+            par.forRange(outer, grain, this::rows);
+        } else {
+            for (long o = 0; o < outer; o++) {
+                oneInParallel(par, o);
+            }
+        }
+    }
+
+    /** Outputs {@code [lo, hi)}, one at a time. */
+    private void rows(long lo, long hi) {
+        Object v = lane.scratch(CHUNK);
+        Object acc = lane.scratch(CHUNK);
+        long[] index = new long[CHUNK];
+        Object partial = lane.scratch(1);
+        long[] partialIndex = new long[1];
+        int xs = outerLoop.innerStride(0);
+        outerLoop.forEach(lo, hi, (p, n) -> {
+            for (int t = 0; t < n; t++) {
+                long base = p[0] + (long) t * xs;
+                start(acc, index, t);
+                if (inner <= BLOCK) {
+                    fold(base, 0, inner, acc, index, t, v);
+                } else {
+                    for (long b = 0; b < inner; b += BLOCK) {
+                        start(partial, partialIndex, 0);
+                        fold(base, b, Math.min(inner, b + BLOCK), partial, partialIndex, 0, v);
+                        lane.fold(op, partial, 0, 1, acc, index, t, partialIndex[0]);
+                    }
+                }
+            }
+            store(acc, index, n, p[1]);
+        });
+    }
+
+    /** One output whose blocks are folded in parallel, then combined in order. */
+    private void oneInParallel(Parallel par, long o) {
+        long base = outerLoop.position(0, o);
+        int blocks = (int) ((inner + BLOCK - 1) / BLOCK);
+        Object partials = lane.scratch(blocks);
+        long[] partialIndex = new long[blocks];
+        par.forRange(blocks, Math.max(1, Parallel.GRAIN / BLOCK), (lo, hi) -> {
+            Object v = lane.scratch(CHUNK);
+            for (int b = (int) lo; b < hi; b++) {
+                start(partials, partialIndex, b);
+                fold(base, (long) b * BLOCK, Math.min(inner, (long) (b + 1) * BLOCK),
+                        partials, partialIndex, b, v);
+            }
+        });
+        Object acc = lane.scratch(1);
+        long[] index = new long[1];
+        start(acc, index, 0);
+        for (int b = 0; b < blocks; b++) {
+            lane.fold(op, partials, b, 1, acc, index, 0, partialIndex[b]);
+        }
+        store(acc, index, 1, (int) o);
+    }
+
+    /** Outputs {@code [lo, hi)}, a run of adjacent outputs folded elementwise. */
+    private void columns(long lo, long hi) {
+        BinaryOp combine = switch (op) {
+            case SUM -> BinaryOp.ADD;
+            case PROD -> BinaryOp.MUL;
+            case MAX -> BinaryOp.MAX;
+            case MIN -> BinaryOp.MIN;
+            default -> throw new IllegalStateException(op + " has no columnwise form");
+        };
+        Object v = lane.scratch(CHUNK);
+        Object acc = lane.scratch(CHUNK);
+        Object partial = lane.scratch(CHUNK);
+        int xs = outerLoop.innerStride(0);
+        int rs = innerLoop.innerStride(0);
+        outerLoop.forEach(lo, hi, (p, n) -> {
+            lane.identity(op, dtype, acc, 0, n);
+            for (long b = 0; b < inner; b += BLOCK) {
+                Object into = inner <= BLOCK ? acc : partial;
+                if (into == partial) {
+                    lane.identity(op, dtype, partial, 0, n);
+                }
+                innerLoop.forEach(b, Math.min(inner, b + BLOCK), p[0], (q, m) -> {
+                    for (int u = 0; u < m; u++) {
+                        lane.load(src, q[0] + u * rs, xs, n, v);
+                        lane.binary(combine, into, v, into, n);
+                    }
+                });
+                if (into == partial) {
+                    lane.binary(combine, acc, partial, acc, n);
+                }
+            }
+            lane.store(acc, n, dst, p[1], 1);
+        });
+    }
+
+    private void start(Object acc, long[] index, int slot) {
+        lane.identity(op, dtype, acc, slot, 1);
+        index[slot] = -1;
+    }
+
+    /** Folds reduced elements {@code [lo, hi)} of the output at {@code base} into a slot. */
+    private void fold(long base, long lo, long hi, Object acc, long[] index, int slot, Object v) {
+        int s = innerLoop.innerStride(0);
+        if (innerLoop.isSingleRow()) {
+            for (long e = lo; e < hi; e += CHUNK) {
+                int n = (int) Math.min(CHUNK, hi - e);
+                lane.load(src, (int) (base + e * s), s, n, v);
+                lane.fold(op, v, 0, n, acc, index, slot, e);
+            }
+            return;
+        }
+        long[] next = {lo};
+        innerLoop.forEach(lo, hi, base, (q, n) -> {
+            lane.load(src, q[0], s, n, v);
+            lane.fold(op, v, 0, n, acc, index, slot, next[0]);
+            next[0] += n;
+        });
+    }
+
+    private void store(Object acc, long[] index, int n, int at) {
+        if (op.isArg()) {
+            LongLane.INSTANCE.store(index, n, dst, at, 1);
+        } else {
+            lane.store(acc, n, dst, at, 1);
+        }
+    }
+}

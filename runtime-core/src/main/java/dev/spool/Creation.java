@@ -120,7 +120,7 @@ final class Creation {
         }
     }
 
-    private static Object convert(double[] values, DType dtype) {
+    static Object convert(double[] values, DType dtype) {
         Object out = dtype.newHostArray(values.length);
         for (int i = 0; i < values.length; i++) {
             switch (dtype) {

@@ -324,6 +324,10 @@ public final class GradientTape implements AutoCloseable {
                     connected |= g != null;
                     rows.add(g != null ? g : Creation.zerosLike(s));
                 }
+                if (n == 0) { // no rows to ask: one pass with an empty seed tells whether source is connected
+                    connected = backward(t, List.of(source), Creation.zerosLike(t), UnconnectedGradients.NONE)
+                            .get(0) != null;
+                }
                 if (!connected && unconnected == UnconnectedGradients.NONE) {
                     return null;
                 }

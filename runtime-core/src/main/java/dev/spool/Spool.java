@@ -57,9 +57,8 @@ public final class Spool {
         if (values.length != shape.size()) {
             throw new ShapeException("constant: " + values.length + " values for shape " + shape);
         }
-        try (Tensor t = Creation.constant(Device.current(), values)) {
-            return ElementwiseOps.cast(ShapeOps.reshape(t, shape.toArray()), dtype);
-        }
+        // Converted on the host: a float64 staging tensor would fail on devices without float64.
+        return Creation.fromHost(Device.current(), shape, dtype, Creation.convert(values, dtype));
     }
 
     /** TF's {@code convert_to_tensor}: a tensor as is, a variable's value, a Java number or array. */

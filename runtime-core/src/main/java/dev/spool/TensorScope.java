@@ -68,11 +68,12 @@ public final class TensorScope implements AutoCloseable {
         if (Thread.currentThread() != thread) {
             throw new IllegalStateException("a TensorScope must be closed on the thread that opened it");
         }
-        closed = true;
         Deque<TensorScope> stack = STACK.get();
         if (stack.peek() != this) {
+            // Stay open and on the stack, so that closing in the right order still frees everything.
             throw new IllegalStateException("tensor scopes closed out of order");
         }
+        closed = true;
         stack.pop();
         for (Tensor t : owned) {
             t.close();

@@ -48,7 +48,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Copies {@code src} into {@code dst} element by element (same shape), converting the dtype
-     * when they differ: float to int truncates toward zero, anything to bool is {@code != 0},
+     * when they differ: float to int truncates toward zero and saturates at the integer type's
+     * range (NaN becomes 0, as OpenCL's {@code convert_T_rtz_sat}), anything to bool is
+     * {@code != 0} (so NaN is true),
      * bool to number is 0 or 1. {@code dst} may be a strided view (it is how slices are
      * written); it never overlaps {@code src}. Dtypes: all, any pair.
      */
@@ -101,7 +103,8 @@ public interface Backend extends AutoCloseable {
     /**
      * The adjoint of {@link #gather}: {@code out} (contiguous {@code [outer, axisSize, inner]})
      * is overwritten with zeros, then {@code out[o, indices[j], i] += updates[o, j, i]} for
-     * every j; out-of-range indices are skipped. Dtypes of updates: numeric.
+     * every j; out-of-range indices are skipped. {@code axisSize} is
+     * {@code out.size() / (outer * inner)}. Dtypes of updates: numeric.
      */
     void scatterAdd(View updates, View indices, DeviceBuffer out);
 

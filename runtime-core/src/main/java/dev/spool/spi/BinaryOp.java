@@ -4,7 +4,10 @@ package dev.spool.spi;
  * Elementwise binary primitives. Both inputs have the same dtype. Arithmetic ops return that
  * dtype; comparisons ({@link #isComparison()}) return bool. Integer DIV truncates toward zero
  * (Java/C semantics); integer division by zero is backend-defined and must not crash.
- * MAX and MIN propagate NaN (if either input is NaN the result is NaN).
+ * MAX and MIN propagate NaN (if either input is NaN the result is NaN). Floating POW follows
+ * {@link Math#pow}, so {@code pow(1, NaN)} is NaN where C's {@code pow} gives 1. Integer POW
+ * wraps like repeated multiplication; a negative exponent gives the truncated reciprocal
+ * (0, except 1 for base 1 and &plusmn;1 for base -1).
  */
 public enum BinaryOp {
     ADD, SUB, MUL, DIV, POW, MAX, MIN,

@@ -1,0 +1,255 @@
+/*
+ * Spool elementwise kernels: unary ops, binary ops (arithmetic and comparisons) and select.
+ *
+ * One program per element type T, chosen with -D options from the host (defaults below, so the
+ * file compiles on its own):
+ *   -DT=float  -DT_IS_FP=1                 float32
+ *   -DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 float64 (only on devices with cl_khr_fp64)
+ *   -DT=int    -DT_IS_INT=32               int32
+ *   -DT=long   -DT_IS_INT=64               int64
+ *   -DT=uchar  -DT_IS_BOOL=1               bool (0 or 1)
+ * The op is part of the kernel name (unary_EXP_contig, binary_ADD_strided, ...), so one build
+ * per type serves every op. Each op has a contiguous fast path (operands dense from an offset)
+ * and a strided path (operands described by a layout_t: broadcast, transposed, sliced).
+ * Semantics follow dev.spool.spi.UnaryOp / BinaryOp (Java's where IEEE leaves a choice).
+ */
+#ifndef T
+#define T float
+#define T_IS_FP 1
+#endif
+#ifdef T_IS_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+/* ---- prelude shared by every Spool kernel file (kept identical in each) ---------------- */
+typedef struct {
+    long rank;
+    long offset;
+    long shape[8];
+    long strides[8];
+} layout_t;
+
+#define SPOOL_CAT_(a, b) a##b
+#define SPOOL_CAT(a, b) SPOOL_CAT_(a, b)
+
+/* Element offset of the i-th element, in row-major order, of a strided view. */
+long layout_offset(const layout_t* l, long i) {
+    if (l->rank == 1) {
+        return l->offset + i * l->strides[0];
+    }
+    long off = l->offset;
+    if (i <= (long)UINT_MAX) {
+        /* 32-bit division is several times cheaper than 64-bit on GPUs */
+        uint r = (uint)i;
+        for (int d = (int)l->rank - 1; d >= 0; d--) {
+            uint s = (uint)l->shape[d];
+            uint q = r / s;
+            off += (long)(r - q * s) * l->strides[d];
+            r = q;
+        }
+    } else {
+        long r = i;
+        for (int d = (int)l->rank - 1; d >= 0; d--) {
+            long q = r / l->shape[d];
+            off += (r - q * l->shape[d]) * l->strides[d];
+            r = q;
+        }
+    }
+    return off;
+}
+/* ---- end of prelude --------------------------------------------------------------------- */
+
+#ifdef T_IS_INT
+#if T_IS_INT == 64
+typedef ulong UT;
+#else
+typedef uint UT;
+#endif
+/* Wrapping (two's complement) arithmetic: signed overflow is undefined in OpenCL C. */
+#define WRAP(expr) SPOOL_CAT(as_, T)((UT)(expr))
+#endif
+
+/* ---- unary ops ---------------------------------------------------------------------------- */
+#ifdef T_IS_FP
+T op_NEG(T x) { return -x; }
+T op_ABS(T x) { return fabs(x); }
+/* sign(0) = 0 with its sign kept, sign(NaN) = NaN (OpenCL's sign() returns 0 for NaN) */
+T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : x); }
+T op_EXP(T x) { return exp(x); }
+T op_LOG(T x) { return log(x); }
+T op_LOG1P(T x) { return log1p(x); }
+T op_SQRT(T x) { return sqrt(x); }
+/* 1/sqrt rather than rsqrt(): rsqrt may be 2 ulp off, this is what the CPU backend computes */
+T op_RSQRT(T x) { return (T)1 / sqrt(x); }
+T op_SIN(T x) { return sin(x); }
+T op_COS(T x) { return cos(x); }
+/* explicit saturation: some libms (PoCL's float tanh) return 1 - ulp for huge |x| */
+T op_TANH(T x) { return fabs(x) >= (T)20 ? copysign((T)1, x) : tanh(x); }
+/* exp of a non-positive number only: no overflow for large |x|; NaN falls to the else branch */
+T op_SIGMOID(T x) {
+    if (x >= (T)0) {
+        return (T)1 / ((T)1 + exp(-x));
+    }
+    T e = exp(x);
+    return e / ((T)1 + e);
+}
+#endif
+
+#ifdef T_IS_INT
+T op_NEG(T x) { return WRAP((UT)0 - (UT)x); }
+T op_ABS(T x) { return x < (T)0 ? op_NEG(x) : x; }
+T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : (T)0); }
+#endif
+
+#ifdef T_IS_BOOL
+T op_NOT(T x) { return x == (T)0 ? (T)1 : (T)0; }
+#endif
+
+#define UNARY(NAME)                                                                          \
+kernel void unary_##NAME##_contig(global const T* x, long xoff, global T* out, long n) {     \
+    long i = (long)get_global_id(0);                                                         \
+    if (i < n) {                                                                             \
+        out[i] = op_##NAME(x[xoff + i]);                                                     \
+    }                                                                                        \
+}                                                                                            \
+kernel void unary_##NAME##_strided(global const T* x, layout_t xl, global T* out, long n) {  \
+    long i = (long)get_global_id(0);                                                         \
+    if (i < n) {                                                                             \
+        out[i] = op_##NAME(x[layout_offset(&xl, i)]);                                        \
+    }                                                                                        \
+}
+
+#ifdef T_IS_FP
+UNARY(NEG) UNARY(ABS) UNARY(SIGN) UNARY(EXP) UNARY(LOG) UNARY(LOG1P) UNARY(SQRT) UNARY(RSQRT)
+UNARY(SIN) UNARY(COS) UNARY(TANH) UNARY(SIGMOID)
+#endif
+#ifdef T_IS_INT
+UNARY(NEG) UNARY(ABS) UNARY(SIGN)
+#endif
+#ifdef T_IS_BOOL
+UNARY(NOT)
+#endif
+
+/* ---- binary ops --------------------------------------------------------------------------- */
+#ifdef T_IS_FP
+T bin_ADD(T a, T b) { return a + b; }
+T bin_SUB(T a, T b) { return a - b; }
+T bin_MUL(T a, T b) { return a * b; }
+T bin_DIV(T a, T b) { return a / b; }
+/* C's pow gives 1 for pow(1, NaN) and pow(-1, +-inf); Java's Math.pow (the CPU backend) NaN */
+T bin_POW(T a, T b) {
+    if (isnan(b) || (isinf(b) && fabs(a) == (T)1)) {
+        return b + (T)NAN;
+    }
+    return pow(a, b);
+}
+/* fmax/fmin ignore NaN; these propagate it, and order -0 below +0 as Java's Math.max does */
+T bin_MAX(T a, T b) {
+    if (isnan(a) || isnan(b)) {
+        return a + b;
+    }
+    if (a == b) {
+        return signbit(a) ? b : a;
+    }
+    return a > b ? a : b;
+}
+T bin_MIN(T a, T b) {
+    if (isnan(a) || isnan(b)) {
+        return a + b;
+    }
+    if (a == b) {
+        return signbit(a) ? a : b;
+    }
+    return a < b ? a : b;
+}
+#endif
+
+#ifdef T_IS_INT
+T bin_ADD(T a, T b) { return WRAP((UT)a + (UT)b); }
+T bin_SUB(T a, T b) { return WRAP((UT)a - (UT)b); }
+T bin_MUL(T a, T b) { return WRAP((UT)a * (UT)b); }
+/* truncates toward zero; x / 0 = 0; MIN / -1 wraps to MIN (it traps on x86 if left to '/') */
+T bin_DIV(T a, T b) {
+    if (b == (T)0) {
+        return (T)0;
+    }
+    if (b == (T)(-1)) {
+        return op_NEG(a);
+    }
+    return a / b;
+}
+/* exact (wrapping) by repeated squaring; a negative exponent gives 0 unless |a| == 1 */
+T bin_POW(T a, T b) {
+    if (b < (T)0) {
+        if (a == (T)1) {
+            return (T)1;
+        }
+        if (a == (T)(-1)) {
+            return (b & (T)1) != (T)0 ? (T)(-1) : (T)1;
+        }
+        return (T)0;
+    }
+    UT result = (UT)1;
+    UT base = (UT)a;
+    UT e = (UT)b;
+    while (e != (UT)0) {
+        if ((e & (UT)1) != (UT)0) {
+            result *= base;
+        }
+        base *= base;
+        e >>= 1;
+    }
+    return WRAP(result);
+}
+T bin_MAX(T a, T b) { return a > b ? a : b; }
+T bin_MIN(T a, T b) { return a < b ? a : b; }
+#endif
+
+/* comparisons: false when either side is NaN, except NOT_EQUAL */
+uchar bin_EQUAL(T a, T b) { return a == b ? (uchar)1 : (uchar)0; }
+uchar bin_NOT_EQUAL(T a, T b) { return a != b ? (uchar)1 : (uchar)0; }
+uchar bin_LESS(T a, T b) { return a < b ? (uchar)1 : (uchar)0; }
+uchar bin_LESS_EQUAL(T a, T b) { return a <= b ? (uchar)1 : (uchar)0; }
+uchar bin_GREATER(T a, T b) { return a > b ? (uchar)1 : (uchar)0; }
+uchar bin_GREATER_EQUAL(T a, T b) { return a >= b ? (uchar)1 : (uchar)0; }
+
+#define BINARY(NAME, OUT)                                                                     \
+kernel void binary_##NAME##_contig(global const T* a, long aoff, global const T* b, long boff, \
+                                   global OUT* out, long n) {                                 \
+    long i = (long)get_global_id(0);                                                          \
+    if (i < n) {                                                                              \
+        out[i] = bin_##NAME(a[aoff + i], b[boff + i]);                                        \
+    }                                                                                         \
+}                                                                                             \
+kernel void binary_##NAME##_strided(global const T* a, layout_t al, global const T* b,        \
+                                    layout_t bl, global OUT* out, long n) {                   \
+    long i = (long)get_global_id(0);                                                          \
+    if (i < n) {                                                                              \
+        out[i] = bin_##NAME(a[layout_offset(&al, i)], b[layout_offset(&bl, i)]);              \
+    }                                                                                         \
+}
+
+#ifndef T_IS_BOOL
+BINARY(ADD, T) BINARY(SUB, T) BINARY(MUL, T) BINARY(DIV, T) BINARY(POW, T)
+BINARY(MAX, T) BINARY(MIN, T)
+#endif
+BINARY(EQUAL, uchar) BINARY(NOT_EQUAL, uchar) BINARY(LESS, uchar) BINARY(LESS_EQUAL, uchar)
+BINARY(GREATER, uchar) BINARY(GREATER_EQUAL, uchar)
+
+/* ---- select ------------------------------------------------------------------------------- */
+kernel void select_contig(global const uchar* c, long coff, global const T* a, long aoff,
+                          global const T* b, long boff, global T* out, long n) {
+    long i = (long)get_global_id(0);
+    if (i < n) {
+        out[i] = c[coff + i] != (uchar)0 ? a[aoff + i] : b[boff + i];
+    }
+}
+
+kernel void select_strided(global const uchar* c, layout_t condl, global const T* a, layout_t al,
+                           global const T* b, layout_t bl, global T* out, long n) {
+    long i = (long)get_global_id(0);
+    if (i < n) {
+        out[i] = c[layout_offset(&condl, i)] != (uchar)0 ? a[layout_offset(&al, i)]
+                                                        : b[layout_offset(&bl, i)];
+    }
+}

@@ -1,0 +1,178 @@
+/*
+ * Spool batched matrix product: C[z] = A[z] @ B[z] with A [M, K] and B [K, N] strided (a
+ * transposed operand is just swapped strides), C contiguous [batch, M, N]. The batch dims of
+ * A and B are described by layouts (broadcast batches have stride 0); get_global_id(2) is the
+ * batch index. K == 0 gives zeros.
+ *
+ *   matmul_tiled: for GPUs. A work-group computes a TSM x TSN tile of C, staging TSM x TSK
+ *                 and TSK x TSN tiles of A and B in local memory; each work-item accumulates
+ *                 WPTM x WPTN outputs in registers. Work-group size (TSN/WPTN, TSM/WPTM, 1).
+ *   matmul_rows:  for CPUs. Each work-item computes ROWS outputs of one column of C; work-items
+ *                 of a group run along N, so B loads are contiguous and vectorise across them.
+ *
+ * -DT=float -DT_IS_FP=1 (default) or -DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1; tile sizes are
+ * -D options too, with the defaults below.
+ */
+#ifndef T
+#define T float
+#define T_IS_FP 1
+#endif
+#ifdef T_IS_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#ifndef TSM
+#define TSM 64
+#endif
+#ifndef TSN
+#define TSN 64
+#endif
+#ifndef TSK
+#define TSK 16
+#endif
+#ifndef WPTM
+#define WPTM 4
+#endif
+#ifndef WPTN
+#define WPTN 4
+#endif
+#ifndef ROWS
+#define ROWS 4
+#endif
+#define RTSM (TSM / WPTM)
+#define RTSN (TSN / WPTN)
+
+/* ---- prelude shared by every Spool kernel file (kept identical in each) ---------------- */
+typedef struct {
+    long rank;
+    long offset;
+    long shape[8];
+    long strides[8];
+} layout_t;
+
+#define SPOOL_CAT_(a, b) a##b
+#define SPOOL_CAT(a, b) SPOOL_CAT_(a, b)
+
+/* Element offset of the i-th element, in row-major order, of a strided view. */
+long layout_offset(const layout_t* l, long i) {
+    if (l->rank == 1) {
+        return l->offset + i * l->strides[0];
+    }
+    long off = l->offset;
+    if (i <= (long)UINT_MAX) {
+        /* 32-bit division is several times cheaper than 64-bit on GPUs */
+        uint r = (uint)i;
+        for (int d = (int)l->rank - 1; d >= 0; d--) {
+            uint s = (uint)l->shape[d];
+            uint q = r / s;
+            off += (long)(r - q * s) * l->strides[d];
+            r = q;
+        }
+    } else {
+        long r = i;
+        for (int d = (int)l->rank - 1; d >= 0; d--) {
+            long q = r / l->shape[d];
+            off += (r - q * l->shape[d]) * l->strides[d];
+            r = q;
+        }
+    }
+    return off;
+}
+/* ---- end of prelude --------------------------------------------------------------------- */
+
+kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1)))
+void matmul_tiled(global const T* A, layout_t ab, long sam, long sak,
+                  global const T* B, layout_t bb, long sbk, long sbn,
+                  global T* C, long M, long N, long K) {
+    /* +1 column of padding: the tile loads below write columns of these arrays */
+    local T As[TSK][TSM + 1];
+    local T Bs[TSK][TSN + 1];
+    const int tn = (int)get_local_id(0);
+    const int tm = (int)get_local_id(1);
+    const int tid = tm * RTSN + tn;
+    const long n0 = (long)get_group_id(0) * TSN;
+    const long m0 = (long)get_group_id(1) * TSM;
+    const long z = (long)get_global_id(2);
+    const long abase = layout_offset(&ab, z);
+    const long bbase = layout_offset(&bb, z);
+    /* consecutive work-items load consecutive addresses whichever way an operand is laid out */
+    const int aAlongK = sak == 1;
+    const int bAlongN = sbn == 1 || sbk != 1;
+
+    T acc[WPTM][WPTN];
+    for (int wm = 0; wm < WPTM; wm++) {
+        for (int wn = 0; wn < WPTN; wn++) {
+            acc[wm][wn] = (T)0;
+        }
+    }
+    for (long k0 = 0; k0 < K; k0 += TSK) {
+        for (int e = tid; e < TSM * TSK; e += RTSM * RTSN) {
+            int mm = aAlongK ? e / TSK : e % TSM;
+            int kk = aAlongK ? e % TSK : e / TSM;
+            long m = m0 + mm;
+            long k = k0 + kk;
+            As[kk][mm] = m < M && k < K ? A[abase + m * sam + k * sak] : (T)0;
+        }
+        for (int e = tid; e < TSK * TSN; e += RTSM * RTSN) {
+            int nn = bAlongN ? e % TSN : e / TSK;
+            int kk = bAlongN ? e / TSN : e % TSK;
+            long n = n0 + nn;
+            long k = k0 + kk;
+            Bs[kk][nn] = n < N && k < K ? B[bbase + k * sbk + n * sbn] : (T)0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < TSK; kk++) {
+            T b[WPTN];
+            for (int wn = 0; wn < WPTN; wn++) {
+                b[wn] = Bs[kk][tn + wn * RTSN];
+            }
+            for (int wm = 0; wm < WPTM; wm++) {
+                T a = As[kk][tm + wm * RTSM];
+                for (int wn = 0; wn < WPTN; wn++) {
+                    acc[wm][wn] += a * b[wn];
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const long cbase = z * M * N;
+    for (int wm = 0; wm < WPTM; wm++) {
+        long m = m0 + tm + wm * RTSM;
+        for (int wn = 0; wn < WPTN; wn++) {
+            long n = n0 + tn + wn * RTSN;
+            if (m < M && n < N) {
+                C[cbase + m * N + n] = acc[wm][wn];
+            }
+        }
+    }
+}
+
+kernel void matmul_rows(global const T* A, layout_t ab, long sam, long sak,
+                        global const T* B, layout_t bb, long sbk, long sbn,
+                        global T* C, long M, long N, long K) {
+    const long n = (long)get_global_id(0);
+    const long mb = (long)get_global_id(1) * ROWS;
+    const long z = (long)get_global_id(2);
+    if (n < N && mb < M) {
+        const long abase = layout_offset(&ab, z);
+        const long bcol = layout_offset(&bb, z) + n * sbn;
+        long arow[ROWS];
+        T acc[ROWS];
+        for (int r = 0; r < ROWS; r++) {
+            /* rows past M repeat the last row: loads stay in bounds, stores are skipped */
+            arow[r] = abase + min(mb + r, M - 1) * sam;
+            acc[r] = (T)0;
+        }
+        for (long k = 0; k < K; k++) {
+            T b = B[bcol + k * sbk];
+            for (int r = 0; r < ROWS; r++) {
+                acc[r] += A[arow[r] + k * sak] * b;
+            }
+        }
+        const long cbase = z * M * N;
+        for (int r = 0; r < ROWS; r++) {
+            if (mb + r < M) {
+                C[cbase + (mb + r) * N + n] = acc[r];
+            }
+        }
+    }
+}

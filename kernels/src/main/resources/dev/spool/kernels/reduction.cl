@@ -1,0 +1,330 @@
+/*
+ * Spool reduction kernels: SUM, PROD, MAX, MIN and ARGMAX, ARGMIN over the trailing dims of a
+ * strided view. The host describes the view as two layouts: `outer` (the kept dims, with the
+ * view's offset) addresses the start of each output row, `inner` (the reduced dims, offset 0)
+ * the elements of a row. A row of `len` elements is split into `chunks` chunks of `chunkLen`.
+ *
+ * Two strategies, picked by the host per device type:
+ *   reduce_OP_chunks: one work-item per (row, chunk), reducing its contiguous block
+ *                     sequentially (float16-style vector loads when rows are dense): CPUs.
+ *   reduce_OP_wg:     one work-group per (row, chunk) with a tree in local memory: GPUs.
+ * Partial results (chunks > 1) are reduced by a second pass; ARGMAX/ARGMIN carry (value,
+ * index) pairs, combined by reduce_ARGOP_partials.
+ *
+ * Semantics (dev.spool.spi.ReduceOp): empty SUM 0, PROD 1, MAX -inf or the type's minimum,
+ * MIN +inf or the type's maximum; MAX/MIN propagate NaN; ARG ops return the first extreme
+ * index, the first NaN winning, and -1 for an empty row.
+ *
+ * Types: -DT=... flags as in elementwise.cl for the input (numeric types only); -DACC= the
+ * accumulator type (float32 sums and products accumulate in double where the device has
+ * cl_khr_fp64, as the CPU backend does, with -DACC_IS_DOUBLE=1); -DOUT= the type value
+ * reductions write (ACC for partial results that a second pass reduces, else T).
+ */
+#ifndef T
+#define T float
+#define T_IS_FP 1
+#endif
+#ifndef ACC
+#define ACC T
+#endif
+#ifndef OUT
+#define OUT T
+#endif
+#if defined(T_IS_DOUBLE) || defined(ACC_IS_DOUBLE)
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+/* ---- prelude shared by every Spool kernel file (kept identical in each) ---------------- */
+typedef struct {
+    long rank;
+    long offset;
+    long shape[8];
+    long strides[8];
+} layout_t;
+
+#define SPOOL_CAT_(a, b) a##b
+#define SPOOL_CAT(a, b) SPOOL_CAT_(a, b)
+
+/* Element offset of the i-th element, in row-major order, of a strided view. */
+long layout_offset(const layout_t* l, long i) {
+    if (l->rank == 1) {
+        return l->offset + i * l->strides[0];
+    }
+    long off = l->offset;
+    if (i <= (long)UINT_MAX) {
+        /* 32-bit division is several times cheaper than 64-bit on GPUs */
+        uint r = (uint)i;
+        for (int d = (int)l->rank - 1; d >= 0; d--) {
+            uint s = (uint)l->shape[d];
+            uint q = r / s;
+            off += (long)(r - q * s) * l->strides[d];
+            r = q;
+        }
+    } else {
+        long r = i;
+        for (int d = (int)l->rank - 1; d >= 0; d--) {
+            long q = r / l->shape[d];
+            off += (r - q * l->shape[d]) * l->strides[d];
+            r = q;
+        }
+    }
+    return off;
+}
+/* ---- end of prelude --------------------------------------------------------------------- */
+
+#define V16 SPOOL_CAT(T, 16)
+#define ACC16 SPOOL_CAT(ACC, 16)
+#define TO_ACC16(v) SPOOL_CAT(convert_, ACC16)(v)
+
+#ifdef T_IS_INT
+#if T_IS_INT == 64
+#define UT ulong
+#define T_LOWEST LONG_MIN
+#define T_HIGHEST LONG_MAX
+#else
+#define UT uint
+#define T_LOWEST INT_MIN
+#define T_HIGHEST INT_MAX
+#endif
+#define UV16 SPOOL_CAT(UT, 16)
+/* wrapping sums and products: signed overflow is undefined in OpenCL C (ACC is T for ints) */
+#define WRAP(expr) SPOOL_CAT(as_, T)((UT)(expr))
+#define VWRAP(expr) SPOOL_CAT(as_, V16)(expr)
+#else
+#define T_LOWEST (-(ACC)INFINITY)
+#define T_HIGHEST ((ACC)INFINITY)
+#endif
+
+/* ---- identities and combiners on ACC, scalar (comb_) and 16-wide (vcomb_) ------------ */
+#define IDENT_SUM ((ACC)0)
+#define IDENT_PROD ((ACC)1)
+#define IDENT_MAX T_LOWEST
+#define IDENT_MIN T_HIGHEST
+
+#ifdef T_IS_FP
+ACC comb_SUM(ACC a, ACC b) { return a + b; }
+ACC comb_PROD(ACC a, ACC b) { return a * b; }
+ACC16 vcomb_SUM(ACC16 a, ACC16 b) { return a + b; }
+ACC16 vcomb_PROD(ACC16 a, ACC16 b) { return a * b; }
+/* NaN wins; -0 orders below +0 (as elementwise MAX/MIN) */
+ACC comb_MAX(ACC a, ACC b) {
+    if (isnan(a) || isnan(b)) {
+        return a + b;
+    }
+    if (a == b) {
+        return signbit(a) ? b : a;
+    }
+    return a > b ? a : b;
+}
+ACC comb_MIN(ACC a, ACC b) {
+    if (isnan(a) || isnan(b)) {
+        return a + b;
+    }
+    if (a == b) {
+        return signbit(a) ? a : b;
+    }
+    return a < b ? a : b;
+}
+ACC16 vcomb_MAX(ACC16 a, ACC16 b) {
+    return select(a, b, isgreater(b, a) | isnan(b) | (isequal(b, a) & signbit(a)));
+}
+ACC16 vcomb_MIN(ACC16 a, ACC16 b) {
+    return select(a, b, isless(b, a) | isnan(b) | (isequal(b, a) & signbit(b)));
+}
+#else
+ACC comb_SUM(ACC a, ACC b) { return WRAP((UT)a + (UT)b); }
+ACC comb_PROD(ACC a, ACC b) { return WRAP((UT)a * (UT)b); }
+ACC16 vcomb_SUM(ACC16 a, ACC16 b) { return VWRAP(SPOOL_CAT(as_, UV16)(a) + SPOOL_CAT(as_, UV16)(b)); }
+ACC16 vcomb_PROD(ACC16 a, ACC16 b) { return VWRAP(SPOOL_CAT(as_, UV16)(a) * SPOOL_CAT(as_, UV16)(b)); }
+ACC comb_MAX(ACC a, ACC b) { return a > b ? a : b; }
+ACC comb_MIN(ACC a, ACC b) { return a < b ? a : b; }
+ACC16 vcomb_MAX(ACC16 a, ACC16 b) { return select(a, b, b > a); }
+ACC16 vcomb_MIN(ACC16 a, ACC16 b) { return select(a, b, b < a); }
+#endif
+
+/* Whether (vb, jb) should replace (va, ja): j < 0 marks "no element yet". */
+int better_ARGMAX(T va, long ja, T vb, long jb) {
+    if (jb < 0) {
+        return 0;
+    }
+    if (ja < 0) {
+        return 1;
+    }
+#ifdef T_IS_FP
+    if (isnan(va)) {
+        return isnan(vb) && jb < ja;
+    }
+    if (isnan(vb)) {
+        return 1;
+    }
+#endif
+    return vb > va || (vb == va && jb < ja);
+}
+int better_ARGMIN(T va, long ja, T vb, long jb) {
+    if (jb < 0) {
+        return 0;
+    }
+    if (ja < 0) {
+        return 1;
+    }
+#ifdef T_IS_FP
+    if (isnan(va)) {
+        return isnan(vb) && jb < ja;
+    }
+    if (isnan(vb)) {
+        return 1;
+    }
+#endif
+    return vb < va || (vb == va && jb < ja);
+}
+
+/* Rows whose reduced elements are dense (stride 1) take the vector path. */
+int dense_rows(const layout_t* inner) {
+    return inner->rank == 0 || (inner->rank == 1 && inner->strides[0] == 1);
+}
+
+/* ---- value reductions --------------------------------------------------------------------- */
+#define REDUCE(OP)                                                                              \
+kernel void reduce_##OP##_chunks(global const T* x, layout_t outer, layout_t inner, long rows, \
+                                 long len, long chunks, long chunkLen, global OUT* out) {         \
+    long g = (long)get_global_id(0);                                                            \
+    if (g < rows * chunks) {                                                                    \
+        long row = g / chunks;                                                                  \
+        long start = (g - row * chunks) * chunkLen;                                             \
+        long end = min(len, start + chunkLen);                                                  \
+        long base = layout_offset(&outer, row);                                                 \
+        ACC acc = IDENT_##OP;                                                                     \
+        long j = start;                                                                         \
+        if (dense_rows(&inner)) {                                                               \
+            if (end - start >= 32) {                                                            \
+                ACC16 v = (ACC16)(IDENT_##OP);                                                      \
+                for (; j + 16 <= end; j += 16) {                                                \
+                    v = vcomb_##OP(v, TO_ACC16(vload16(0, x + base + j)));                                \
+                }                                                                               \
+                ACC lanes[16];                                                                    \
+                vstore16(v, 0, lanes);                                                          \
+                for (int k = 0; k < 16; k++) {                                                  \
+                    acc = comb_##OP(acc, lanes[k]);                                             \
+                }                                                                               \
+            }                                                                                   \
+            for (; j < end; j++) {                                                              \
+                acc = comb_##OP(acc, (ACC)x[base + j]);                                              \
+            }                                                                                   \
+        } else {                                                                                \
+            for (; j < end; j++) {                                                              \
+                acc = comb_##OP(acc, (ACC)x[base + layout_offset(&inner, j)]);                       \
+            }                                                                                   \
+        }                                                                                       \
+        out[g] = (OUT)acc;                                                                           \
+    }                                                                                           \
+}                                                                                               \
+kernel void reduce_##OP##_wg(global const T* x, layout_t outer, layout_t inner, long rows,     \
+                             long len, long chunks, long chunkLen, global OUT* out,               \
+                             local ACC* scratch) {                                                \
+    long g = (long)get_group_id(0);                                                             \
+    int lid = (int)get_local_id(0);                                                             \
+    int ls = (int)get_local_size(0);                                                            \
+    long row = g / chunks;                                                                      \
+    long start = (g - row * chunks) * chunkLen;                                                 \
+    long end = min(len, start + chunkLen);                                                      \
+    long base = layout_offset(&outer, row);                                                     \
+    ACC acc = IDENT_##OP;                                                                         \
+    if (dense_rows(&inner)) {                                                                   \
+        for (long j = start + lid; j < end; j += ls) {                                          \
+            acc = comb_##OP(acc, (ACC)x[base + j]);                                                  \
+        }                                                                                       \
+    } else {                                                                                    \
+        for (long j = start + lid; j < end; j += ls) {                                          \
+            acc = comb_##OP(acc, (ACC)x[base + layout_offset(&inner, j)]);                           \
+        }                                                                                       \
+    }                                                                                           \
+    scratch[lid] = acc;                                                                         \
+    barrier(CLK_LOCAL_MEM_FENCE);                                                               \
+    for (int s = ls >> 1; s > 0; s >>= 1) {                                                     \
+        if (lid < s) {                                                                          \
+            scratch[lid] = comb_##OP(scratch[lid], scratch[lid + s]);                           \
+        }                                                                                       \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                           \
+    }                                                                                           \
+    if (lid == 0) {                                                                             \
+        out[g] = (OUT)scratch[0];                                                                    \
+    }                                                                                           \
+}
+
+REDUCE(SUM) REDUCE(PROD) REDUCE(MAX) REDUCE(MIN)
+
+/* ---- index reductions --------------------------------------------------------------------- */
+#define ARG_REDUCE(OP)                                                                          \
+kernel void reduce_##OP##_chunks(global const T* x, layout_t outer, layout_t inner, long rows, \
+                                 long len, long chunks, long chunkLen, global T* vals,          \
+                                 global long* idx) {                                            \
+    long g = (long)get_global_id(0);                                                            \
+    if (g < rows * chunks) {                                                                    \
+        long row = g / chunks;                                                                  \
+        long start = (g - row * chunks) * chunkLen;                                             \
+        long end = min(len, start + chunkLen);                                                  \
+        long base = layout_offset(&outer, row);                                                 \
+        T best = (T)0;                                                                          \
+        long bj = -1;                                                                           \
+        for (long j = start; j < end; j++) {                                                    \
+            T v = x[base + layout_offset(&inner, j)];                                           \
+            if (better_##OP(best, bj, v, j)) {                                                  \
+                best = v;                                                                       \
+                bj = j;                                                                         \
+            }                                                                                   \
+        }                                                                                       \
+        vals[g] = best;                                                                         \
+        idx[g] = bj;                                                                            \
+    }                                                                                           \
+}                                                                                               \
+kernel void reduce_##OP##_wg(global const T* x, layout_t outer, layout_t inner, long rows,     \
+                             long len, long chunks, long chunkLen, global T* vals,              \
+                             global long* idx, local T* sv, local long* si) {                   \
+    long g = (long)get_group_id(0);                                                             \
+    int lid = (int)get_local_id(0);                                                             \
+    int ls = (int)get_local_size(0);                                                            \
+    long row = g / chunks;                                                                      \
+    long start = (g - row * chunks) * chunkLen;                                                 \
+    long end = min(len, start + chunkLen);                                                      \
+    long base = layout_offset(&outer, row);                                                     \
+    T best = (T)0;                                                                              \
+    long bj = -1;                                                                               \
+    for (long j = start + lid; j < end; j += ls) {                                              \
+        T v = x[base + layout_offset(&inner, j)];                                               \
+        if (better_##OP(best, bj, v, j)) {                                                      \
+            best = v;                                                                           \
+            bj = j;                                                                             \
+        }                                                                                       \
+    }                                                                                           \
+    sv[lid] = best;                                                                             \
+    si[lid] = bj;                                                                               \
+    barrier(CLK_LOCAL_MEM_FENCE);                                                               \
+    for (int s = ls >> 1; s > 0; s >>= 1) {                                                     \
+        if (lid < s && better_##OP(sv[lid], si[lid], sv[lid + s], si[lid + s])) {               \
+            sv[lid] = sv[lid + s];                                                              \
+            si[lid] = si[lid + s];                                                              \
+        }                                                                                       \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                           \
+    }                                                                                           \
+    if (lid == 0) {                                                                             \
+        vals[g] = sv[0];                                                                        \
+        idx[g] = si[0];                                                                         \
+    }                                                                                           \
+}                                                                                               \
+kernel void reduce_##OP##_partials(global const T* vals, global const long* idx, long rows,    \
+                                   long chunks, global long* out) {                             \
+    long row = (long)get_global_id(0);                                                          \
+    if (row < rows) {                                                                           \
+        T best = (T)0;                                                                          \
+        long bj = -1;                                                                           \
+        for (long c = row * chunks; c < (row + 1) * chunks; c++) {                              \
+            if (better_##OP(best, bj, vals[c], idx[c])) {                                       \
+                best = vals[c];                                                                 \
+                bj = idx[c];                                                                    \
+            }                                                                                   \
+        }                                                                                       \
+        out[row] = bj;                                                                          \
+    }                                                                                           \
+}
+
+ARG_REDUCE(ARGMAX) ARG_REDUCE(ARGMIN)

@@ -1,0 +1,237 @@
+package dev.spool.opencl;
+
+import dev.spool.BackendException;
+import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.ReduceOp;
+import dev.spool.spi.UnaryOp;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which kernel serves each (primitive, dtype): kernel names, build options and the dtype rules
+ * of the SPI javadoc, in one table. The kernel families take their names from here, the backend
+ * checks at load that every pair the SPI lists has kernels, and a test builds every entry.
+ */
+final class KernelCatalog {
+    private KernelCatalog() {
+    }
+
+    /** One kernel of one program, and the primitive it serves. */
+    record KernelRef(String primitive, DType dtype, String source, String options, String kernel) {
+    }
+
+    static final List<DType> ALL = List.of(DType.values());
+    static final List<DType> NUMERIC = List.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64);
+    static final List<DType> FLOATING = List.of(DType.FLOAT32, DType.FLOAT64);
+    static final List<DType> INDEX = List.of(DType.INT32, DType.INT64);
+
+    // ---- dtype rules (dev.spool.spi javadoc) ---------------------------------------------------
+
+    static boolean accepts(UnaryOp op, DType t) {
+        return switch (op) {
+            case NEG, ABS, SIGN -> t.isNumeric();
+            case NOT -> t == DType.BOOL;
+            default -> t.isFloating();
+        };
+    }
+
+    static boolean accepts(BinaryOp op, DType t) {
+        return op.isComparison() || t.isNumeric();
+    }
+
+    // ---- kernel names ---------------------------------------------------------------------------
+
+    static String unary(UnaryOp op, boolean dense) {
+        return "unary_" + op.name() + suffix(dense);
+    }
+
+    static String binary(BinaryOp op, boolean dense) {
+        return "binary_" + op.name() + suffix(dense);
+    }
+
+    static String select(boolean dense) {
+        return "select" + suffix(dense);
+    }
+
+    static String copy(boolean dense) {
+        return "copy" + suffix(dense);
+    }
+
+    static final String FILL = "fill";
+    static final String GATHER = "gather";
+    static final String SCATTER_ADD = "scatter_add";
+    static final String RANDOM_UNIFORM = "random_uniform";
+    static final String MATMUL_TILED = "matmul_tiled";
+    static final String MATMUL_ROWS = "matmul_rows";
+
+    /** One work-item per (row, chunk): CPUs, and short rows on GPUs. */
+    static String reduceChunks(ReduceOp op) {
+        return "reduce_" + op.name() + "_chunks";
+    }
+
+    /** One work-group per (row, chunk), a tree in local memory: GPUs. */
+    static String reduceWorkGroup(ReduceOp op) {
+        return "reduce_" + op.name() + "_wg";
+    }
+
+    /** Combines (value, index) partials of ARGMAX/ARGMIN. */
+    static String reducePartials(ReduceOp op) {
+        return "reduce_" + op.name() + "_partials";
+    }
+
+    private static String suffix(boolean dense) {
+        return dense ? "_contig" : "_strided";
+    }
+
+    // ---- build options ----------------------------------------------------------------------------
+
+    static String copyOptions(DType src, DType dst) {
+        return ClTypes.options("S", src) + " " + ClTypes.options("D", dst);
+    }
+
+    static String indexOptions(DType t, DType index) {
+        return ClTypes.options(t) + " -DIDX=" + (index == DType.INT64 ? "long" : "int");
+    }
+
+    /**
+     * The accumulator of a value reduction from {@code in} to {@code out}: float32 accumulates
+     * in double where the device has it (the CPU backend does the same, so sums agree to the
+     * last bit far more often), integers in their own type (wrapping).
+     */
+    static DType accumulator(DType in, DType out, boolean fp64) {
+        if (in.isInteger()) {
+            return in;
+        }
+        return in == DType.FLOAT64 || out == DType.FLOAT64 || fp64 ? DType.FLOAT64 : DType.FLOAT32;
+    }
+
+    /** reduction.cl reading {@code in} and writing value results as {@code out}. */
+    static String reduceOptions(DType in, DType out, boolean fp64) {
+        DType acc = accumulator(in, out, fp64);
+        return ClTypes.options(in) + " -DACC=" + ClTypes.name(acc) + (acc == DType.FLOAT64 ? " -DACC_IS_DOUBLE=1" : "")
+                + " -DOUT=" + ClTypes.name(out);
+    }
+
+    static String matmulOptions(DType t, Tuning.Style style) {
+        return ClTypes.options(t) + (style == Tuning.Style.GPU ? " " + Tuning.MATMUL_TILES
+                : " -DROWS=" + Tuning.MATMUL_ROWS);
+    }
+
+    // ---- the table ------------------------------------------------------------------------------
+
+    /** Every kernel the backend may launch on a device (both styles), float64 ones if {@code fp64}. */
+    static List<KernelRef> all(boolean fp64) {
+        List<KernelRef> out = new ArrayList<>();
+        for (DType t : types(ALL, fp64)) {
+            String o = ClTypes.options(t);
+            for (DType d : types(ALL, fp64)) {
+                for (boolean dense : new boolean[] {true, false}) {
+                    out.add(new KernelRef("copy", t, KernelSources.COPY, copyOptions(t, d), copy(dense)));
+                }
+            }
+            out.add(new KernelRef("fill", t, KernelSources.COPY, copyOptions(t, t), FILL));
+            for (boolean dense : new boolean[] {true, false}) {
+                for (UnaryOp op : UnaryOp.values()) {
+                    if (accepts(op, t)) {
+                        out.add(new KernelRef("unary " + op, t, KernelSources.ELEMENTWISE, o, unary(op, dense)));
+                    }
+                }
+                for (BinaryOp op : BinaryOp.values()) {
+                    if (accepts(op, t)) {
+                        out.add(new KernelRef("binary " + op, t, KernelSources.ELEMENTWISE, o, binary(op, dense)));
+                    }
+                }
+                out.add(new KernelRef("select", t, KernelSources.ELEMENTWISE, o, select(dense)));
+            }
+            for (DType index : INDEX) {
+                out.add(new KernelRef("gather", t, KernelSources.INDEXING, indexOptions(t, index), GATHER));
+                if (t.isNumeric()) {
+                    out.add(new KernelRef("scatterAdd", t, KernelSources.INDEXING, indexOptions(t, index),
+                            SCATTER_ADD));
+                }
+            }
+        }
+        for (DType t : types(NUMERIC, fp64)) {
+            DType acc = accumulator(t, t, fp64);
+            // single pass; then the two passes of a split reduction: to partials, partials to t
+            List<String> programs = acc == t ? List.of(reduceOptions(t, t, fp64))
+                    : List.of(reduceOptions(t, t, fp64), reduceOptions(t, acc, fp64), reduceOptions(acc, t, fp64));
+            for (String o : programs) {
+                for (ReduceOp op : ReduceOp.values()) {
+                    out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceChunks(op)));
+                    out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceWorkGroup(op)));
+                    if (op.isArg()) {
+                        out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reducePartials(op)));
+                    }
+                }
+            }
+        }
+        for (DType t : types(FLOATING, fp64)) {
+            out.add(new KernelRef("matmul", t, KernelSources.MATMUL, matmulOptions(t, Tuning.Style.GPU),
+                    MATMUL_TILED));
+            out.add(new KernelRef("matmul", t, KernelSources.MATMUL, matmulOptions(t, Tuning.Style.CPU),
+                    MATMUL_ROWS));
+            out.add(new KernelRef("randomUniform", t, KernelSources.RANDOM, ClTypes.options(t), RANDOM_UNIFORM));
+        }
+        return out;
+    }
+
+    /**
+     * Checks that every (primitive, dtype) pair the SPI lists has kernels in the table and that
+     * their sources are on the class path: a backend that lacks a primitive must say so when it
+     * loads, not at a user's first call.
+     */
+    static void verify(boolean fp64) {
+        KernelSources.verifyAll();
+        List<KernelRef> table = all(fp64);
+        List<String> missing = new ArrayList<>();
+        for (DType t : types(ALL, fp64)) {
+            require(table, "fill", t, missing);
+            require(table, "copy", t, missing);
+            require(table, "select", t, missing);
+            require(table, "gather", t, missing);
+            for (UnaryOp op : UnaryOp.values()) {
+                if (accepts(op, t)) {
+                    require(table, "unary " + op, t, missing);
+                }
+            }
+            for (BinaryOp op : BinaryOp.values()) {
+                if (accepts(op, t)) {
+                    require(table, "binary " + op, t, missing);
+                }
+            }
+        }
+        for (DType t : types(NUMERIC, fp64)) {
+            require(table, "scatterAdd", t, missing);
+            for (ReduceOp op : ReduceOp.values()) {
+                require(table, "reduce " + op, t, missing);
+            }
+        }
+        for (DType t : types(FLOATING, fp64)) {
+            require(table, "matmul", t, missing);
+            require(table, "randomUniform", t, missing);
+        }
+        for (KernelRef k : table) {
+            if (!KernelSources.ALL.contains(k.source())) {
+                missing.add(k.kernel() + " (unknown source " + k.source() + ")");
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new BackendException("the OpenCL backend has no kernels for: " + missing);
+        }
+    }
+
+    private static void require(List<KernelRef> table, String primitive, DType t, List<String> missing) {
+        for (KernelRef k : table) {
+            if (k.primitive().equals(primitive) && k.dtype() == t) {
+                return;
+            }
+        }
+        missing.add(primitive + " " + t);
+    }
+
+    static List<DType> types(List<DType> types, boolean fp64) {
+        return fp64 ? types : types.stream().filter(t -> t != DType.FLOAT64).toList();
+    }
+}

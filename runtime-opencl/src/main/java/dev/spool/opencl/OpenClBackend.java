@@ -1,0 +1,432 @@
+package dev.spool.opencl;
+
+import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
+import static org.jocl.CL.CL_MEM_READ_ONLY;
+import static org.jocl.CL.CL_TRUE;
+import static org.jocl.CL.clCreateBuffer;
+import static org.jocl.CL.clEnqueueCopyBuffer;
+import static org.jocl.CL.clEnqueueReadBuffer;
+import static org.jocl.CL.clEnqueueWriteBuffer;
+import static org.jocl.CL.clFinish;
+import static org.jocl.CL.clReleaseMemObject;
+
+import dev.spool.BackendException;
+import dev.spool.DType;
+import dev.spool.DTypeException;
+import dev.spool.spi.Backend;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.DeviceInfo;
+import dev.spool.spi.ReduceOp;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.cl_mem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OpenCL backend for one device: one context, one in-order queue. Every primitive is a
+ * kernel launch that is enqueued and not waited for; only {@link #read} blocks. OpenCL errors
+ * become {@link BackendException}s carrying the symbolic error name.
+ */
+public final class OpenClBackend implements Backend {
+    private static final Logger log = LoggerFactory.getLogger(OpenClBackend.class);
+    /** Staging bytes after which a write waits for the queue, so that staging stays bounded. */
+    private static final long MAX_STAGED_BYTES = 64L << 20;
+    private final OpenClDevice device;
+    private final ProgramCache programs;
+    private final BufferPool pool;
+    private final Kernels kernels;
+    private final ElementwiseKernels elementwise;
+    private final CopyKernels copies;
+    private final ReductionKernels reductions;
+    private final MatmulKernels matmuls;
+    private final IndexingKernels indexing;
+    private final RandomKernels random;
+    /** False for a {@link #withStrategy} view, which shares its parent's device, programs and pool. */
+    private final boolean ownsDevice;
+    private final boolean memoryCheck = BufferPool.memoryCheck();
+    /** Staging buffers of writes the queue may not have run yet. */
+    private final List<cl_mem> staged = new ArrayList<>();
+    private long stagedBytes;
+    private final Set<OpenClBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean closed;
+
+    OpenClBackend(OpenClDevice device) {
+        this(device, new ProgramCache(device), new BufferPool(device, BufferPool.capacityFor(device)), device.tuning, true);
+    }
+
+    private OpenClBackend(OpenClDevice device, ProgramCache programs, BufferPool pool, Tuning tuning, boolean ownsDevice) {
+        KernelCatalog.verify(device.info.fp64());
+        this.device = device;
+        this.programs = programs;
+        this.pool = pool;
+        this.ownsDevice = ownsDevice;
+        this.kernels = new Kernels(device, programs, pool, tuning);
+        this.elementwise = new ElementwiseKernels(kernels);
+        this.copies = new CopyKernels(kernels);
+        this.reductions = new ReductionKernels(kernels);
+        this.matmuls = new MatmulKernels(kernels);
+        this.indexing = new IndexingKernels(kernels);
+        this.random = new RandomKernels(kernels);
+        log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
+                tuning.style(), device.info.fp64() ? "yes" : "no");
+    }
+
+    /**
+     * This device with the kernels of another strategy (GPU kernels on a CPU device or the other
+     * way round), sharing this backend's context, queue, programs and buffer pool: for tests and
+     * benchmarks of both code paths. Use it from the same thread as this backend; closing it
+     * frees only its own buffers.
+     */
+    OpenClBackend withStrategy(Tuning.Style style) {
+        return new OpenClBackend(device, programs, pool, device.tuning(style), false);
+    }
+
+    @Override
+    public DeviceInfo info() {
+        return device.info;
+    }
+
+    /** The kernel strategy in use (GPU or CPU style). */
+    public String strategy() {
+        return kernels.tuning().style().name();
+    }
+
+    // ---- memory --------------------------------------------------------------------------------
+
+    @Override
+    public synchronized DeviceBuffer allocate(DType dtype, long size) {
+        checkOpen();
+        if (size < 0) {
+            throw new IllegalArgumentException("negative buffer size " + size);
+        }
+        if (dtype == DType.FLOAT64 && !device.info.fp64()) {
+            throw new DTypeException("device " + device.describe() + " does not support float64 (no cl_khr_fp64)");
+        }
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(size, (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            throw new BackendException("cannot allocate " + dtype + "[" + size + "]: the size overflows 64 bits");
+        }
+        try {
+            OpenClBuffer b = new OpenClBuffer(dtype, size, pool.acquire(bytes, dtype + "[" + size + "]"), this);
+            live.add(b);
+            return b;
+        } catch (CLException e) {
+            throw ClErrors.wrap("allocate " + dtype + "[" + size + "] on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void release(DeviceBuffer buffer) {
+        if (closed) {
+            return; // close() freed everything
+        }
+        OpenClBuffer b = own(buffer);
+        if (!b.markReleased() || !live.remove(b)) {
+            throw new IllegalStateException("OpenCL buffer " + b + " released twice");
+        }
+        try {
+            pool.release(b.block());
+        } catch (CLException e) {
+            throw ClErrors.wrap("release " + b, e);
+        }
+    }
+
+    /**
+     * Asynchronous, yet the host array is consumed on return: the data goes into a staging
+     * buffer created with CL_MEM_COPY_HOST_PTR (copied during the call, outside the queue), then
+     * a device-side copy is queued. The staging buffer is released once the queue is known to
+     * be past the copy (the next read, synchronize or close, or when staging grows large):
+     * OpenCL would defer the release itself, but not every runtime does (Oclgrind frees at
+     * once). JOCL's own non-blocking writes park a thread per write on its event instead.
+     */
+    @Override
+    public synchronized void write(DeviceBuffer dst, Object hostArray) {
+        checkOpen();
+        OpenClBuffer b = own(dst);
+        int length = HostArrays.length(hostArray, b.dtype());
+        if (length != b.size()) {
+            throw new IllegalArgumentException("write: host array of " + length + " elements for a buffer of "
+                    + b.size());
+        }
+        if (length == 0) {
+            return;
+        }
+        long bytes = b.byteSize();
+        Pointer data = HostArrays.pointer(b.dtype() == DType.BOOL ? HostArrays.normalised((byte[]) hostArray) : hostArray);
+        try {
+            if (memoryCheck) { // see BufferPool.MEMORY_CHECK_PROPERTY: no staging buffers to recycle
+                clEnqueueWriteBuffer(device.queue, b.mem(), CL_TRUE, 0, bytes, data, 0, null, null);
+                return;
+            }
+            cl_mem staging;
+            try {
+                staging = clCreateBuffer(device.context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, data, null);
+            } catch (CLException e) {
+                if (!ClErrors.isOutOfMemory(e)) {
+                    throw e;
+                }
+                clEnqueueWriteBuffer(device.queue, b.mem(), CL_TRUE, 0, bytes, data, 0, null, null);
+                return; // no room for a staging copy: a blocking write needs none
+            }
+            staged.add(staging);
+            stagedBytes += bytes;
+            clEnqueueCopyBuffer(device.queue, staging, b.mem(), 0, 0, bytes, 0, null, null);
+            if (stagedBytes > MAX_STAGED_BYTES) {
+                clFinish(device.queue);
+                releaseStaged();
+            }
+        } catch (CLException e) {
+            throw ClErrors.wrap("write " + b + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void read(View src, Object hostArray) {
+        checkOpen();
+        OpenClBuffer b = own(src.buffer());
+        long n = src.size();
+        int length = HostArrays.length(hostArray, src.dtype());
+        if (length < n) {
+            throw new IllegalArgumentException("read: host array of " + length + " elements for " + n);
+        }
+        Kernels.requireInBounds("read", src);
+        if (n == 0) {
+            return;
+        }
+        long esize = src.dtype().byteSize();
+        try {
+            Layout l = Layout.collapse(src.shape(), src)[0];
+            if (l.isDense()) {
+                clEnqueueReadBuffer(device.queue, b.mem(), CL_TRUE, l.offset * esize, n * esize,
+                        HostArrays.pointer(hostArray), 0, null, null);
+            } else {
+                BufferPool.Block tmp = pool.acquire(n * esize, "read staging " + src.dtype() + "[" + n + "]");
+                try {
+                    copies.toDense(src, l, tmp.mem());
+                    clEnqueueReadBuffer(device.queue, tmp.mem(), CL_TRUE, 0, n * esize,
+                            HostArrays.pointer(hostArray), 0, null, null);
+                } finally {
+                    pool.release(tmp);
+                }
+            }
+            releaseStaged(); // a blocking read on an in-order queue: every earlier write is done
+        } catch (CLException e) {
+            throw ClErrors.wrap("read " + src + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void fill(DeviceBuffer dst, Number value) {
+        checkOpen();
+        try {
+            copies.fill(own(dst), value);
+        } catch (CLException e) {
+            throw ClErrors.wrap("fill " + dst + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void copy(View src, View dst) {
+        checkOpen();
+        own(src.buffer());
+        own(dst.buffer());
+        try {
+            copies.copy(src, dst);
+        } catch (CLException e) {
+            throw ClErrors.wrap("copy " + src + " to " + dst + " on " + device.describe(), e);
+        }
+    }
+
+    // ---- compute -----------------------------------------------------------------------------
+
+    @Override
+    public synchronized void unary(UnaryOp op, View x, DeviceBuffer out) {
+        checkOpen();
+        own(x.buffer());
+        try {
+            elementwise.unary(op, x, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("unary " + op + " " + x + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void binary(BinaryOp op, View a, View b, DeviceBuffer out) {
+        checkOpen();
+        own(a.buffer());
+        own(b.buffer());
+        try {
+            elementwise.binary(op, a, b, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("binary " + op + " " + a + ", " + b + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void select(View cond, View a, View b, DeviceBuffer out) {
+        checkOpen();
+        own(cond.buffer());
+        own(a.buffer());
+        own(b.buffer());
+        try {
+            elementwise.select(cond, a, b, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("select on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
+        checkOpen();
+        own(x.buffer());
+        try {
+            reductions.reduce(op, x, reducedDims, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("reduce " + op + " " + x + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void matmul(View a, View b, DeviceBuffer out) {
+        checkOpen();
+        own(a.buffer());
+        own(b.buffer());
+        try {
+            matmuls.matmul(a, b, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("matmul " + a + " @ " + b + " on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void gather(View params, View indices, DeviceBuffer out) {
+        checkOpen();
+        own(params.buffer());
+        own(indices.buffer());
+        try {
+            indexing.gather(params, indices, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("gather on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void scatterAdd(View updates, View indices, DeviceBuffer out) {
+        checkOpen();
+        own(updates.buffer());
+        own(indices.buffer());
+        try {
+            indexing.scatterAdd(updates, indices, own(out));
+        } catch (CLException e) {
+            throw ClErrors.wrap("scatterAdd on " + device.describe(), e);
+        }
+    }
+
+    @Override
+    public synchronized void randomUniform(DeviceBuffer out, long seed) {
+        checkOpen();
+        try {
+            random.uniform(own(out), seed);
+        } catch (CLException e) {
+            throw ClErrors.wrap("randomUniform on " + device.describe(), e);
+        }
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------------
+
+    @Override
+    public synchronized void synchronize() {
+        checkOpen();
+        try {
+            clFinish(device.queue);
+            releaseStaged();
+        } catch (CLException e) {
+            throw ClErrors.wrap("synchronize " + device.describe(), e);
+        }
+    }
+
+    /** Waits for the device, then frees every buffer (live and pooled), kernel, program, the queue
+     *  and the context. Idempotent; primitives called afterwards throw. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            clFinish(device.queue);
+        } catch (CLException e) {
+            log.warn("finishing the queue of {} at close failed: {}", device.describe(), ClErrors.name(e.getStatus()));
+        }
+        releaseStaged();
+        int leaked = live.size();
+        for (OpenClBuffer b : live) {
+            b.markReleased();
+            clReleaseMemObject(b.block().mem());
+        }
+        live.clear();
+        if (ownsDevice) {
+            pool.close();
+            programs.close();
+            device.close();
+        }
+        log.debug("closed {} ({} live buffers freed)", this, leaked);
+    }
+
+    // ---- for tests and diagnostics ---------------------------------------------------------------
+
+    ProgramCache programs() {
+        return programs;
+    }
+
+    BufferPool pool() {
+        return pool;
+    }
+
+    OpenClDevice device() {
+        return device;
+    }
+
+    synchronized int liveBuffers() {
+        return live.size();
+    }
+
+    @Override
+    public String toString() {
+        return device.describe() + " [" + kernels.tuning().style() + " kernels]";
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private void checkOpen() {
+        if (closed) {
+            throw new BackendException("OpenCL device " + device.describe() + " has been closed");
+        }
+    }
+
+    private void releaseStaged() {
+        for (cl_mem m : staged) {
+            clReleaseMemObject(m);
+        }
+        staged.clear();
+        stagedBytes = 0;
+    }
+
+    private OpenClBuffer own(DeviceBuffer buffer) {
+        if (buffer instanceof OpenClBuffer b && b.owner() == this) {
+            return b;
+        }
+        throw new BackendException("buffer " + buffer + " does not belong to " + device.describe());
+    }
+}

@@ -1,0 +1,142 @@
+package dev.spool.opencl;
+
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.clBuildProgram;
+import static org.jocl.CL.clCreateKernel;
+import static org.jocl.CL.clCreateProgramWithSource;
+import static org.jocl.CL.clGetKernelWorkGroupInfo;
+import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clReleaseKernel;
+import static org.jocl.CL.clReleaseProgram;
+
+import dev.spool.BackendException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_kernel;
+import org.jocl.cl_program;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Built programs and their kernels, keyed by (device, source name, build options). A program is
+ * built the first time one of its kernels is asked for, and kept until {@link #close()}.
+ * Not thread-safe: the backend calls it under its own lock.
+ */
+final class ProgramCache implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProgramCache.class);
+
+    record Key(int device, String source, String options) {
+    }
+
+    /** A built program and the kernels created from it so far. */
+    static final class Program {
+        final cl_program program;
+        final Map<String, cl_kernel> kernels = new HashMap<>();
+        final Map<String, Long> maxLocal = new HashMap<>();
+
+        Program(cl_program program) {
+            this.program = program;
+        }
+    }
+
+    private final OpenClDevice device;
+    private final Map<Key, Program> programs = new LinkedHashMap<>();
+
+    ProgramCache(OpenClDevice device) {
+        this.device = device;
+    }
+
+    /** The kernel {@code name} of {@code source} built with {@code options}. */
+    cl_kernel kernel(String source, String options, String name) {
+        Program p = program(source, options);
+        cl_kernel k = p.kernels.get(name);
+        if (k == null) {
+            try {
+                k = clCreateKernel(p.program, name, null);
+            } catch (CLException e) {
+                throw new BackendException("kernel " + name + " is missing from " + source + " built with '"
+                        + options + "' on " + device.describe() + ": " + ClErrors.name(e.getStatus()), e);
+            }
+            p.kernels.put(name, k);
+            long[] wg = new long[1];
+            clGetKernelWorkGroupInfo(k, device.id, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
+            p.maxLocal.put(name, wg[0]);
+        }
+        return k;
+    }
+
+    /** The largest work-group {@code kernel} can run with on this device. */
+    long maxLocalSize(String source, String options, String name) {
+        kernel(source, options, name);
+        return programs.get(new Key(device.info.index(), source, options)).maxLocal.get(name);
+    }
+
+    /** The program {@code source} (a kernels-module resource) built with {@code options}. */
+    Program program(String source, String options) {
+        Key key = new Key(device.info.index(), source, options);
+        Program p = programs.get(key);
+        if (p == null) {
+            p = new Program(build(source, KernelSources.text(source), options));
+            programs.put(key, p);
+        }
+        return p;
+    }
+
+    /** Builds {@code text} (named {@code source} in messages); not cached. */
+    cl_program build(String source, String text, String options) {
+        String all = device.baseOptions + (options.isEmpty() ? "" : " " + options);
+        long start = System.nanoTime();
+        cl_program program = clCreateProgramWithSource(device.context, 1, new String[] {text}, null, null);
+        try {
+            clBuildProgram(program, 1, new org.jocl.cl_device_id[] {device.id}, all, null, null);
+        } catch (CLException e) {
+            String buildLog = buildLog(program);
+            clReleaseProgram(program);
+            throw new KernelBuildException(source, all, device.describe(), ClErrors.name(e.getStatus()),
+                    buildLog, e);
+        }
+        if (log.isDebugEnabled()) {
+            String buildLog = buildLog(program).trim();
+            log.debug("built {} [{}] for {} in {} ms{}", source, all, device.describe(),
+                    (System.nanoTime() - start) / 1_000_000, buildLog.isEmpty() ? "" : "; build log:\n" + buildLog);
+        }
+        return program;
+    }
+
+    private String buildLog(cl_program program) {
+        try {
+            long[] size = new long[1];
+            clGetProgramBuildInfo(program, device.id, CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] bytes = new byte[(int) size[0]];
+            clGetProgramBuildInfo(program, device.id, CL_PROGRAM_BUILD_LOG, bytes.length, Pointer.to(bytes), null);
+            int n = bytes.length;
+            while (n > 0 && bytes[n - 1] == 0) {
+                n--;
+            }
+            return new String(bytes, 0, n, StandardCharsets.UTF_8);
+        } catch (CLException e) {
+            return "(no build log: " + ClErrors.name(e.getStatus()) + ")";
+        }
+    }
+
+    int size() {
+        return programs.size();
+    }
+
+    @Override
+    public void close() {
+        for (Program p : programs.values()) {
+            for (cl_kernel k : p.kernels.values()) {
+                clReleaseKernel(k);
+            }
+            clReleaseProgram(p.program);
+        }
+        programs.clear();
+    }
+}

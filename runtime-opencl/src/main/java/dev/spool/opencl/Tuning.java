@@ -1,0 +1,65 @@
+package dev.spool.opencl;
+
+import java.util.Locale;
+
+/**
+ * Kernel strategies and work-group sizes for one device. GPUs and CPUs want different kernel
+ * shapes (measured on PoCL: a GPU-style local-memory tree reduction ran ~40x slower than one
+ * work-item per contiguous block, and explicit local sizes of 256..4096 doubled elementwise
+ * bandwidth), so the strategy follows the device type, with GPU defaults for anything else.
+ *
+ * @param style            which kernel family to use for reductions and matmul
+ * @param elementwiseLocal local size of one-element-per-work-item kernels
+ * @param reduceLocal      local size of the work-group (tree) reduction, a power of two
+ * @param rowsLocal        local size of one-row-per-work-item kernels (chunked reductions)
+ * @param targetGroups     work-groups (GPU) or work-items (CPU) worth keeping busy at once
+ */
+record Tuning(Style style, int elementwiseLocal, int reduceLocal, int rowsLocal, int targetGroups) {
+
+    /** GPU: tree reductions in local memory, tiled matmul. CPU: chunked reductions, row matmul. */
+    enum Style { GPU, CPU }
+
+    /** System property that forces a style on every device: {@code gpu} or {@code cpu}. */
+    static final String STYLE_PROPERTY = "spool.opencl.strategy";
+
+    /** Matmul tile options (matmul.cl's -D defaults, spelled out so the cache key shows them). */
+    static final String MATMUL_TILES = "-DTSM=64 -DTSN=64 -DTSK=16 -DWPTM=4 -DWPTN=4";
+    /** matmul_tiled's work-group size, fixed by reqd_work_group_size: (TSN/WPTN, TSM/WPTM). */
+    static final int MATMUL_TILE_LOCAL = 16;
+    static final int MATMUL_TILE_M = 64;
+    static final int MATMUL_TILE_N = 64;
+    /** matmul_rows: outputs per work-item along M, and work-items per group along N. */
+    static final int MATMUL_ROWS = 4;
+    static final int MATMUL_ROWS_LOCAL = 32;
+
+    /**
+     * The tuning for a device of {@code style} (the device type, unless overridden) whose kernels
+     * may use up to {@code maxWorkGroup} work-items per group.
+     */
+    static Tuning of(Style style, long maxWorkGroup, int computeUnits) {
+        int cap = (int) Math.min(Integer.MAX_VALUE, Math.max(1, maxWorkGroup));
+        int units = Math.max(1, computeUnits);
+        if (style == Style.CPU) {
+            return new Tuning(style, floorPow2(Math.min(1024, cap)), floorPow2(Math.min(256, cap)),
+                    floorPow2(Math.min(64, cap)), 4 * units);
+        }
+        return new Tuning(style, floorPow2(Math.min(256, cap)), floorPow2(Math.min(256, cap)),
+                floorPow2(Math.min(128, cap)), 4 * units);
+    }
+
+    /** The style for a device: the override property if set, else from the device type. */
+    static Style styleFor(boolean isCpuDevice) {
+        String forced = System.getProperty(STYLE_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+        if (forced.equals("gpu")) {
+            return Style.GPU;
+        }
+        if (forced.equals("cpu")) {
+            return Style.CPU;
+        }
+        return isCpuDevice ? Style.CPU : Style.GPU;
+    }
+
+    static int floorPow2(int n) {
+        return Integer.highestOneBit(Math.max(1, n));
+    }
+}

@@ -1,0 +1,184 @@
+package dev.spool.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.Philox;
+import dev.spool.spi.ReduceOp;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Launches every kernel of every program at least once, on small inputs, with both kernel
+ * strategies: the run that scripts/oclgrind-check.sh puts under the Oclgrind simulator to catch
+ * out-of-bounds accesses, uninitialised reads and data races. Results are checked lightly here;
+ * the other test classes check semantics.
+ *
+ * <p>Every dtype only with {@code -Dspool.test.allKernels=true} (the scripts set it): on PoCL
+ * each kernel's first launch compiles it (~70 ms), and the other tests already launch most of
+ * them, so the default run keeps to float32.
+ */
+@ExtendWith(TestDevices.class)
+class KernelSmokeTest {
+    static final boolean ALL_KERNELS = Boolean.getBoolean("spool.test.allKernels");
+
+    static java.util.List<DType> dtypes(java.util.List<DType> of, OpenClBackend b) {
+        return KernelCatalog.types(of, b.info().fp64()).stream()
+                .filter(t -> ALL_KERNELS || t == DType.FLOAT32).toList();
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#devices")
+    void everyKernelRunsOnce(OpenClBackend b) {
+        for (DType t : dtypes(KernelCatalog.ALL, b)) {
+            elementwise(b, t);
+            copies(b, t);
+            indexing(b, t);
+            if (t.isNumeric()) {
+                reductions(b, t);
+            }
+            if (t.isFloating()) {
+                matmulAndRandom(b, t);
+            }
+        }
+        b.synchronize();
+    }
+
+    /** Reductions and matmul have other kernels for the other strategy (GPU tree vs CPU chunks). */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#otherStyleStream")
+    void strategyKernelsRunOnce(OpenClBackend b) {
+        for (DType t : dtypes(KernelCatalog.NUMERIC, b)) {
+            reductions(b, t);
+            if (t.isFloating()) {
+                matmulAndRandom(b, t);
+            }
+        }
+        b.synchronize();
+    }
+
+    /** A [3, 5] buffer and its transpose [5, 3] as a strided view. */
+    private static void elementwise(OpenClBackend b, DType t) {
+        double[] v = new double[15];
+        for (int i = 0; i < 15; i++) {
+            v[i] = t == DType.BOOL ? i % 2 : (i % 7) - 2 + (t.isFloating() ? 0.5 : 0);
+        }
+        DeviceBuffer x = Host.upload(b, t, v);
+        DeviceBuffer y = Host.upload(b, t, v);
+        View dense = View.contiguous(x, 15);
+        View strided = new View(x, new int[] {5, 3}, new long[] {1, 5}, 0);
+        View denseY = View.contiguous(y, 15);
+        View stridedY = new View(y, new int[] {5, 3}, new long[] {1, 5}, 0);
+        DeviceBuffer out = b.allocate(t, 15);
+        DeviceBuffer bools = b.allocate(DType.BOOL, 15);
+        for (UnaryOp op : UnaryOp.values()) {
+            if (KernelCatalog.accepts(op, t)) {
+                b.unary(op, dense, out);
+                b.unary(op, strided, out);
+            }
+        }
+        for (BinaryOp op : BinaryOp.values()) {
+            if (KernelCatalog.accepts(op, t)) {
+                DeviceBuffer o = op.isComparison() ? bools : out;
+                b.binary(op, dense, denseY, o);
+                b.binary(op, strided, stridedY, o);
+            }
+        }
+        b.binary(BinaryOp.EQUAL, strided, stridedY, bools);
+        b.select(View.contiguous(bools, 15), dense, denseY, out);
+        b.select(new View(bools, new int[] {5, 3}, new long[] {3, 1}, 0), strided, stridedY, out);
+        assertArrayEquals(Host.read(b, strided), Host.read(b, out), "select " + t);
+        release(b, x, y, out, bools);
+    }
+
+    private static void copies(OpenClBackend b, DType t) {
+        DeviceBuffer src = Host.upload(b, t, 1, 0, 1, 1, 0, 1);
+        for (DType d : KernelCatalog.types(KernelCatalog.ALL, b.info().fp64())) {
+            DeviceBuffer dst = b.allocate(d, 6);
+            b.fill(dst, 0);
+            b.copy(View.contiguous(src, 6), View.contiguous(dst, 6));
+            b.copy(new View(src, new int[] {3, 2}, new long[] {1, 3}, 0), View.contiguous(dst, 3, 2));
+            assertArrayEquals(new double[] {1, 1, 0, 0, 1, 1}, Host.read(b, dst), t + " to " + d);
+            b.release(dst);
+        }
+        b.release(src);
+    }
+
+    private static void indexing(OpenClBackend b, DType t) {
+        DeviceBuffer params = Host.upload(b, t, 1, 0, 1, 1, 0, 1, 0, 1);
+        for (DType it : KernelCatalog.INDEX) {
+            DeviceBuffer idx = Host.upload(b, it, 3, -1, 0, 4, 1);
+            DeviceBuffer out = b.allocate(t, 10);
+            b.gather(View.contiguous(params, 2, 4, 1), View.contiguous(idx, 5), out);
+            assertArrayEquals(new double[] {1, 0, 1, 0, 0, 1, 0, 0, 0, 1}, Host.read(b, out), "gather " + t);
+            if (t.isNumeric()) {
+                DeviceBuffer acc = b.allocate(t, 8);
+                b.scatterAdd(View.contiguous(out, 2, 5, 1), View.contiguous(idx, 5), acc);
+                assertArrayEquals(new double[] {1, 0, 0, 1, 0, 1, 0, 1}, Host.read(b, acc), "scatterAdd " + t);
+                b.release(acc);
+            }
+            b.release(idx);
+            b.release(out);
+        }
+        b.release(params);
+    }
+
+    /** Short rows, long rows (split in chunks: two passes) and strided rows, for every op. */
+    private static void reductions(OpenClBackend b, DType t) {
+        int len = 5000;
+        double[] v = new double[len];
+        for (int i = 0; i < len; i++) {
+            v[i] = i % 3;
+        }
+        v[4321] = 7;
+        DeviceBuffer x = Host.upload(b, t, v);
+        DeviceBuffer out = b.allocate(t, 70);
+        DeviceBuffer idx = b.allocate(DType.INT64, 70);
+        for (ReduceOp op : ReduceOp.values()) {
+            DeviceBuffer o = op.isArg() ? idx : out;
+            b.reduce(op, View.contiguous(x, 1, len), 1, o);
+            double want = switch (op) {
+                case SUM -> java.util.Arrays.stream(v).sum();
+                case PROD -> 0;
+                case MAX -> 7;
+                case MIN -> 0;
+                case ARGMAX -> 4321;
+                case ARGMIN -> 0;
+            };
+            assertEquals(want, Host.read(b, View.contiguous(o, 1))[0], op + " " + t);
+            b.reduce(op, View.contiguous(x, 20, 5), 1, o);
+            b.reduce(op, new View(x, new int[] {70, 4}, new long[] {1, 70}, 3), 1, o);
+            b.reduce(op, new View(x, new int[] {2, 130}, new long[] {1, 2}, 0), 1, o);
+        }
+        release(b, x, out, idx);
+    }
+
+    private static void matmulAndRandom(OpenClBackend b, DType t) {
+        DeviceBuffer a = Host.upload(b, t, Host.range(2 * 33 * 17));
+        DeviceBuffer c = Host.upload(b, t, Host.range(2 * 17 * 9));
+        DeviceBuffer out = b.allocate(t, 2 * 33 * 9);
+        b.matmul(View.contiguous(a, 2, 33, 17), View.contiguous(c, 2, 17, 9), out);
+        double want = 0;
+        for (int k = 0; k < 17; k++) {
+            want += (double) (32 * 17 + k) * (k * 9 + 8);
+        }
+        assertEquals(want, Host.read(b, View.contiguous(out, 33 * 9))[33 * 9 - 1], 1e-6 * want, "matmul " + t);
+        DeviceBuffer r = b.allocate(t, 300);
+        b.randomUniform(r, 7);
+        double expected = t == DType.FLOAT32 ? Philox.uniformFloat(7, 299) : Philox.uniformDouble(7, 299);
+        assertEquals(expected, Host.read(b, r)[299], "random " + t);
+        release(b, a, c, out, r);
+    }
+
+    private static void release(OpenClBackend b, DeviceBuffer... buffers) {
+        for (DeviceBuffer buf : buffers) {
+            b.release(buf);
+        }
+    }
+}

@@ -159,6 +159,9 @@ final class KernelCatalog {
                     : List.of(reduceOptions(t, t, fp64), reduceOptions(t, acc, fp64), reduceOptions(acc, t, fp64));
             for (String o : programs) {
                 for (ReduceOp op : ReduceOp.values()) {
+                    if (op.isArg() && !o.equals(programs.get(0))) {
+                        continue; // arg reductions never split through the accumulator type
+                    }
                     out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceChunks(op)));
                     out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceWorkGroup(op)));
                     if (op.isArg()) {

@@ -2,11 +2,13 @@ package dev.spool.opencl;
 
 import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.CL_PROGRAM_KERNEL_NAMES;
 import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateKernel;
 import static org.jocl.CL.clCreateProgramWithSource;
 import static org.jocl.CL.clGetKernelWorkGroupInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clGetProgramInfo;
 import static org.jocl.CL.clReleaseKernel;
 import static org.jocl.CL.clReleaseProgram;
 
@@ -15,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -127,6 +131,33 @@ final class ProgramCache implements AutoCloseable {
 
     int size() {
         return programs.size();
+    }
+
+    /** The kernels created so far (each one launched, or about to be), by program: for tests. */
+    Map<Key, Set<String>> kernelsCreated() {
+        Map<Key, Set<String>> out = new LinkedHashMap<>();
+        programs.forEach((key, p) -> out.put(key, new TreeSet<>(p.kernels.keySet())));
+        return out;
+    }
+
+    /** Every kernel the built program {@code key} declares (CL_PROGRAM_KERNEL_NAMES): for tests. */
+    Set<String> kernelsDeclared(Key key) {
+        return declaredKernels(programs.get(key).program);
+    }
+
+    private static Set<String> declaredKernels(cl_program program) {
+        long[] size = new long[1];
+        clGetProgramInfo(program, CL_PROGRAM_KERNEL_NAMES, 0, null, size);
+        byte[] bytes = new byte[(int) size[0]];
+        clGetProgramInfo(program, CL_PROGRAM_KERNEL_NAMES, bytes.length, Pointer.to(bytes), null);
+        String names = new String(bytes, StandardCharsets.US_ASCII).replace("\0", "").trim();
+        Set<String> out = new TreeSet<>();
+        for (String n : names.split(";")) {
+            if (!n.isBlank()) {
+                out.add(n.trim());
+            }
+        }
+        return out;
     }
 
     @Override

@@ -10,6 +10,15 @@ import dev.spool.spi.Philox;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,14 +34,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * them, so the default run keeps to float32.
  */
 @ExtendWith(TestDevices.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KernelSmokeTest {
     static final boolean ALL_KERNELS = Boolean.getBoolean("spool.test.allKernels");
 
-    static java.util.List<DType> dtypes(java.util.List<DType> of, OpenClBackend b) {
+    static List<DType> dtypes(List<DType> of, OpenClBackend b) {
         return KernelCatalog.types(of, b.info().fp64()).stream()
                 .filter(t -> ALL_KERNELS || t == DType.FLOAT32).toList();
     }
 
+    @Order(1)
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#devices")
     void everyKernelRunsOnce(OpenClBackend b) {
@@ -51,6 +62,7 @@ class KernelSmokeTest {
     }
 
     /** Reductions and matmul have other kernels for the other strategy (GPU tree vs CPU chunks). */
+    @Order(2)
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#otherStyleStream")
     void strategyKernelsRunOnce(OpenClBackend b) {
@@ -61,6 +73,39 @@ class KernelSmokeTest {
             }
         }
         b.synchronize();
+    }
+
+    /**
+     * After the two above, proof that they launched every kernel function of the catalog for
+     * every element type, so that the Oclgrind run covers them all; and that no program declares
+     * a kernel the catalog does not know (dead code that nothing would check). Variants of one
+     * kernel built with other non-type options (accumulator, output or cast target type, tile
+     * sizes) count once. Only in the scripts' mode, where this class runs alone in its JVM with
+     * every dtype; the default run keeps to float32.
+     */
+    @Order(3)
+    @EnabledIfSystemProperty(named = "spool.test.allKernels", matches = "true")
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#devices")
+    void everyCatalogKernelRanForEveryType(OpenClBackend b) {
+        Map<ProgramCache.Key, Set<String>> created = b.programs().kernelsCreated();
+        List<KernelCatalog.KernelRef> table = KernelCatalog.all(b.info().fp64());
+        Set<String> missed = new TreeSet<>();
+        for (KernelCatalog.KernelRef ref : table) {
+            String type = ClTypes.options(ref.source().equals(KernelSources.COPY) ? "S" : "T", ref.dtype());
+            boolean ran = created.entrySet().stream().anyMatch(e -> e.getKey().source().equals(ref.source())
+                    && (e.getKey().options() + " ").startsWith(type + " ") && e.getValue().contains(ref.kernel()));
+            if (!ran) {
+                missed.add(ref.kernel() + " " + ref.dtype());
+            }
+        }
+        assertEquals(Set.of(), missed, "catalog kernels never launched on " + b.info().name());
+        Set<String> known = new HashSet<>();
+        table.forEach(ref -> known.add(ref.kernel()));
+        Set<String> unknown = new TreeSet<>();
+        created.keySet().forEach(key -> b.programs().kernelsDeclared(key).stream()
+                .filter(name -> !known.contains(name)).forEach(name -> unknown.add(key.source() + ": " + name)));
+        assertEquals(Set.of(), unknown, "kernels no catalog entry names");
     }
 
     /** A [3, 5] buffer and its transpose [5, 3] as a strided view. */

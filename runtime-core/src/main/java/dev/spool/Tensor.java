@@ -209,6 +209,21 @@ public final class Tensor implements Operand, AutoCloseable {
         return HostArrays.toBooleans(readHost());
     }
 
+    /**
+     * The value of a one-element tensor boxed as its dtype's Java type: {@code Float},
+     * {@code Double}, {@code Integer}, {@code Long} or {@code Boolean} (NumPy's {@code item()}).
+     * The typed readers ({@link #floatValue()}, {@link #longValue()}, ...) convert instead.
+     */
+    public Object item() {
+        return switch (dtype) {
+            case FLOAT32 -> floatValue();
+            case FLOAT64 -> doubleValue();
+            case INT32 -> intValue();
+            case INT64 -> longValue();
+            case BOOL -> booleanValue();
+        };
+    }
+
     /** The value of a one-element tensor as a float (TF's {@code .numpy()} on a scalar). */
     public float floatValue() {
         return (float) doubleValue();

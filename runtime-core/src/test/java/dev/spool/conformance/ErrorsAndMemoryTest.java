@@ -290,6 +290,34 @@ class ErrorsAndMemoryTest {
 
 
     /**
+     * The Cleaner safety net: a tensor dropped without {@code close()} has its buffer freed when
+     * the garbage collector finds it, and is counted in leakedTensors. GC timing is not ours, so
+     * the test asks for collections until the count moves, for at most 20 seconds.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aTensorDroppedWithoutCloseIsFreedByTheGarbageCollector(Device device) throws InterruptedException {
+        try (Device.Scope d = Device.use(device)) {
+            DeviceStats before = device.stats();
+            dropOneTensor();
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (device.stats().leakedTensors() == before.leakedTensors() && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            DeviceStats after = device.stats();
+            assertTrue(after.leakedTensors() > before.leakedTensors(), "the dropped tensor was never collected");
+            assertTrue(after.liveBuffers() <= before.liveBuffers(),
+                    "live buffers " + after.liveBuffers() + " > " + before.liveBuffers() + " after the collection");
+        }
+    }
+
+    private static void dropOneTensor() {
+        Tensor t = Spool.ones(1000);
+        assertEquals(1000f, t.sum().floatValue()); // used, then unreachable once this frame returns
+    }
+
+    /**
      * {@code after} has as many live buffers as {@code before}. Tensors that other code dropped
      * without closing are freed by the garbage collector at any time; when that happened in between
      * (counted in leakedTensors) only "no more than before" can be checked.

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.spool.DType;
 import dev.spool.Device;
 import dev.spool.Shape;
+import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
@@ -783,6 +784,14 @@ class OpForwardTest {
             assertEquals(3.0f, Spool.constant(3f).floatValue());
             assertEquals(7, Spool.constant(7).intValue());
             assertTrue(Spool.constant(true).booleanValue());
+            assertEquals(3.5f, Spool.constant(3.5f).item());
+            assertEquals(-7, Spool.constant(-7).item());
+            assertEquals(1L << 40, Spool.constant(1L << 40).item());
+            assertEquals(Boolean.FALSE, Spool.constant(false).item());
+            if (d.supportsFloat64()) {
+                assertEquals(0.1, Spool.constant(0.1, FLOAT64).item());
+            }
+            assertThrows(ShapeException.class, () -> Spool.ones(2).item());
         });
         row("constant arrays", d -> {
             assertExact(Spool.constant(new float[][] {{1, 2, 3}, {4, 5, 6}}), s(2, 3), FLOAT32, 1, 2, 3, 4, 5, 6);

@@ -1,6 +1,7 @@
 package dev.spool.examples;
 
 import dev.spool.Device;
+import dev.spool.DeviceException;
 import dev.spool.GradientTape;
 import dev.spool.Operand;
 import dev.spool.Spool;
@@ -31,7 +32,7 @@ public final class AutodiffTutorial {
         Device device;
         try {
             device = Examples.deviceFromArgs(args);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | DeviceException e) { // a bad argument, or no such device here
             System.err.println(e.getMessage());
             System.exit(2);
             return;

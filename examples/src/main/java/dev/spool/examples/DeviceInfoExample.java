@@ -17,8 +17,9 @@ public final class DeviceInfoExample {
                     truncate(i.name(), 40), truncate(i.vendor(), 28), i.computeUnits(),
                     i.globalMemBytes() >> 20, i.fp64() ? "yes" : "no");
         }
+        Device chosen = Device.current(); // before printing: choosing logs a line of its own
         System.out.println();
-        System.out.println("default device: " + Device.current()
+        System.out.println("default device: " + chosen
                 + " (set -Dspool.device=... or SPOOL_DEVICE to choose another)");
     }
 

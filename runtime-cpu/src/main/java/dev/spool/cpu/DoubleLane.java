@@ -165,6 +165,72 @@ final class DoubleLane implements Lane {
         Arrays.fill((double[]) acc, from, from + n, v);
     }
 
+    /** Independent partial sums of one floating SUM: enough to hide the add latency. */
+    static final int SUM_LANES = 4;
+
+    /**
+     * Adds {@code v[0, n)} into {@code sums[SUM_LANES]}: the element with index {@code e} in
+     * the reduced set goes to {@code sums[e % SUM_LANES]}, in order, where {@code first} is the
+     * index of {@code v[0]}. The split depends only on element indices, never on how a
+     * reduction is cut into loads, so results do not depend on layout or threads.
+     */
+    static void sumByIndex(double[] v, int n, long first, double[] sums) {
+        int t = 0;
+        for (; t < n && ((first + t) & (SUM_LANES - 1)) != 0; t++) { // up to the next multiple of 4
+            sums[(int) ((first + t) & (SUM_LANES - 1))] += v[t];
+        }
+        double s0 = sums[0];
+        double s1 = sums[1];
+        double s2 = sums[2];
+        double s3 = sums[3];
+        for (; t + SUM_LANES <= n; t += SUM_LANES) {
+            s0 += v[t];
+            s1 += v[t + 1];
+            s2 += v[t + 2];
+            s3 += v[t + 3];
+        }
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+        for (int k = 0; t < n; t++, k++) {
+            sums[k] += v[t];
+        }
+    }
+
+    /**
+     * {@link #sumByIndex} straight from a contiguous run {@code a[p, p+n)} of a float32 buffer,
+     * without the scratch copy: the same additions in the same order.
+     */
+    static void sumByIndex(float[] a, int p, int n, long first, double[] sums) {
+        int t = 0;
+        for (; t < n && ((first + t) & (SUM_LANES - 1)) != 0; t++) {
+            sums[(int) ((first + t) & (SUM_LANES - 1))] += a[p + t];
+        }
+        double s0 = sums[0];
+        double s1 = sums[1];
+        double s2 = sums[2];
+        double s3 = sums[3];
+        for (; t + SUM_LANES <= n; t += SUM_LANES) {
+            s0 += a[p + t];
+            s1 += a[p + t + 1];
+            s2 += a[p + t + 2];
+            s3 += a[p + t + 3];
+        }
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+        for (int k = 0; t < n; t++, k++) {
+            sums[k] += a[p + t];
+        }
+    }
+
+    /** The total of {@link #sumByIndex}'s partial sums, combined pairwise. */
+    static double total(double[] sums) {
+        return (sums[0] + sums[1]) + (sums[2] + sums[3]);
+    }
+
     @Override
     public void fold(ReduceOp op, Object vs, int from, int n, Object accs, long[] index, int slot,
                      long first) {

@@ -13,7 +13,11 @@ import java.util.Arrays;
  * order in blocks of {@link #BLOCK}: a block folds into a partial result from the identity, and
  * the partials are then combined in order. The blocking is fixed by the reduced size alone, so
  * the result is the same whatever the layout, the thread count, or whether the blocks of one
- * large reduction ran in parallel. Float32 accumulates in double (see {@link Lane}).
+ * large reduction ran in parallel. Float32 accumulates in double (see {@link Lane}). A floating
+ * SUM folds a block into {@link DoubleLane#SUM_LANES} partial sums by element index (element
+ * {@code e} of the block into sum {@code e % 4}), combined pairwise at the block's end: the
+ * independent sums hide the latency of the add chain, and the split is still fixed by the
+ * reduced size alone.
  *
  * <p>Two loop orders, same arithmetic: <em>rows</em> (one output at a time, its elements as
  * contiguous as the view allows) and <em>columns</em> (when outputs are adjacent in memory and
@@ -33,6 +37,8 @@ final class Reduction {
     private final StridedLoop innerLoop;
     private final long outer;
     private final long inner;
+    /** A SUM in the double lane: folded by {@link #foldSum}, in partial sums by element index. */
+    private final boolean floatingSum;
 
     private Reduction(ReduceOp op, View x, int reducedDims, CpuBuffer out) {
         this.op = op;
@@ -49,6 +55,7 @@ final class Reduction {
                 Arrays.copyOfRange(x.strides(), kept, x.rank()));
         this.outer = outerLoop.size();
         this.inner = innerLoop.size();
+        this.floatingSum = op == ReduceOp.SUM && dtype.isFloating();
     }
 
     static void run(Parallel par, ReduceOp op, View x, int reducedDims, CpuBuffer out) {
@@ -89,17 +96,18 @@ final class Reduction {
         long[] index = new long[CHUNK];
         Object partial = lane.scratch(1);
         long[] partialIndex = new long[1];
+        double[] sums = new double[DoubleLane.SUM_LANES];
         int xs = outerLoop.innerStride(0);
         outerLoop.forEach(lo, hi, (p, n) -> {
             for (int t = 0; t < n; t++) {
                 long base = p[0] + (long) t * xs;
                 start(acc, index, t);
                 if (inner <= BLOCK) {
-                    fold(base, 0, inner, acc, index, t, v);
+                    fold(base, 0, inner, acc, index, t, v, sums);
                 } else {
                     for (long b = 0; b < inner; b += BLOCK) {
                         start(partial, partialIndex, 0);
-                        fold(base, b, Math.min(inner, b + BLOCK), partial, partialIndex, 0, v);
+                        fold(base, b, Math.min(inner, b + BLOCK), partial, partialIndex, 0, v, sums);
                         lane.fold(op, partial, 0, 1, acc, index, t, partialIndex[0]);
                     }
                 }
@@ -116,10 +124,11 @@ final class Reduction {
         long[] partialIndex = new long[blocks];
         par.forRange(blocks, Math.max(1, Parallel.GRAIN / BLOCK), (lo, hi) -> {
             Object v = lane.scratch(CHUNK);
+            double[] sums = new double[DoubleLane.SUM_LANES];
             for (int b = (int) lo; b < hi; b++) {
                 start(partials, partialIndex, b);
                 fold(base, (long) b * BLOCK, Math.min(inner, (long) (b + 1) * BLOCK),
-                        partials, partialIndex, b, v);
+                        partials, partialIndex, b, v, sums);
             }
         });
         Object acc = lane.scratch(1);
@@ -143,6 +152,7 @@ final class Reduction {
         Object v = lane.scratch(CHUNK);
         Object acc = lane.scratch(CHUNK);
         Object partial = lane.scratch(CHUNK);
+        double[][] sums = floatingSum ? new double[DoubleLane.SUM_LANES][CHUNK] : null;
         int xs = outerLoop.innerStride(0);
         int rs = innerLoop.innerStride(0);
         outerLoop.forEach(lo, hi, (p, n) -> {
@@ -152,12 +162,18 @@ final class Reduction {
                 if (into == partial) {
                     lane.identity(op, dtype, partial, 0, n);
                 }
-                innerLoop.forEach(b, Math.min(inner, b + BLOCK), p[0], (q, m) -> {
-                    for (int u = 0; u < m; u++) {
-                        lane.load(src, q[0] + u * rs, xs, n, v);
-                        lane.binary(combine, into, v, into, n);
-                    }
-                });
+                long end = Math.min(inner, b + BLOCK);
+                if (floatingSum) {
+                    sumColumns(b, end, p[0], n, xs, rs, (double[]) v, sums);
+                    lane.binary(BinaryOp.ADD, into, sums[0], into, n); // 0 + total, as foldSum
+                } else {
+                    innerLoop.forEach(b, end, p[0], (q, m) -> {
+                        for (int u = 0; u < m; u++) {
+                            lane.load(src, q[0] + u * rs, xs, n, v);
+                            lane.binary(combine, into, v, into, n);
+                        }
+                    });
+                }
                 if (into == partial) {
                     lane.binary(combine, acc, partial, acc, n);
                 }
@@ -166,13 +182,44 @@ final class Reduction {
         });
     }
 
+    /**
+     * The block {@code [lo, hi)} of {@code n} adjacent floating SUM outputs, in the same partial
+     * sums by element index as {@link #foldSum}; leaves the block totals in {@code sums[0]}.
+     */
+    private void sumColumns(long lo, long hi, long start, int n, int xs, int rs, double[] v, double[][] sums) {
+        for (double[] s : sums) {
+            Arrays.fill(s, 0, n, 0.0);
+        }
+        long[] e = {0};
+        innerLoop.forEach(lo, hi, start, (q, m) -> {
+            for (int u = 0; u < m; u++, e[0]++) {
+                lane.load(src, q[0] + u * rs, xs, n, v);
+                double[] s = sums[(int) (e[0] & (DoubleLane.SUM_LANES - 1))];
+                for (int t = 0; t < n; t++) {
+                    s[t] += v[t];
+                }
+            }
+        });
+        double[] s0 = sums[0];
+        double[] s1 = sums[1];
+        double[] s2 = sums[2];
+        double[] s3 = sums[3];
+        for (int t = 0; t < n; t++) {
+            s0[t] = (s0[t] + s1[t]) + (s2[t] + s3[t]); // DoubleLane.total, per output
+        }
+    }
+
     private void start(Object acc, long[] index, int slot) {
         lane.identity(op, dtype, acc, slot, 1);
         index[slot] = -1;
     }
 
     /** Folds reduced elements {@code [lo, hi)} of the output at {@code base} into a slot. */
-    private void fold(long base, long lo, long hi, Object acc, long[] index, int slot, Object v) {
+    private void fold(long base, long lo, long hi, Object acc, long[] index, int slot, Object v, double[] sums) {
+        if (floatingSum) {
+            foldSum(base, lo, hi, (double[]) acc, slot, (double[]) v, sums);
+            return;
+        }
         int s = innerLoop.innerStride(0);
         if (innerLoop.isSingleRow()) {
             for (long e = lo; e < hi; e += CHUNK) {
@@ -188,6 +235,29 @@ final class Reduction {
             lane.fold(op, v, 0, n, acc, index, slot, next[0]);
             next[0] += n;
         });
+    }
+
+    /** A floating SUM's block {@code [lo, hi)}: partial sums by element index, added to the slot once. */
+    private void foldSum(long base, long lo, long hi, double[] acc, int slot, double[] v, double[] sums) {
+        Arrays.fill(sums, 0.0);
+        int s = innerLoop.innerStride(0);
+        if (innerLoop.isSingleRow() && s == 1 && src instanceof float[] a) {
+            DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums); // no scratch copy
+        } else if (innerLoop.isSingleRow()) {
+            for (long e = lo; e < hi; e += CHUNK) {
+                int n = (int) Math.min(CHUNK, hi - e);
+                lane.load(src, (int) (base + e * s), s, n, v);
+                DoubleLane.sumByIndex(v, n, e - lo, sums);
+            }
+        } else {
+            long[] next = {lo};
+            innerLoop.forEach(lo, hi, base, (q, n) -> {
+                lane.load(src, q[0], s, n, v);
+                DoubleLane.sumByIndex(v, n, next[0] - lo, sums);
+                next[0] += n;
+            });
+        }
+        acc[slot] += DoubleLane.total(sums);
     }
 
     private void store(Object acc, long[] index, int n, int at) {

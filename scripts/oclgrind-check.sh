@@ -33,10 +33,12 @@ if [ -n "$CLANG" ]; then
     lint() { # file, options
         "$CLANG" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -fsyntax-only --target=spir64 \
             -Werror -Wall -Wextra -Wconversion -Wdouble-promotion -Wfloat-conversion \
-            -Wno-sign-conversion -Wno-unused-function -Wno-unused-parameter $2 "$KERNELS/$1" \
+            -Wno-sign-conversion -Wno-unused-function -Wno-unused-parameter $2 \
+            -include "$KERNELS/prelude.cl" "$KERNELS/$1" \
             || fail "$1 with '$2' does not compile cleanly"
     }
-    for f in "$KERNELS"/*.cl; do lint "$(basename "$f")" ""; done
+    # every kernel file as the host builds it, prelude.cl in front (which lints the prelude too)
+    for f in "$KERNELS"/*.cl; do [ "$(basename "$f")" = prelude.cl ] || lint "$(basename "$f")" ""; done
     for t in "${TYPES[@]}"; do
         lint elementwise.cl "$t"
         lint indexing.cl "$t -DIDX=int"

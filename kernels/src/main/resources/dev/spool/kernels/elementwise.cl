@@ -2,7 +2,7 @@
  * Spool elementwise kernels: unary ops, binary ops (arithmetic and comparisons) and select.
  *
  * One program per element type T, chosen with -D options from the host (defaults below, so the
- * file compiles on its own):
+ * file compiles without options, after prelude.cl):
  *   -DT=float  -DT_IS_FP=1                 float32
  *   -DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 float64 (only on devices with cl_khr_fp64)
  *   -DT=int    -DT_IS_INT=32               int32
@@ -21,43 +21,7 @@
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
 
-/* ---- prelude shared by every Spool kernel file (kept identical in each) ---------------- */
-typedef struct {
-    long rank;
-    long offset;
-    long shape[8];
-    long strides[8];
-} layout_t;
-
-#define SPOOL_CAT_(a, b) a##b
-#define SPOOL_CAT(a, b) SPOOL_CAT_(a, b)
-
-/* Element offset of the i-th element, in row-major order, of a strided view. */
-long layout_offset(const layout_t* l, long i) {
-    if (l->rank == 1) {
-        return l->offset + i * l->strides[0];
-    }
-    long off = l->offset;
-    if (i <= (long)UINT_MAX) {
-        /* 32-bit division is several times cheaper than 64-bit on GPUs */
-        uint r = (uint)i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
-            uint s = (uint)l->shape[d];
-            uint q = r / s;
-            off += (long)(r - q * s) * l->strides[d];
-            r = q;
-        }
-    } else {
-        long r = i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
-            long q = r / l->shape[d];
-            off += (r - q * l->shape[d]) * l->strides[d];
-            r = q;
-        }
-    }
-    return off;
-}
-/* ---- end of prelude --------------------------------------------------------------------- */
+/* layout_t, layout_offset and SPOOL_CAT come from prelude.cl, which the host prepends. */
 
 #ifdef T_IS_INT
 #if T_IS_INT == 64

@@ -17,18 +17,25 @@ final class KernelSources {
     static final String RANDOM = "random.cl";
     static final String INDEXING = "indexing.cl";
 
-    /** Every source the backend uses. */
+    /** Every source the backend builds programs from. */
     static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING);
+    /** Definitions every source uses (layout_t, layout_offset), put in front of each. */
+    static final String PRELUDE = "prelude.cl";
 
     private static final String DIR = "dev/spool/kernels/";
-    private static final Map<String, String> TEXT = new ConcurrentHashMap<>();
+    private static final Map<String, String> FILES = new ConcurrentHashMap<>();
+    private static final Map<String, String> PROGRAMS = new ConcurrentHashMap<>();
 
     private KernelSources() {
     }
 
-    /** The text of {@code name}; a {@link BackendException} when the kernels jar lacks it. */
+    /**
+     * The program text of source {@code name}: the prelude, then the file after a
+     * {@code #line 1}, so that build logs give the file's own line numbers. A
+     * {@link BackendException} when the kernels jar lacks either.
+     */
     static String text(String name) {
-        return TEXT.computeIfAbsent(name, KernelSources::load);
+        return PROGRAMS.computeIfAbsent(name, n -> file(PRELUDE) + "\n#line 1\n" + file(n));
     }
 
     /** Reads every source, so that a broken kernels jar fails when the backend loads. */
@@ -36,6 +43,10 @@ final class KernelSources {
         for (String name : ALL) {
             text(name);
         }
+    }
+
+    private static String file(String name) {
+        return FILES.computeIfAbsent(name, KernelSources::load);
     }
 
     private static String load(String name) {

@@ -57,6 +57,16 @@ class KernelCatalogTest {
         assertTrue(e.getMessage().contains("broken.cl") && e.getMessage().contains("-DFOO=1"), e.getMessage());
         assertTrue(e.getMessage().contains("no_such_variable"), "the build log names the error: " + e.getMessage());
         assertFalse(e.buildLog().isBlank());
+        // the prelude the host puts in front of every kernel file does not shift line numbers
+        String source = KernelSources.text(KernelSources.RANDOM).replace("kernel void random_uniform(",
+                "void broken_helper(void) { int x = no_such_variable_either; }\nkernel void random_uniform(");
+        int line = 1 + (int) KernelSources.text(KernelSources.RANDOM).lines()
+                .dropWhile(l -> !l.equals("#line 1")).skip(1)
+                .takeWhile(l -> !l.startsWith("kernel void random_uniform(")).count();
+        KernelBuildException shifted = assertThrows(KernelBuildException.class,
+                () -> b.programs().build(KernelSources.RANDOM, source, "-DT=float -DT_IS_FP=1"));
+        assertTrue(shifted.buildLog().contains(":" + line + ":"),
+                "the build log points at line " + line + " of random.cl: " + shifted.buildLog());
         // the device is fine afterwards
         new ElementwiseTest().scalarBroadcastAndRank0(b);
     }

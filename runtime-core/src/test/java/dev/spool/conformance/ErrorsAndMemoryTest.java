@@ -606,6 +606,47 @@ class ErrorsAndMemoryTest {
         }
     }
 
+    /**
+     * Several threads on one device at once, each with its own tapes, scopes and tensors: the
+     * device serialises its backend calls, tapes are per thread, and every answer is right.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void threadsShareADevice(Device device) throws Exception {
+        DeviceStats before = device.stats();
+        int threads = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                float c = t + 1;
+                done.add(pool.submit(() -> {
+                    for (int step = 0; step < 25; step++) {
+                        try (Device.Scope d = Device.use(device); TensorScope scope = new TensorScope()) {
+                            Tensor x = Spool.constant(new float[] {1, 2, 3}).mul(c); // c, 2c, 3c
+                            GradientTape tape = new GradientTape();
+                            Tensor y;
+                            try (tape) {
+                                tape.watch(x);
+                                y = x.mul(x).mul(c).sum(); // c * sum(x^2): dy/dx = 2 c x
+                            }
+                            assertArrayEquals(new float[] {2 * c * c, 4 * c * c, 6 * c * c},
+                                    tape.gradient(y, x).toFloatArray(), 1e-4f * c * c);
+                            assertEquals(14 * c * c * c, y.floatValue(), 1e-4f * c * c * c);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS); // rethrows a thread's assertion
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertBuffersBack(before, device.stats(), "after every thread closed its scopes");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.spool.testing.TestDevices#underTest")
     void backwardOfACubeMakesNoTransfers(Device device) {

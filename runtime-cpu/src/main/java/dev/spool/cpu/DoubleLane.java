@@ -169,38 +169,38 @@ final class DoubleLane implements Lane {
     static final int SUM_LANES = 4;
 
     /**
-     * Adds {@code v[0, n)} into {@code sums[SUM_LANES]}: the element with index {@code e} in
+     * Adds {@code v[p, p+n)} into {@code sums[SUM_LANES]}: the element with index {@code e} in
      * the reduced set goes to {@code sums[e % SUM_LANES]}, in order, where {@code first} is the
-     * index of {@code v[0]}. The split depends only on element indices, never on how a
+     * index of {@code v[p]}. The split depends only on element indices, never on how a
      * reduction is cut into loads, so results do not depend on layout or threads.
      */
-    static void sumByIndex(double[] v, int n, long first, double[] sums) {
+    static void sumByIndex(double[] v, int p, int n, long first, double[] sums) {
         int t = 0;
         for (; t < n && ((first + t) & (SUM_LANES - 1)) != 0; t++) { // up to the next multiple of 4
-            sums[(int) ((first + t) & (SUM_LANES - 1))] += v[t];
+            sums[(int) ((first + t) & (SUM_LANES - 1))] += v[p + t];
         }
         double s0 = sums[0];
         double s1 = sums[1];
         double s2 = sums[2];
         double s3 = sums[3];
         for (; t + SUM_LANES <= n; t += SUM_LANES) {
-            s0 += v[t];
-            s1 += v[t + 1];
-            s2 += v[t + 2];
-            s3 += v[t + 3];
+            s0 += v[p + t];
+            s1 += v[p + t + 1];
+            s2 += v[p + t + 2];
+            s3 += v[p + t + 3];
         }
         sums[0] = s0;
         sums[1] = s1;
         sums[2] = s2;
         sums[3] = s3;
         for (int k = 0; t < n; t++, k++) {
-            sums[k] += v[t];
+            sums[k] += v[p + t];
         }
     }
 
     /**
-     * {@link #sumByIndex} straight from a contiguous run {@code a[p, p+n)} of a float32 buffer,
-     * without the scratch copy: the same additions in the same order.
+     * {@link #sumByIndex(double[], int, int, long, double[])} reading float32 directly, without a
+     * scratch copy: the same additions in the same order (Java has no generics over primitives).
      */
     static void sumByIndex(float[] a, int p, int n, long first, double[] sums) {
         int t = 0;

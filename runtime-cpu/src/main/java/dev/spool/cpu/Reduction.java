@@ -241,19 +241,21 @@ final class Reduction {
     private void foldSum(long base, long lo, long hi, double[] acc, int slot, double[] v, double[] sums) {
         Arrays.fill(sums, 0.0);
         int s = innerLoop.innerStride(0);
-        if (innerLoop.isSingleRow() && s == 1 && src instanceof float[] a) {
-            DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums); // no scratch copy
+        if (innerLoop.isSingleRow() && s == 1 && src instanceof float[] a) { // contiguous: no scratch copy
+            DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+        } else if (innerLoop.isSingleRow() && s == 1 && src instanceof double[] a) {
+            DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
         } else if (innerLoop.isSingleRow()) {
             for (long e = lo; e < hi; e += CHUNK) {
                 int n = (int) Math.min(CHUNK, hi - e);
                 lane.load(src, (int) (base + e * s), s, n, v);
-                DoubleLane.sumByIndex(v, n, e - lo, sums);
+                DoubleLane.sumByIndex(v, 0, n, e - lo, sums);
             }
         } else {
             long[] next = {lo};
             innerLoop.forEach(lo, hi, base, (q, n) -> {
                 lane.load(src, q[0], s, n, v);
-                DoubleLane.sumByIndex(v, n, next[0] - lo, sums);
+                DoubleLane.sumByIndex(v, 0, n, next[0] - lo, sums);
                 next[0] += n;
             });
         }

@@ -106,8 +106,9 @@ ACC16 vcomb_MAX(ACC16 a, ACC16 b) { return select(a, b, b > a); }
 ACC16 vcomb_MIN(ACC16 a, ACC16 b) { return select(a, b, b < a); }
 #endif
 
-/* Whether (vb, jb) should replace (va, ja): j < 0 marks "no element yet". */
-int better_ARGMAX(T va, long ja, T vb, long jb) {
+/* Whether (vb, jb) should replace (va, ja) in an ARGMAX (max != 0) or ARGMIN: j < 0 marks "no
+ * element yet"; a NaN beats any number and the first NaN wins; ties go to the lower index. */
+int better_arg(int max, T va, long ja, T vb, long jb) {
     if (jb < 0) {
         return 0;
     }
@@ -122,25 +123,10 @@ int better_ARGMAX(T va, long ja, T vb, long jb) {
         return 1;
     }
 #endif
-    return vb > va || (vb == va && jb < ja);
+    return (max ? vb > va : vb < va) || (vb == va && jb < ja);
 }
-int better_ARGMIN(T va, long ja, T vb, long jb) {
-    if (jb < 0) {
-        return 0;
-    }
-    if (ja < 0) {
-        return 1;
-    }
-#ifdef T_IS_FP
-    if (isnan(va)) {
-        return isnan(vb) && jb < ja;
-    }
-    if (isnan(vb)) {
-        return 1;
-    }
-#endif
-    return vb < va || (vb == va && jb < ja);
-}
+int better_ARGMAX(T va, long ja, T vb, long jb) { return better_arg(1, va, ja, vb, jb); }
+int better_ARGMIN(T va, long ja, T vb, long jb) { return better_arg(0, va, ja, vb, jb); }
 
 /* Rows whose reduced elements are dense (stride 1) take the vector path. */
 int dense_rows(const layout_t* inner) {

@@ -25,6 +25,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
@@ -152,7 +153,6 @@ public final class OpenClBackend implements Backend {
      */
     @Override
     public synchronized void write(DeviceBuffer dst, Object hostArray) {
-        checkOpen();
         OpenClBuffer b = own(dst);
         int length = HostArrays.length(hostArray, b.dtype());
         if (length != b.size()) {
@@ -193,7 +193,6 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public synchronized void read(View src, Object hostArray) {
-        checkOpen();
         OpenClBuffer b = own(src.buffer());
         long n = src.size();
         int length = HostArrays.length(hostArray, src.dtype());
@@ -228,119 +227,78 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public synchronized void fill(DeviceBuffer dst, Number value) {
-        checkOpen();
-        try {
-            copies.fill(own(dst), value);
-        } catch (CLException e) {
-            throw ClErrors.wrap("fill " + dst + " on " + device.describe(), e);
-        }
+        OpenClBuffer d = own(dst);
+        enqueue(() -> "fill " + dst, () -> copies.fill(d, value));
     }
 
     @Override
     public synchronized void copy(View src, View dst) {
-        checkOpen();
         own(src.buffer());
         own(dst.buffer());
-        try {
-            copies.copy(src, dst);
-        } catch (CLException e) {
-            throw ClErrors.wrap("copy " + src + " to " + dst + " on " + device.describe(), e);
-        }
+        enqueue(() -> "copy " + src + " to " + dst, () -> copies.copy(src, dst));
     }
 
     // ---- compute -----------------------------------------------------------------------------
 
     @Override
     public synchronized void unary(UnaryOp op, View x, DeviceBuffer out) {
-        checkOpen();
         own(x.buffer());
-        try {
-            elementwise.unary(op, x, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("unary " + op + " " + x + " on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "unary " + op + " " + x, () -> elementwise.unary(op, x, o));
     }
 
     @Override
     public synchronized void binary(BinaryOp op, View a, View b, DeviceBuffer out) {
-        checkOpen();
         own(a.buffer());
         own(b.buffer());
-        try {
-            elementwise.binary(op, a, b, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("binary " + op + " " + a + ", " + b + " on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "binary " + op + " " + a + ", " + b, () -> elementwise.binary(op, a, b, o));
     }
 
     @Override
     public synchronized void select(View cond, View a, View b, DeviceBuffer out) {
-        checkOpen();
         own(cond.buffer());
         own(a.buffer());
         own(b.buffer());
-        try {
-            elementwise.select(cond, a, b, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("select on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "select", () -> elementwise.select(cond, a, b, o));
     }
 
     @Override
     public synchronized void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
-        checkOpen();
         own(x.buffer());
-        try {
-            reductions.reduce(op, x, reducedDims, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("reduce " + op + " " + x + " on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "reduce " + op + " " + x, () -> reductions.reduce(op, x, reducedDims, o));
     }
 
     @Override
     public synchronized void matmul(View a, View b, DeviceBuffer out) {
-        checkOpen();
         own(a.buffer());
         own(b.buffer());
-        try {
-            matmuls.matmul(a, b, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("matmul " + a + " @ " + b + " on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "matmul " + a + " @ " + b, () -> matmuls.matmul(a, b, o));
     }
 
     @Override
     public synchronized void gather(View params, View indices, DeviceBuffer out) {
-        checkOpen();
         own(params.buffer());
         own(indices.buffer());
-        try {
-            indexing.gather(params, indices, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("gather on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "gather", () -> indexing.gather(params, indices, o));
     }
 
     @Override
     public synchronized void scatterAdd(View updates, View indices, DeviceBuffer out) {
-        checkOpen();
         own(updates.buffer());
         own(indices.buffer());
-        try {
-            indexing.scatterAdd(updates, indices, own(out));
-        } catch (CLException e) {
-            throw ClErrors.wrap("scatterAdd on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "scatterAdd", () -> indexing.scatterAdd(updates, indices, o));
     }
 
     @Override
     public synchronized void randomUniform(DeviceBuffer out, long seed) {
-        checkOpen();
-        try {
-            random.uniform(own(out), seed);
-        } catch (CLException e) {
-            throw ClErrors.wrap("randomUniform on " + device.describe(), e);
-        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "randomUniform", () -> random.uniform(o, seed));
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------
@@ -423,7 +381,21 @@ public final class OpenClBackend implements Backend {
         stagedBytes = 0;
     }
 
+    /**
+     * Runs one primitive's enqueueing; an OpenCL error becomes a {@link BackendException} naming
+     * {@code what} (built only then) and the device.
+     */
+    private void enqueue(Supplier<String> what, Runnable work) {
+        try {
+            work.run();
+        } catch (CLException e) {
+            throw ClErrors.wrap(what.get() + " on " + device.describe(), e);
+        }
+    }
+
+    /** {@code buffer} as this backend's own; checks first that the backend is open. */
     private OpenClBuffer own(DeviceBuffer buffer) {
+        checkOpen();
         if (buffer instanceof OpenClBuffer b && b.owner() == this) {
             return b;
         }

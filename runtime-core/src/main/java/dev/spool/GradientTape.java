@@ -50,8 +50,10 @@ public final class GradientTape implements AutoCloseable {
 
     private final boolean persistent;
     private final boolean watchAccessedVariables;
-    private final Set<Long> tracked = new HashSet<>();
-    private final List<Record> records = new ArrayList<>();
+    private final LongSet tracked = new LongSet();
+    /** What this tape holds; the Cleaner releases it if the tape is dropped without reset(). */
+    private final Holdings holdings = new Holdings();
+    private final List<Record> records = holdings.records;
     /** Watched variables, each with the tape ids of its values read while recording. */
     private final Map<Variable, List<Long>> variables = new LinkedHashMap<>();
     private boolean active = true;
@@ -66,6 +68,28 @@ public final class GradientTape implements AutoCloseable {
                 t.close();
             }
             result.close();
+        }
+    }
+
+    /**
+     * The records and the aliases they keep alive. Record aliases have no Cleaner of their own
+     * ({@link Tensor#heldAlias()}): this one object is registered for the whole tape instead,
+     * which makes recording an op cheap. It must not refer to the tape, or the tape could never
+     * become unreachable.
+     */
+    private static final class Holdings implements Runnable {
+        final List<Record> records = new ArrayList<>();
+
+        @Override
+        public void run() {
+            releaseAll();
+        }
+
+        void releaseAll() {
+            for (Record r : records) {
+                r.release();
+            }
+            records.clear();
         }
     }
 
@@ -88,6 +112,7 @@ public final class GradientTape implements AutoCloseable {
     public GradientTape(boolean persistent, boolean watchAccessedVariables) {
         this.persistent = persistent;
         this.watchAccessedVariables = watchAccessedVariables;
+        Tensor.CLEANER.register(this, holdings);
         ACTIVE.get().push(this);
     }
 
@@ -144,10 +169,7 @@ public final class GradientTape implements AutoCloseable {
 
     /** Forgets everything recorded and watched; the tape keeps recording if it was. */
     public void reset() {
-        for (Record r : records) {
-            r.release();
-        }
-        records.clear();
+        holdings.releaseAll();
         tracked.clear();
         variables.clear();
         consumed = false;
@@ -246,9 +268,9 @@ public final class GradientTape implements AutoCloseable {
         Tensor[] saved = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             ids[i] = inputs[i].id;
-            saved[i] = inputs[i].alias();
+            saved[i] = inputs[i].heldAlias();
         }
-        records.add(new Record(op, ids, saved, result.id, result.alias(), vjp));
+        records.add(new Record(op, ids, saved, result.id, result.heldAlias(), vjp));
         tracked.add(result.id);
     }
 
@@ -359,10 +381,7 @@ public final class GradientTape implements AutoCloseable {
 
     private void releaseIfDone() {
         if (!persistent) {
-            for (Record r : records) {
-                r.release();
-            }
-            records.clear();
+            holdings.releaseAll();
         }
     }
 

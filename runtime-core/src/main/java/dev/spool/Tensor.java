@@ -2,7 +2,7 @@ package dev.spool;
 
 import dev.spool.spi.View;
 import java.lang.ref.Cleaner;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Tensor implements Operand, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Tensor.class);
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** The safety net for tensors that are never closed; tapes register their records here too. */
+    static final Cleaner CLEANER = Cleaner.create();
     private static final AtomicLong IDS = new AtomicLong();
 
     /** Identity for gradient tapes; aliases of one tensor share it. */
@@ -41,7 +42,10 @@ public final class Tensor implements Operand, AutoCloseable {
     /** Releases this tensor's reference to its storage, once, by close() or by the Cleaner. */
     private static final class Handle implements Runnable {
         final Storage storage;
-        final AtomicBoolean released = new AtomicBoolean();
+        private static final AtomicIntegerFieldUpdater<Handle> RELEASED =
+                AtomicIntegerFieldUpdater.newUpdater(Handle.class, "released");
+        /** 1 once released; a field updater rather than an AtomicBoolean: one object less per tensor. */
+        volatile int released;
         volatile boolean closedExplicitly;
 
         Handle(Storage storage) {
@@ -50,7 +54,7 @@ public final class Tensor implements Operand, AutoCloseable {
 
         @Override
         public void run() {
-            if (released.compareAndSet(false, true)) {
+            if (RELEASED.compareAndSet(this, 0, 1)) {
                 if (!closedExplicitly) {
                     storage.device.countLeak();
                     log.debug("tensor freed by the garbage collector, not close(): {} bytes on {}",
@@ -62,6 +66,12 @@ public final class Tensor implements Operand, AutoCloseable {
     }
 
     private Tensor(long id, Storage storage, Shape shape, DType dtype, long[] strides, long offset) {
+        this(id, storage, shape, dtype, strides, offset, true);
+    }
+
+    /** {@code guarded}: registered with the Cleaner; false only for {@link #heldAlias()}. */
+    private Tensor(long id, Storage storage, Shape shape, DType dtype, long[] strides, long offset,
+                   boolean guarded) {
         this.id = id;
         this.storage = storage;
         this.shape = shape;
@@ -69,7 +79,7 @@ public final class Tensor implements Operand, AutoCloseable {
         this.strides = strides;
         this.offset = offset;
         this.handle = new Handle(storage);
-        this.cleanable = CLEANER.register(this, handle);
+        this.cleanable = guarded ? CLEANER.register(this, handle) : null;
     }
 
     /** A new tensor owning a fresh storage (reference count 1); registered with the current scope. */
@@ -98,6 +108,17 @@ public final class Tensor implements Operand, AutoCloseable {
         checkOpen();
         storage.retain();
         return new Tensor(id, storage, shape, dtype, strides, offset);
+    }
+
+    /**
+     * {@link #alias()} for an owner that always closes it, and that has a Cleaner of its own
+     * for when the owner itself is dropped (a tape's records): no Cleaner registration per
+     * alias, which on small tensors cost more than the op being recorded.
+     */
+    Tensor heldAlias() {
+        checkOpen();
+        storage.retain();
+        return new Tensor(id, storage, shape, dtype, strides, offset, false);
     }
 
     /** {@link #alias()} with a new tape identity, registered with the current scope. */
@@ -137,18 +158,22 @@ public final class Tensor implements Operand, AutoCloseable {
     }
 
     public boolean isClosed() {
-        return handle.released.get();
+        return handle.released != 0;
     }
 
     /** Releases this tensor's device memory (shared views keep it alive). Idempotent. */
     @Override
     public void close() {
         handle.closedExplicitly = true;
-        cleanable.clean();
+        if (cleanable != null) {
+            cleanable.clean();
+        } else {
+            handle.run();
+        }
     }
 
     void checkOpen() {
-        if (handle.released.get()) {
+        if (handle.released != 0) {
             throw new IllegalStateException("tensor #" + id + " " + shape + " " + dtype
                     + " on " + device() + " is closed");
         }

@@ -1,6 +1,5 @@
 package dev.spool.cpu;
 
-import static dev.spool.cpu.StridedLoop.CHUNK;
 
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.UnaryOp;
@@ -23,7 +22,7 @@ final class Elementwise {
         int sx = loop.innerStride(0);
         int so = loop.innerStride(1);
         par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> {
-            Object v = lane.scratch(CHUNK);
+            Object v = lane.scratch(loop.chunk());
             loop.forEach(lo, hi, (p, n) -> {
                 lane.load(src, p[0], sx, n, v);
                 lane.unary(op, v, v, n);
@@ -51,9 +50,9 @@ final class Elementwise {
             return;
         }
         par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> {
-            Object x = lane.scratch(CHUNK);
-            Object y = lane.scratch(CHUNK);
-            long[] flags = compare ? new long[CHUNK] : null;
+            Object x = lane.scratch(loop.chunk());
+            Object y = lane.scratch(loop.chunk());
+            long[] flags = compare ? new long[loop.chunk()] : null;
             loop.forEach(lo, hi, (p, n) -> {
                 lane.load(srcA, p[0], sa, n, x);
                 lane.load(srcB, p[1], sb, n, y);
@@ -82,9 +81,9 @@ final class Elementwise {
         int sb = loop.innerStride(2);
         int so = loop.innerStride(3);
         par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> {
-            long[] c = new long[CHUNK];
-            Object x = lane.scratch(CHUNK);
-            Object y = lane.scratch(CHUNK);
+            long[] c = new long[loop.chunk()];
+            Object x = lane.scratch(loop.chunk());
+            Object y = lane.scratch(loop.chunk());
             loop.forEach(lo, hi, (p, n) -> {
                 LongLane.INSTANCE.load(srcC, p[0], sc, n, c);
                 lane.load(srcA, p[1], sa, n, x);
@@ -109,7 +108,7 @@ final class Elementwise {
         int sd = loop.innerStride(1);
         boolean direct = ss == 1 && sd == 1 && src.getClass() == dst.getClass();
         par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> {
-            Object v = direct ? null : lane.scratch(CHUNK);
+            Object v = direct ? null : lane.scratch(loop.chunk());
             loop.forEach(lo, hi, (p, n) -> {
                 if (direct) {
                     System.arraycopy(src, p[0], dst, p[1], n);

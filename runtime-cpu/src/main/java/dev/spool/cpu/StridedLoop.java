@@ -13,6 +13,12 @@ final class StridedLoop {
     /** Longest segment: the kernels' scratch arrays have this length (fits in L1). */
     static final int CHUNK = 1024;
 
+    /** Length of the scratch arrays a kernel needs: {@link #CHUNK}, or less for small
+     *  operands, so that a one-element op does not allocate and zero 8 KiB per operand. */
+    int chunk() {
+        return (int) Math.min(CHUNK, Math.max(size, 1));
+    }
+
     /** Receives one segment: {@code starts[op]} is operand op's first element. */
     @FunctionalInterface
     interface Body {

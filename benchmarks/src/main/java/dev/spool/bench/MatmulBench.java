@@ -1,13 +1,15 @@
 package dev.spool.bench;
 
 import dev.spool.Device;
-import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
@@ -15,43 +17,78 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
 
-/** SGEMM n×n×n on a Spool device, synchronised at the end of each op. */
+/**
+ * SGEMM n×n×n, float32, row-major: {@code a @ b} and {@code a @ bᵀ} (the transposed operand
+ * that a linear layer's backward pass produces). Each op waits for the device.
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 public class MatmulBench {
-    @Param({"cpu"})
+    @Param({"cpu", "opencl:0"})
     public String device;
 
     @Param({"256", "512", "1024", "2048"})
     public int n;
 
     private Device dev;
-    private Device.Scope use;
     private Tensor a;
     private Tensor b;
 
     @Setup
     public void setup() {
         dev = Device.get(device);
-        use = Device.use(dev);
-        a = Spool.randomUniform(Shape.of(n, n), 1);
-        b = Spool.randomUniform(Shape.of(n, n), 2);
+        float[] ha = Inputs.uniform(n * n, 1, -1, 1);
+        float[] hb = Inputs.uniform(n * n, 2, -1, 1);
+        try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
+            a = scope.keep(Spool.constant(ha).reshape(n, n));
+            b = scope.keep(Spool.constant(hb).reshape(n, n));
+            check("a @ b", a.matmul(b).toFloatArray(), ha, hb, false);
+            check("a @ bT", a.matmul(b, false, true).toFloatArray(), ha, hb, true);
+        }
+    }
+
+    /** Compares 64 sampled entries of c with a float64 dot product. */
+    private void check(String what, float[] c, float[] ha, float[] hb, boolean transposeB) {
+        SplittableRandom r = new SplittableRandom(3);
+        for (int s = 0; s < 64; s++) {
+            int i = r.nextInt(n);
+            int j = r.nextInt(n);
+            double ref = 0;
+            double mag = 0;
+            for (int k = 0; k < n; k++) {
+                double p = (double) ha[i * n + k] * hb[transposeB ? j * n + k : k * n + j];
+                ref += p;
+                mag += Math.abs(p);
+            }
+            Checks.close(what + "[" + i + "," + j + "]", ref, c[i * n + j], 0, 1e-5 * mag + 1e-6);
+        }
     }
 
     @Benchmark
     public void matmul() {
-        try (TensorScope scope = new TensorScope()) {
+        try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
             a.matmul(b);
             dev.synchronize();
         }
     }
 
+    @Benchmark
+    public void matmulTransposedB() {
+        try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
+            a.matmul(b, false, true);
+            dev.synchronize();
+        }
+    }
+
     @TearDown
-    public void tearDown() throws Exception {
+    public void tearDown() {
         a.close();
         b.close();
-        use.close();
     }
 }

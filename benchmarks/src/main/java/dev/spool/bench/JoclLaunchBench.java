@@ -58,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Spool's {@code binary_ADD_contig}) built and launched with JOCL directly, with nothing of
  * Spool in between. Per launch: the six kernel arguments are set (a runtime must, for new
  * buffers) and the kernel is enqueued; {@value DispatchBench#BATCH} launches, then clFinish.
- * {@code device} counts devices over all platforms in platform order, as Spool's
+ * {@code openclDevice} counts devices over all platforms in platform order, as Spool's
  * {@code opencl:N} does.
  */
 @State(Scope.Thread)
@@ -78,8 +78,9 @@ public class JoclLaunchBench {
             }
             """;
 
+    /** Not named {@code device}: the run script's {@code -p device=cpu,opencl:0} must not reach it. */
     @Param({"opencl:0"})
-    public String device;
+    public String openclDevice;
 
     /** {@value DispatchBench#BATCH} in a measured run; the smoke test lowers it. */
     @Param({"20000"})
@@ -97,10 +98,10 @@ public class JoclLaunchBench {
     @Setup
     public void setup() {
         CL.setExceptionsEnabled(true);
-        if (!device.startsWith("opencl:")) {
-            throw new IllegalArgumentException("not an OpenCL device: " + device);
+        if (!openclDevice.startsWith("opencl:")) {
+            throw new IllegalArgumentException("not an OpenCL device: " + openclDevice);
         }
-        int index = Integer.parseInt(device.substring("opencl:".length()));
+        int index = Integer.parseInt(openclDevice.substring("opencl:".length()));
         cl_platform_id platform = null;
         cl_device_id id = null;
         int seen = 0;
@@ -113,7 +114,7 @@ public class JoclLaunchBench {
             seen += ids.size();
         }
         if (id == null) {
-            throw new IllegalStateException("no OpenCL device " + device + " (" + seen + " found)");
+            throw new IllegalStateException("no OpenCL device " + openclDevice + " (" + seen + " found)");
         }
         cl_context_properties props = new cl_context_properties();
         props.addProperty(CL_CONTEXT_PLATFORM, platform);

@@ -4,7 +4,6 @@ import dev.spool.Device;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,25 +47,8 @@ public class MatmulBench {
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
             a = scope.keep(Spool.constant(ha).reshape(n, n));
             b = scope.keep(Spool.constant(hb).reshape(n, n));
-            check("a @ b", a.matmul(b).toFloatArray(), ha, hb, false);
-            check("a @ bT", a.matmul(b, false, true).toFloatArray(), ha, hb, true);
-        }
-    }
-
-    /** Compares 64 sampled entries of c with a float64 dot product. */
-    private void check(String what, float[] c, float[] ha, float[] hb, boolean transposeB) {
-        SplittableRandom r = new SplittableRandom(3);
-        for (int s = 0; s < 64; s++) {
-            int i = r.nextInt(n);
-            int j = r.nextInt(n);
-            double ref = 0;
-            double mag = 0;
-            for (int k = 0; k < n; k++) {
-                double p = (double) ha[i * n + k] * hb[transposeB ? j * n + k : k * n + j];
-                ref += p;
-                mag += Math.abs(p);
-            }
-            Checks.close(what + "[" + i + "," + j + "]", ref, c[i * n + j], 0, 1e-5 * mag + 1e-6);
+            Checks.matmulSamples("a @ b", n, ha, hb, false, a.matmul(b).toFloatArray());
+            Checks.matmulSamples("a @ bT", n, ha, hb, true, a.matmul(b, false, true).toFloatArray());
         }
     }
 

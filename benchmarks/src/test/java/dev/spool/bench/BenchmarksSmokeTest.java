@@ -31,7 +31,7 @@ import org.opentest4j.TestAbortedException;
 /**
  * Runs every Spool benchmark method once, through the same @Setup (which checks the result
  * against a Java reference) and @TearDown that JMH calls, on tiny sizes and on every device its
- * {@code device} parameter names. No timing: this proves in {@code mvn verify} that the
+ * {@code device} (or {@code openclDevice}) parameter names. No timing: this proves in {@code mvn verify} that the
  * benchmarks still run and still compute the right thing. Parameters not shrunk here run with
  * every value the benchmark declares (every elementwise op, for example).
  */
@@ -98,9 +98,11 @@ class BenchmarksSmokeTest {
     }
 
     private static void runOnce(Class<?> c, Map<String, String> params) throws Exception {
-        String device = params.get("device");
-        if (device != null && device.startsWith("opencl")) {
-            requireOpenCl();
+        for (String key : List.of("device", "openclDevice")) {
+            String device = params.get(key);
+            if (device != null && device.startsWith("opencl")) {
+                requireOpenCl();
+            }
         }
         Object bench = c.getConstructor().newInstance();
         for (Map.Entry<String, String> e : params.entrySet()) {

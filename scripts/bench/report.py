@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Rewrites the generated tables of docs/PERFORMANCE.md from one run of scripts/bench/run.sh.
+
+Reads <results>/jmh.json (Spool and the DJL peers, JMH), numpy.json, clblast.txt, machine.json
+and load-*.txt; replaces the text between <!-- generated:NAME --> and <!-- /generated:NAME -->
+for NAME in run, cpu, opencl; leaves everything else in the file as it is.
+
+usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick]
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+UNIT_SECONDS = {"s/op": 1.0, "ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9}
+SGEMM_SIZES = [256, 512, 1024, 2048]
+ELEMENTWISE = [  # (op, label, cpu target vs numpy speed)
+    ("add", "`add`", 0.85),
+    ("mul", "`mul`", 0.85),
+    ("relu", "`relu`", 0.85),
+    ("exp", "`exp`", 0.5),
+    ("tanh", "`tanh`", 0.5),
+    ("sigmoid", "`sigmoid`", 0.5),
+    ("logAbs", "`log(abs(x))`", None),
+    ("addScalar", "`x + 0.5`", None),
+]
+# OpenCL targets: time relative to add on the same device (None: shown, no target)
+OPENCL_VS_ADD = {"mul": None, "relu": 1.5, "exp": 2.0, "tanh": 2.0, "sigmoid": 2.0,
+                 "logAbs": 4.0, "addScalar": 2.0}
+OPENCL_VS_ADD_NOTE = {"logAbs": " (two unaries)", "addScalar": " (a unary)"}
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+def jmh_key(bench, params):
+    """(device, row key) for one JMH result, or None for benchmarks no table shows."""
+    cls, method = bench.split(".")[-2:]
+    device = params.get("device")
+    if cls.startswith("Djl"):
+        device = "djl"
+    n = params.get("n")
+    key = {
+        ("MatmulBench", "matmul"): f"sgemm:{n}",
+        ("MatmulBench", "matmulTransposedB"): f"sgemmT:{n}",
+        ("DjlMatmulBench", "matmul"): f"sgemm:{n}",
+        ("DjlMatmulBench", "matmulTransposedB"): f"sgemmT:{n}",
+        ("ElementwiseBench", "op"): f"elementwise:{params.get('op')}",
+        ("SumBench", "sum"): "sum",
+        ("ColumnSumBench", "columnSum"): "colsum",
+        ("DispatchBench", "add"): "dispatch",
+        ("DispatchBench", "addUnderTape"): "dispatchTape",
+        ("DjlDispatchBench", "add"): "dispatch",
+        ("JoclLaunchBench", "launchAdd"): "bareLaunch",
+        ("MlpStepBench", "step"): "mlp",
+        ("DjlMlpStepBench", "step"): "mlp",
+    }.get((cls, method))
+    if cls == "JoclLaunchBench":
+        device = params.get("openclDevice")
+    return None if key is None else (device, key)
+
+
+def read_results(d):
+    """{device: {key: seconds per op}}, devices: cpu, opencl:N, djl, numpy, clblast."""
+    out = {}
+    path = os.path.join(d, "jmh.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            for r in json.load(f):
+                k = jmh_key(r["benchmark"], r.get("params", {}))
+                if k is None:
+                    continue
+                m = r["primaryMetric"]
+                iterations = [v for fork in m.get("rawData", []) for v in fork] or [m["score"]]
+                out.setdefault(k[0], {})[k[1]] = statistics.median(iterations) * UNIT_SECONDS[m["scoreUnit"]]
+    path = os.path.join(d, "numpy.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            out["numpy"] = json.load(f)["seconds"]
+    path = os.path.join(d, "clblast.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                m = re.search(r"sgemm (\d+)x\d+x\d+ on .*: median ([\d.]+) ms", line)
+                if m:
+                    out.setdefault("clblast", {})[f"sgemm:{m.group(1)}"] = float(m.group(2)) * 1e-3
+    return out
+
+
+def read_text(d, name, default=""):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+# ---- formatting ----------------------------------------------------------------------------
+
+def fmt_time(s):
+    if s is None:
+        return "—"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} µs"
+
+
+def sgemm_cell(s, n):
+    return "—" if s is None else f"{fmt_time(s)} ({2.0 * n ** 3 / s / 1e9:.0f} GFLOP/s)"
+
+
+def met(ok):
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+def row(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def speed(peer, spool):
+    """Spool's speed as a multiple of the peer's (peer time / Spool time), or None."""
+    return None if peer is None or spool is None else peer / spool
+
+
+def all_ok(checks):
+    """Combines (value, ok) checks: None when a value is missing, else all ok."""
+    if any(c is None for c in checks):
+        return None
+    return all(checks)
+
+
+# ---- tables --------------------------------------------------------------------------------
+
+def cpu_table(r, sizes):
+    spool, npy, djl = r.get("cpu", {}), r.get("numpy", {}), r.get("djl", {})
+    lines = [
+        row(["work", "Spool `cpu`", "numpy", "DJL-PyTorch", "ratio", "target", "met"]),
+        row(["---"] * 7),
+    ]
+    for n in sizes:
+        k = f"sgemm:{n}"
+        vs_np, vs_djl = speed(npy.get(k), spool.get(k)), speed(djl.get(k), spool.get(k))
+        target, ok = "", None
+        if n == 1024:
+            target = "≥ 0.6× numpy, ≥ 0.7× DJL"
+            ok = all_ok([None if vs_np is None else vs_np >= 0.6, None if vs_djl is None else vs_djl >= 0.7])
+        lines.append(row([f"SGEMM {n}³", sgemm_cell(spool.get(k), n), sgemm_cell(npy.get(k), n),
+                          sgemm_cell(djl.get(k), n), ratio_text([("numpy", vs_np), ("DJL", vs_djl)]),
+                          target or "—", met(ok)]))
+    for n in sizes:
+        k, plain = f"sgemmT:{n}", spool.get(f"sgemm:{n}")
+        t = spool.get(k)
+        rel = None if t is None or plain is None else t / plain
+        lines.append(row([f"SGEMM {n}³, b transposed", sgemm_cell(t, n), sgemm_cell(npy.get(k), n),
+                          sgemm_cell(djl.get(k), n), "—" if rel is None else f"time {rel:.2f}× plain",
+                          "within 10 % of plain", met(None if rel is None else rel <= 1.10)]))
+    for op, label, target in ELEMENTWISE:
+        k = f"elementwise:{op}"
+        vs = speed(npy.get(k), spool.get(k))
+        lines.append(row([f"{label}, 4M float32", fmt_time(spool.get(k)), fmt_time(npy.get(k)), "—",
+                          ratio_text([("numpy", vs)]),
+                          "—" if target is None else f"≥ {target}× numpy",
+                          met(None if target is None or vs is None else vs >= target)]))
+    for k, label in [("sum", "`sum`, 16M float32"), ("colsum", "column sum, [4096, 1024] axis 0")]:
+        vs = speed(npy.get(k), spool.get(k))
+        lines.append(row([label, fmt_time(spool.get(k)), fmt_time(npy.get(k)), "—", ratio_text([("numpy", vs)]),
+                          "≥ 0.85× numpy", met(None if vs is None else vs >= 0.85)]))
+    d = spool.get("dispatch")
+    lines.append(row(["1-element `add`, per op", fmt_time(d), fmt_time(npy.get("dispatch")),
+                      fmt_time(djl.get("dispatch")),
+                      ratio_text([("numpy", speed(npy.get("dispatch"), d)), ("DJL", speed(djl.get("dispatch"), d))]),
+                      "≤ 1 µs", met(None if d is None else d <= 1e-6)]))
+    dt = spool.get("dispatchTape")
+    extra = None if dt is None or d is None else dt - d
+    lines.append(row(["1-element `add` under a GradientTape, per op", fmt_time(dt), "—", "—",
+                      "—" if extra is None else f"+{extra * 1e6:.2f} µs over no tape",
+                      "≤ +0.5 µs", met(None if extra is None else extra <= 0.5e-6)]))
+    m, dm = spool.get("mlp"), djl.get("mlp")
+    rel = None if m is None or dm is None else m / dm
+    lines.append(row(["MLP step 784→256→10, batch 128, SGD", fmt_time(m), "—", fmt_time(dm),
+                      "—" if rel is None else f"time {rel:.2f}× DJL",
+                      "≤ 1.5× DJL time", met(None if rel is None else rel <= 1.5)]))
+    return lines
+
+
+def ratio_text(pairs):
+    parts = [f"{v:.2f}× {name}" for name, v in pairs if v is not None]
+    return "speed " + ", ".join(parts) if parts else "—"
+
+
+def opencl_table(r, device, sizes):
+    spool, cpu, clb = r.get(device, {}), r.get("cpu", {}), r.get("clblast", {})
+    lines = [
+        row(["work", f"Spool `{device}`", "reference", "ratio", "target", "met"]),
+        row(["---"] * 6),
+    ]
+    d, bare = spool.get("dispatch"), spool.get("bareLaunch")
+    above = None if d is None or bare is None else d - bare
+    lines.append(row(["1-element `add`, per op (20 000 queued, one synchronize)", fmt_time(d),
+                      f"bare JOCL launch {fmt_time(bare)}",
+                      "—" if above is None else f"+{above * 1e6:.2f} µs over bare",
+                      "≤ 5 µs and ≤ 3 µs above bare",
+                      met(all_ok([None if d is None else d <= 5e-6, None if above is None else above <= 3e-6]))]))
+    dt = spool.get("dispatchTape")
+    extra = None if dt is None or d is None else dt - d
+    lines.append(row(["1-element `add` under a GradientTape, per op", fmt_time(dt), f"no tape {fmt_time(d)}",
+                      "—" if extra is None else f"+{extra * 1e6:.2f} µs", "—", "—"]))
+    for n in sizes:
+        k = f"sgemm:{n}"
+        vs = speed(clb.get(k), spool.get(k))
+        target = "≥ 2× CLBlast" if n == 1024 else "—"
+        lines.append(row([f"SGEMM {n}³", sgemm_cell(spool.get(k), n), f"CLBlast {sgemm_cell(clb.get(k), n)}",
+                          ratio_text([("CLBlast", vs)]), target,
+                          met(None if n != 1024 or vs is None else vs >= 2.0)]))
+    for n in sizes:
+        t, plain = spool.get(f"sgemmT:{n}"), spool.get(f"sgemm:{n}")
+        rel = None if t is None or plain is None else t / plain
+        lines.append(row([f"SGEMM {n}³, b transposed", sgemm_cell(t, n), f"plain {fmt_time(plain)}",
+                          "—" if rel is None else f"time {rel:.2f}× plain", "—", "—"]))
+    add = spool.get("elementwise:add")
+    lines.append(row(["`add`, 4M float32", fmt_time(add), f"`cpu` {fmt_time(cpu.get('elementwise:add'))}",
+                      "—", "—", "—"]))
+    for op, label, _ in ELEMENTWISE[1:]:
+        t = spool.get(f"elementwise:{op}")
+        rel = None if t is None or add is None else t / add
+        limit = OPENCL_VS_ADD[op]
+        lines.append(row([f"{label}, 4M float32", fmt_time(t), f"`add` {fmt_time(add)}",
+                          "—" if rel is None else f"time {rel:.2f}× add",
+                          "—" if limit is None else f"≤ {limit:g}× add{OPENCL_VS_ADD_NOTE.get(op, '')}",
+                          met(None if limit is None or rel is None else rel <= limit)]))
+    for k, label in [("sum", "`sum`, 16M float32"), ("colsum", "column sum, [4096, 1024] axis 0")]:
+        lines.append(row([label, fmt_time(spool.get(k)), f"`cpu` {fmt_time(cpu.get(k))}",
+                          ratio_text([("cpu", speed(cpu.get(k), spool.get(k)))]), "—", "—"]))
+    m, mc = spool.get("mlp"), cpu.get("mlp")
+    rel = None if m is None or mc is None else m / mc
+    lines.append(row(["MLP step 784→256→10, batch 128, SGD", fmt_time(m), f"`cpu` {fmt_time(mc)}",
+                      "—" if rel is None else f"time {rel:.2f}× cpu", "faster than `cpu`",
+                      met(None if rel is None else rel < 1.0)]))
+    return lines
+
+
+def run_lines(d, quick):
+    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = re.search(r"^Model name:\s*(.+)$", lscpu, re.M).group(1).strip()
+    except (OSError, AttributeError):
+        model = "unknown CPU"
+    load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
+    load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
+    numpy = json.loads(read_text(d, "numpy.json", "{}") or "{}")
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    devices = ", ".join(f"`{x['id']}` {x['name']} ({x['vendor']})" for x in machine.get("devices", []))
+    lines = [
+        f"Run of {when} by `scripts/bench/run.sh{' --quick' if quick else ''}`"
+        + (" (quick: short iterations, SGEMM at 256 and 1024 only)" if quick else "") + ".",
+        "",
+        f"- Machine: {model}, {machine.get('processors', '?')} processors seen by the JVM; "
+        f"load average {load.group(1) if load else '?'} before the run, "
+        f"{load_after.group(1) if load_after else '?'} after (a loaded machine makes every figure noisy).",
+        f"- JDK {machine.get('java', '?')}, {machine.get('vm', '?')}; JMH 1.37, 1 fork, "
+        + ("1 × 0.5 s warm-up, 3 × 0.5 s measured" if quick else "3 × 1 s warm-up, 5 × 1 s measured")
+        + "; each figure is the median of the measured iterations.",
+        f"- Spool devices: {devices or '?'}.",
+        f"- Peers: numpy {numpy.get('numpy', '?')} (python {numpy.get('python', '?')}), "
+        "DJL 0.36.0 with PyTorch 2.7.1 (CPU), "
+        f"CLBlast {read_text(d, 'clblast-version.txt', '?') or '?'} on `opencl:0`, a bare JOCL launch.",
+    ]
+    return lines
+
+
+def replace_block(doc, name, lines):
+    start, end = f"<!-- generated:{name} -->", f"<!-- /generated:{name} -->"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(doc):
+        sys.exit(f"report.py: the doc has no {start} … {end} block")
+    body = "\n".join([start, "", *lines, "", end])
+    return pattern.sub(lambda _: body, doc, count=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--doc", required=True)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    r = read_results(a.results)
+    if not r.get("cpu"):
+        sys.exit(f"report.py: no Spool cpu results in {a.results}/jmh.json")
+    sizes = [n for n in SGEMM_SIZES if f"sgemm:{n}" in r.get("cpu", {})]
+    with open(a.doc) as f:
+        doc = f.read()
+    doc = replace_block(doc, "run", run_lines(a.results, a.quick))
+    doc = replace_block(doc, "cpu", cpu_table(r, sizes))
+    opencl = [dev for dev in r if dev.startswith("opencl:")]
+    if opencl:
+        doc = replace_block(doc, "opencl", opencl_table(r, opencl[0], sizes))
+    else:
+        doc = replace_block(doc, "opencl", ["No OpenCL device in this run."])
+    with open(a.doc, "w") as f:
+        f.write(doc)
+
+
+if __name__ == "__main__":
+    main()

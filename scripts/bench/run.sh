@@ -3,21 +3,24 @@
 # numpy, CLBlast) in one session on this machine, and rewrites the generated tables of
 # docs/PERFORMANCE.md (between its <!-- generated:... --> markers; the prose stays).
 #
-# usage: scripts/bench/run.sh [--quick] [--no-build] [--no-doc]
-#   --quick     shorter JMH iterations, SGEMM at 256 and 1024 only (~5 min instead of ~15)
-#   --no-build  reuse benchmarks/target/benchmarks.jar
-#   --no-doc    measure, keep the results under benchmarks/target/bench-results, leave the doc
+# usage: scripts/bench/run.sh [--quick] [--no-build] [--no-doc] [--ignore-lock]
+#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 only (~5 min instead of ~15)
+#   --no-build     reuse benchmarks/target/benchmarks.jar
+#   --no-doc       measure, keep the results under benchmarks/target/bench-results, leave the doc
+#   --ignore-lock  run even while another JMH run holds /tmp/jmh.lock (both sets of figures
+#                  then suffer: only to check the machinery on a shared machine)
 # Needs: JDK 17+, Maven (the first build downloads DJL + PyTorch, ~200 MB), python3 + numpy;
 # for the OpenCL table an OpenCL device (opencl:0) and CLBlast (apt-get install libclblast-dev).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-QUICK=0 BUILD=1 DOC=1
+QUICK=0 BUILD=1 DOC=1 LOCK=()
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
     --no-doc) DOC=0 ;;
+    --ignore-lock) LOCK=(-Djmh.ignoreLock=true) ;;
     *) echo "unknown option $arg (see the usage at the top of $0)" >&2; exit 2 ;;
   esac
 done
@@ -51,11 +54,18 @@ else
   JMH+=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
 fi
 [ "$OPENCL" = 1 ] || JMH+=(-e JoclLaunchBench)
-if ! unzip -l "$JAR" | grep -q 'dev/spool/bench/peers/'; then
+if ! unzip -Z1 "$JAR" | grep 'dev/spool/bench/peers/' > /dev/null; then
   say "benchmarks.jar has no DJL peers (built without -Ppeers?): DJL columns stay empty"
 fi
 say "JMH: ${JMH[*]}"
-java -jar "$JAR" "${JMH[@]}" 'dev\.spool\.bench\.' | tee "$OUT/jmh.txt" | grep -E '^(Result|# Benchmark:|# Parameters)' >&2 || true
+java "${LOCK[@]}" -jar "$JAR" "${JMH[@]}" 'dev\.spool\.bench\.' > "$OUT/jmh.txt" 2>&1 &
+JMH_PID=$!
+tail -n +1 -f "$OUT/jmh.txt" --pid=$JMH_PID | grep --line-buffered -E '^(# Benchmark:|# Parameters|Result|ERROR|<failure>)' >&2 || true
+wait $JMH_PID || { echo "JMH failed, see $OUT/jmh.txt" >&2; exit 1; }
+[ -s "$OUT/jmh.json" ] || { echo "JMH wrote no results, see $OUT/jmh.txt" >&2; exit 1; }
+if grep -q '<failure>' "$OUT/jmh.txt"; then
+  say "some benchmarks failed (their rows stay empty): grep -B5 -A20 '<failure>' $OUT/jmh.txt"
+fi
 
 say "numpy"
 python3 scripts/bench/numpy_bench.py $([ "$QUICK" = 1 ] && echo --quick) > "$OUT/numpy.json"

@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Sum over axis 0 of a [rows, cols] float32 matrix (a bias gradient's shape of work): the
  * reduced axis is the strided one.
  */
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * watches the input, every op is also recorded (and the records released at the end). Results are freed by a TensorScope, the way a
  * training loop keeps memory flat.
  */
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -25,6 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * waited for. {@code logAbs} is {@code log(abs(x))} (two ops) and {@code addScalar} is
  * {@code x + 0.5}: rows the OpenCL issue names.
  */
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * SGEMM n×n×n, float32, row-major: {@code a @ b} and {@code a @ bᵀ} (the transposed operand
  * that a linear layer's backward pass produces). Each op waits for the device.
  */
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

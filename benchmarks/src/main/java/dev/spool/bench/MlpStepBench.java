@@ -28,6 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * is synchronised at the end of each step. Model and data: MlpData, shared with
  * the DJL peer.
  */
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /** Full float32 sum of {@code size} elements (16M: 64 MB, larger than the last-level cache). */
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -51,15 +51,13 @@ public class DjlMatmulBench {
 
     @Benchmark
     public void matmul() {
-        try (NDArray c = a.matMul(b)) {
-            // PyTorch on the CPU is synchronous: the product is complete here
-        }
+        a.matMul(b).close(); // PyTorch on the CPU is synchronous: the product is complete here
     }
 
     @Benchmark
     public void matmulTransposedB() {
-        try (NDArray bt = b.transpose(); NDArray c = a.matMul(bt)) {
-            // transpose is a strided view; matMul hands it to BLAS as a transposed operand
+        try (NDArray bt = b.transpose()) { // a strided view: BLAS gets it as a transposed operand
+            a.matMul(bt).close();
         }
     }
 

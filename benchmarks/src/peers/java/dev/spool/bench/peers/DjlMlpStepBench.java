@@ -27,6 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * forward inside a GradientCollector, backward, in-place updates, gradients zeroed (PyTorch
  * accumulates them), temporaries freed by an NDScope.
  */
+@SuppressWarnings("try") // the NDScope is opened for its effect
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -103,13 +103,15 @@ def read_text(d, name, default=""):
 def fmt_time(s):
     if s is None:
         return "—"
+    if s >= 1:
+        return f"{s:.3g} s"
     if s >= 1e-3:
         return f"{s * 1e3:.3g} ms"
     return f"{s * 1e6:.3g} µs"
 
 
 def sgemm_cell(s, n):
-    return "—" if s is None else f"{fmt_time(s)} ({2.0 * n ** 3 / s / 1e9:.0f} GFLOP/s)"
+    return "—" if s is None else f"{fmt_time(s)} ({2.0 * n ** 3 / s / 1e9:.3g} GFLOP/s)"
 
 
 def met(ok):

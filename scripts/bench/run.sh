@@ -60,7 +60,7 @@ fi
 say "JMH: ${JMH[*]}"
 java "${LOCK[@]}" -jar "$JAR" "${JMH[@]}" 'dev\.spool\.bench\.' > "$OUT/jmh.txt" 2>&1 &
 JMH_PID=$!
-tail -n +1 -f "$OUT/jmh.txt" --pid=$JMH_PID | grep --line-buffered -E '^(# Benchmark:|# Parameters|Result|ERROR|<failure>)' >&2 || true
+tail -n +1 -f "$OUT/jmh.txt" --pid=$JMH_PID | grep --line-buffered -E '^(# Benchmark:|# Parameters|Result|  [0-9]|ERROR|<failure>)' >&2 || true
 wait $JMH_PID || { echo "JMH failed, see $OUT/jmh.txt" >&2; exit 1; }
 [ -s "$OUT/jmh.json" ] || { echo "JMH wrote no results, see $OUT/jmh.txt" >&2; exit 1; }
 if grep -q '<failure>' "$OUT/jmh.txt"; then

@@ -1,0 +1,56 @@
+package dev.spool.nn.layers;
+
+import dev.spool.DType;
+import dev.spool.DTypeException;
+import dev.spool.Operand;
+import dev.spool.Shape;
+import dev.spool.Tensor;
+import dev.spool.Variable;
+import java.util.Map;
+
+/**
+ * Keras's {@code Embedding}: row {@code i} of an {@code [inputDim, outputDim]} table for each
+ * integer index {@code i} of the input (a gather, whose gradient scatters back into the table).
+ * Initialised uniformly in {@code [-0.05, 0.05)}, as Keras does.
+ */
+public final class Embedding implements Layer {
+    private final String name;
+    private final VariableSet vars;
+    private final Variable embeddings;
+
+    public Embedding(int inputDim, int outputDim, long seed) {
+        this("embedding", inputDim, outputDim, Initializer.uniform(-0.05, 0.05), DType.FLOAT32, seed);
+    }
+
+    public Embedding(String name, int inputDim, int outputDim, Initializer initializer, DType dtype, long seed) {
+        if (inputDim <= 0 || outputDim <= 0) {
+            throw new IllegalArgumentException("Embedding: dimensions must be positive, got " + inputDim + " and " + outputDim);
+        }
+        this.name = name;
+        this.vars = new VariableSet(name);
+        this.embeddings = vars.add("embeddings", initializer.create(Shape.of(inputDim, outputDim), dtype, seed), true);
+    }
+
+    public Variable embeddings() {
+        return embeddings;
+    }
+
+    /** {@code input}: int32 or int64 indices of any shape; the result has one more axis. */
+    @Override
+    public Tensor call(Operand input, boolean training) {
+        if (!input.dtype().isInteger()) {
+            throw new DTypeException("Embedding '" + name + "': indices must be int32 or int64, got " + input.dtype());
+        }
+        return embeddings.gather(input, 0);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Map<String, Variable> variables() {
+        return vars.view();
+    }
+}

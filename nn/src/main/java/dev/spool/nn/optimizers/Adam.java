@@ -1,0 +1,47 @@
+package dev.spool.nn.optimizers;
+
+import dev.spool.Tensor;
+import dev.spool.Variable;
+
+/**
+ * Adam, Keras's rule and defaults (learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7, where ε is
+ * the "ε-hat" of Kingma and Ba, added to √v without bias correction):
+ * <pre>
+ * m ← m + (g - m)(1 - β₁)
+ * v ← v + (g² - v)(1 - β₂)
+ * w ← w - α·m / (√v + ε),   α = lr·√(1 - β₂ᵗ) / (1 - β₁ᵗ),  t = step (from 1)
+ * </pre>
+ */
+public class Adam extends Optimizer {
+    private final double beta1;
+    private final double beta2;
+    private final double epsilon;
+
+    public Adam() {
+        this(0.001);
+    }
+
+    public Adam(double learningRate) {
+        this(LearningRateSchedule.constant(learningRate), 0.9, 0.999, 1e-7);
+    }
+
+    public Adam(LearningRateSchedule learningRate, double beta1, double beta2, double epsilon) {
+        super(learningRate);
+        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("Adam: betas must be in [0, 1), got " + beta1 + " and " + beta2);
+        }
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
+    }
+
+    @Override
+    protected void update(Variable w, Tensor g, double lr, long step) {
+        Variable m = slot(w, "m");
+        Variable v = slot(w, "v");
+        double alpha = lr * Math.sqrt(1 - Math.pow(beta2, step)) / (1 - Math.pow(beta1, step));
+        m.assignAdd(g.sub(m).mul(1 - beta1));
+        v.assignAdd(g.square().sub(v).mul(1 - beta2));
+        w.assignSub(m.mul(alpha).div(v.sqrt().add(epsilon)));
+    }
+}

@@ -1,0 +1,34 @@
+package dev.spool.nn.optimizers;
+
+import dev.spool.Tensor;
+import dev.spool.Variable;
+
+/**
+ * Adam with decoupled weight decay (Loshchilov and Hutter), Keras's {@code AdamW} (defaults as
+ * {@link Adam}, weight decay 0.004): first {@code w ← w - w·weightDecay·lr}, then the Adam step.
+ */
+public final class AdamW extends Adam {
+    private final double weightDecay;
+
+    public AdamW() {
+        this(0.001, 0.004);
+    }
+
+    public AdamW(double learningRate, double weightDecay) {
+        this(LearningRateSchedule.constant(learningRate), weightDecay, 0.9, 0.999, 1e-7);
+    }
+
+    public AdamW(LearningRateSchedule learningRate, double weightDecay, double beta1, double beta2, double epsilon) {
+        super(learningRate, beta1, beta2, epsilon);
+        if (!(weightDecay >= 0)) {
+            throw new IllegalArgumentException("AdamW: weight decay must be non-negative, got " + weightDecay);
+        }
+        this.weightDecay = weightDecay;
+    }
+
+    @Override
+    protected void update(Variable w, Tensor g, double lr, long step) {
+        w.assignSub(w.mul(weightDecay * lr));
+        super.update(w, g, lr, step);
+    }
+}

@@ -1,0 +1,163 @@
+package dev.spool.nn.optimizers;
+
+import dev.spool.DType;
+import dev.spool.Device;
+import dev.spool.DeviceException;
+import dev.spool.ShapeException;
+import dev.spool.Spool;
+import dev.spool.Tensor;
+import dev.spool.TensorScope;
+import dev.spool.Variable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies gradients to variables, as a Keras optimizer's {@code apply_gradients}. Update rules
+ * and defaults are Keras's. Every update is composed from Spool ops on the variable's device,
+ * and the optimizer's state (momentum, moments) lives in non-trainable variables on that same
+ * device: nothing is copied to the host. The temporaries of a step are freed before
+ * {@link #apply} returns.
+ *
+ * <p>Call {@code apply} after the tape has stopped recording (outside its {@code try} block).
+ */
+public abstract class Optimizer {
+    private static final Logger log = LoggerFactory.getLogger(Optimizer.class);
+
+    private final LearningRateSchedule schedule;
+    private double globalClipNorm;
+    private long iterations;
+    private boolean warnedNull;
+    private final Map<Variable, Map<String, Variable>> slots = new IdentityHashMap<>();
+
+    protected Optimizer(LearningRateSchedule schedule) {
+        this.schedule = schedule;
+    }
+
+    /**
+     * Scales all gradients of a step together so that their global norm
+     * {@code sqrt(Σ ||g||²)} is at most {@code clipNorm} (Keras's {@code global_clipnorm},
+     * {@code tf.clip_by_global_norm}); computed on the device. Returns this optimizer.
+     */
+    public Optimizer withGlobalClipNorm(double clipNorm) {
+        if (!(clipNorm > 0)) {
+            throw new IllegalArgumentException("global clip norm must be positive, got " + clipNorm);
+        }
+        this.globalClipNorm = clipNorm;
+        return this;
+    }
+
+    /** Number of steps applied so far (Keras's {@code iterations}). */
+    public long iterations() {
+        return iterations;
+    }
+
+    /** The learning rate the next step will use. */
+    public double learningRate() {
+        return schedule.at(iterations);
+    }
+
+    /**
+     * One step: updates {@code variables.get(i)} with {@code gradients.get(i)}. A {@code null}
+     * gradient (a variable the loss does not depend on) leaves its variable unchanged.
+     */
+    public void apply(List<Tensor> gradients, List<Variable> variables) {
+        if (gradients.size() != variables.size()) {
+            throw new IllegalArgumentException("apply: " + gradients.size() + " gradients for "
+                    + variables.size() + " variables");
+        }
+        double lr = schedule.at(iterations);
+        long step = iterations + 1; // Keras's local_step: 1 for the first update
+        try (TensorScope scope = new TensorScope()) {
+            List<Tensor> grads = new ArrayList<>(gradients);
+            for (int i = 0; i < grads.size(); i++) {
+                Tensor g = grads.get(i);
+                Variable v = variables.get(i);
+                if (g == null) {
+                    if (!warnedNull) {
+                        warnedNull = true;
+                        log.warn("no gradient for variable '{}': it is left unchanged", v.name());
+                    }
+                    continue;
+                }
+                if (!g.shape().equals(v.shape())) {
+                    throw new ShapeException("apply: gradient " + g.shape() + " for variable '" + v.name()
+                            + "' of shape " + v.shape());
+                }
+                if (g.device() != v.device()) {
+                    throw new DeviceException("apply: gradient on " + g.device() + " for variable '"
+                            + v.name() + "' on " + v.device());
+                }
+                if (g.dtype() != v.dtype()) {
+                    grads.set(i, g.cast(v.dtype()));
+                }
+            }
+            if (globalClipNorm > 0) {
+                clipByGlobalNorm(grads, globalClipNorm);
+            }
+            for (int i = 0; i < grads.size(); i++) {
+                if (grads.get(i) != null) {
+                    update(variables.get(i), grads.get(i), lr, step);
+                }
+            }
+        }
+        iterations++;
+    }
+
+    /**
+     * {@code g · clipNorm / max(globalNorm, clipNorm)} for every gradient, in place in the list;
+     * {@code tf.clip_by_global_norm}. All gradients must be on one device.
+     */
+    static void clipByGlobalNorm(List<Tensor> grads, double clipNorm) {
+        Tensor sumSquares = null;
+        for (Tensor g : grads) {
+            if (g == null) {
+                continue;
+            }
+            Tensor part = g.square().sum().cast(DType.FLOAT32);
+            if (sumSquares != null && part.device() != sumSquares.device()) {
+                throw new DeviceException("clipping by global norm: gradients on " + sumSquares.device()
+                        + " and " + part.device());
+            }
+            sumSquares = sumSquares == null ? part : sumSquares.add(part);
+        }
+        if (sumSquares == null) {
+            return;
+        }
+        Tensor norm = sumSquares.sqrt();
+        Tensor clip;
+        try (Device.Scope on = Device.use(norm.device())) {
+            clip = Spool.constant((float) clipNorm);
+        }
+        Tensor scale = clip.div(norm.maximum(clip));
+        for (int i = 0; i < grads.size(); i++) {
+            Tensor g = grads.get(i);
+            if (g != null) {
+                grads.set(i, g.mul(scale.cast(g.dtype())));
+            }
+        }
+    }
+
+    /** Applies this optimizer's rule to one variable; {@code step} counts from 1. */
+    protected abstract void update(Variable variable, Tensor gradient, double learningRate, long step);
+
+    /** The state variable {@code name} of {@code variable}: zeros of its shape, on its device. */
+    protected final Variable slot(Variable variable, String name) {
+        return slots.computeIfAbsent(variable, k -> new LinkedHashMap<>()).computeIfAbsent(name, n -> {
+            try (Device.Scope on = Device.use(variable.device());
+                    Tensor zeros = Spool.zeros(variable.shape(), variable.dtype())) {
+                return new Variable(zeros, variable.name() + "/" + n, false);
+            }
+        });
+    }
+
+    /** The state of {@code variable} by slot name (empty before its first update). */
+    public Map<String, Variable> slots(Variable variable) {
+        return Collections.unmodifiableMap(slots.getOrDefault(variable, Map.of()));
+    }
+}

@@ -1,0 +1,51 @@
+package dev.spool.nn.optimizers;
+
+import dev.spool.Tensor;
+import dev.spool.Variable;
+
+/**
+ * Stochastic gradient descent, Keras's {@code SGD} (defaults: learning rate 0.01, no momentum):
+ * <pre>
+ * momentum = 0:  w ← w - lr·g
+ * otherwise:     m ← momentum·m - lr·g
+ *                w ← w + m                        (classic)
+ *                w ← w + momentum·m - lr·g        (Nesterov)
+ * </pre>
+ */
+public final class SGD extends Optimizer {
+    private final double momentum;
+    private final boolean nesterov;
+
+    public SGD() {
+        this(0.01);
+    }
+
+    public SGD(double learningRate) {
+        this(LearningRateSchedule.constant(learningRate), 0, false);
+    }
+
+    public SGD(double learningRate, double momentum, boolean nesterov) {
+        this(LearningRateSchedule.constant(learningRate), momentum, nesterov);
+    }
+
+    public SGD(LearningRateSchedule learningRate, double momentum, boolean nesterov) {
+        super(learningRate);
+        if (!(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException("SGD: momentum must be in [0, 1], got " + momentum);
+        }
+        this.momentum = momentum;
+        this.nesterov = nesterov;
+    }
+
+    @Override
+    protected void update(Variable w, Tensor g, double lr, long step) {
+        if (momentum == 0) {
+            w.assignSub(g.mul(lr));
+            return;
+        }
+        Variable m = slot(w, "momentum");
+        Tensor lrG = g.mul(lr);
+        m.assign(m.mul(momentum).sub(lrG));
+        w.assignAdd(nesterov ? m.mul(momentum).sub(lrG) : m.value());
+    }
+}

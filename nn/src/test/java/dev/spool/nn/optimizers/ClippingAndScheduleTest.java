@@ -1,0 +1,76 @@
+package dev.spool.nn.optimizers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.spool.Device;
+import dev.spool.Spool;
+import dev.spool.Tensor;
+import dev.spool.TensorScope;
+import dev.spool.Variable;
+import dev.spool.testing.TensorAssert;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ClippingAndScheduleTest {
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.nn.NnDevices#devices")
+    void globalNormClippingScalesAllGradientsTogether(Device device) {
+        try (Device.Scope on = Device.use(device); TensorScope scope = new TensorScope();
+                Variable a = new Variable(Spool.constant(new float[] {0, 0}));
+                Variable b = new Variable(Spool.constant(new float[] {0}))) {
+            // Global norm sqrt(3² + 4² + 12²) = 13; clipped to 2.6, every gradient scales by 0.2.
+            Optimizer sgd = new SGD(1.0).withGlobalClipNorm(2.6);
+            sgd.apply(List.of(Spool.constant(new float[] {3, 4}), Spool.constant(new float[] {12})), List.of(a, b));
+            TensorAssert.assertClose(new double[] {-0.6, -0.8}, a.value().toDoubleArray(), 1e-6, 1e-6, "a");
+            TensorAssert.assertClose(new double[] {-2.4}, b.value().toDoubleArray(), 1e-6, 1e-6, "b");
+            // Under the norm: unchanged (norm 0.5 < 2.6).
+            sgd.apply(List.of(Spool.constant(new float[] {0.3f, 0.4f}), Spool.constant(new float[] {0})), List.of(a, b));
+            TensorAssert.assertClose(new double[] {-0.9, -1.2}, a.value().toDoubleArray(), 1e-6, 1e-6, "a, not clipped");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.nn.NnDevices#devices")
+    void aMissingGradientLeavesItsVariableAlone(Device device) {
+        try (Device.Scope on = Device.use(device); TensorScope scope = new TensorScope();
+                Variable a = new Variable(Spool.constant(new float[] {1, 2}));
+                Variable b = new Variable(Spool.constant(new float[] {5}))) {
+            new SGD(0.5).apply(Arrays.asList(Spool.constant(new float[] {2, 2}), null), List.of(a, b));
+            TensorAssert.assertClose(new double[] {0, 1}, a.value().toDoubleArray(), 0, 0, "a");
+            TensorAssert.assertClose(new double[] {5}, b.value().toDoubleArray(), 0, 0, "b");
+        }
+    }
+
+    @Test
+    void schedulesFollowTheirFormulas() {
+        LearningRateSchedule step = LearningRateSchedule.stepDecay(1.0, 0.5, 10);
+        assertEquals(1.0, step.at(0));
+        assertEquals(1.0, step.at(9));
+        assertEquals(0.5, step.at(10));
+        assertEquals(0.25, step.at(25));
+        LearningRateSchedule cos = LearningRateSchedule.cosineDecay(2.0, 100, 0.0);
+        assertEquals(2.0, cos.at(0), 1e-15);
+        assertEquals(1.0, cos.at(50), 1e-12); // half way: cos(π/2) = 0, so half the rate
+        assertEquals(0.0, cos.at(100), 1e-15);
+        assertEquals(0.0, cos.at(500), 1e-15); // stays at the floor
+        assertEquals(0.2, LearningRateSchedule.cosineDecay(2.0, 100, 0.1).at(100), 1e-15);
+    }
+
+    @Test
+    void badArgumentsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new SGD(0.1).withGlobalClipNorm(0));
+        assertThrows(IllegalArgumentException.class, () -> new Adam(LearningRateSchedule.constant(0.1), 1.0, 0.9, 1e-7));
+        assertThrows(IllegalArgumentException.class, () -> LearningRateSchedule.stepDecay(1, 0.5, 0));
+        try (TensorScope scope = new TensorScope(); Device.Scope on = Device.use(Device.cpu());
+                Variable a = new Variable(Spool.constant(new float[] {1, 2}))) {
+            Tensor wrong = Spool.constant(new float[] {1, 2, 3});
+            assertThrows(dev.spool.ShapeException.class, () -> new SGD().apply(List.of(wrong), List.of(a)));
+            assertThrows(IllegalArgumentException.class, () -> new SGD().apply(List.of(), List.of(a)));
+        }
+    }
+}

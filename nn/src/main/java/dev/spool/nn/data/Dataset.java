@@ -4,6 +4,7 @@ import dev.spool.Device;
 import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
+import dev.spool.TensorScope;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -15,8 +16,10 @@ import java.util.SplittableRandom;
  * Samples stored as tensors whose first axis indexes them, TF's
  * {@code Dataset.from_tensor_slices((features, labels))}, iterated in batches. Each element of
  * the iteration is one batch: the list of components, each a {@code [batch, ...]} tensor on
- * the components' device, created in the caller's current {@link dev.spool.TensorScope} (open
- * one per step to free them).
+ * the components' device. A batch is valid until the next one is requested: the iterator then
+ * closes it, so that device memory stays flat even in a {@code for (List<Tensor> batch : data)}
+ * loop whose per-step {@link dev.spool.TensorScope} opens after the batch was made (copy a batch
+ * tensor with {@code identity()} to keep it longer).
  *
  * <p>The pipeline is fixed and immutable: {@link #shuffle} reorders samples (a fresh order each
  * epoch, from the seed and the epoch number: the same sequence on every run and device),
@@ -131,6 +134,14 @@ public final class Dataset implements Iterable<List<Tensor>> {
             private long epoch;
             private int start;
             private int[] order; // this epoch's sample order, when shuffling
+            private final List<Tensor> previous = new ArrayList<>(); // the last batch handed out
+
+            private void closePrevious() {
+                for (Tensor t : previous) {
+                    t.close(); // idempotent: fine when the caller's scope closed it already
+                }
+                previous.clear();
+            }
 
             @Override
             public boolean hasNext() {
@@ -139,7 +150,11 @@ public final class Dataset implements Iterable<List<Tensor>> {
                     start = 0;
                     order = null;
                 }
-                return (epochs < 0 || epoch < epochs) && samples >= (dropRemainder ? batchSize : 1);
+                boolean more = (epochs < 0 || epoch < epochs) && samples >= (dropRemainder ? batchSize : 1);
+                if (!more) {
+                    closePrevious();
+                }
+                return more;
             }
 
             @Override
@@ -147,28 +162,32 @@ public final class Dataset implements Iterable<List<Tensor>> {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
+                closePrevious();
                 int size = Math.min(batchSize, samples - start);
                 List<Tensor> batch = new ArrayList<>(components.size());
-                if (shuffleSeed == null) {
-                    for (Tensor c : components) {
-                        batch.add(sliceRows(c, start, size));
-                    }
-                } else {
-                    if (order == null) {
-                        order = order(epoch);
-                    }
-                    // One small host-to-device copy per batch; the index tensor belongs to the
-                    // caller's scope like the batch itself.
-                    Tensor indices;
-                    try (Device.Scope on = Device.use(components.get(0).device())) {
-                        indices = Spool.constant(Arrays.copyOfRange(order, start, start + size));
-                    }
-                    for (Tensor c : components) {
-                        batch.add(c.gather(indices, 0));
+                // Intermediates (the index tensor, views inside the ops) die with this scope; the
+                // batch moves to the caller's scope, and is closed by the next call.
+                try (TensorScope own = new TensorScope()) {
+                    if (shuffleSeed == null) {
+                        for (Tensor c : components) {
+                            batch.add(own.keep(sliceRows(c, start, size)));
+                        }
+                    } else {
+                        if (order == null) {
+                            order = order(epoch);
+                        }
+                        Tensor indices; // one small host-to-device copy per batch
+                        try (Device.Scope on = Device.use(components.get(0).device())) {
+                            indices = Spool.constant(Arrays.copyOfRange(order, start, start + size));
+                        }
+                        for (Tensor c : components) {
+                            batch.add(own.keep(c.gather(indices, 0)));
+                        }
                     }
                 }
                 start += size;
-                return batch;
+                previous.addAll(batch);
+                return List.copyOf(batch);
             }
         };
     }

@@ -61,8 +61,13 @@ class TrainingLoopTest {
                 step++;
             }
             DeviceStats end = device.stats();
-            assertEquals(afterWarmUp.liveBuffers(), end.liveBuffers(), "no buffer outlives its step");
-            assertEquals(afterWarmUp.liveBytes(), end.liveBytes());
+            // The device's counters are shared with every other test in this JVM, whose garbage the
+            // collector may free meanwhile (only ever lowering them); a tensor left behind by a
+            // step stays reachable from the outer scope, so a leak can only show as growth.
+            assertTrue(end.liveBuffers() <= afterWarmUp.liveBuffers(),
+                    "no buffer outlives its step: " + afterWarmUp.liveBuffers() + " -> " + end.liveBuffers());
+            assertTrue(end.liveBytes() <= afterWarmUp.liveBytes(),
+                    "no byte outlives its step: " + afterWarmUp.liveBytes() + " -> " + end.liveBytes());
             assertTrue(lastLosses.result() < 0.2 * firstLosses.result(),
                     "loss falls: " + firstLosses.result() + " -> " + lastLosses.result());
             float[] predicted = model.call(x).argMax(1).toFloatArray();

@@ -13,7 +13,8 @@ import java.util.Map;
  * Layers applied in order, Keras's {@code Sequential}. Its variables are its layers' variables,
  * layer by layer, named {@code layer/variable}; layers of the same name are numbered as Keras
  * numbers them ({@code dense}, {@code dense_1}, {@code dense_2}), so that a model built the same
- * way always has the same names (what a checkpoint is keyed by).
+ * way always has the same names (what a checkpoint is keyed by). A layer that appears twice
+ * shares its variables, which are listed once.
  */
 public final class Sequential implements Layer {
     private final String name;
@@ -29,7 +30,11 @@ public final class Sequential implements Layer {
         this.layers = List.copyOf(layers);
         Map<String, Integer> seen = new HashMap<>();
         Map<String, Variable> vars = new LinkedHashMap<>();
+        java.util.Set<Layer> added = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Layer layer : this.layers) {
+            if (!added.add(layer)) {
+                continue; // a layer used twice shares its variables: list them once
+            }
             int n = seen.merge(layer.name(), 1, Integer::sum);
             String prefix = n == 1 ? layer.name() : layer.name() + "_" + (n - 1);
             for (Map.Entry<String, Variable> e : layer.variables().entrySet()) {

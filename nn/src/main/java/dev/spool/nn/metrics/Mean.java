@@ -2,6 +2,7 @@ package dev.spool.nn.metrics;
 
 import dev.spool.DType;
 import dev.spool.Device;
+import dev.spool.DeviceException;
 import dev.spool.Operand;
 import dev.spool.Spool;
 import dev.spool.Tensor;
@@ -22,8 +23,11 @@ public final class Mean implements AutoCloseable {
         try (TensorScope scope = new TensorScope()) {
             Tensor v = values.value();
             Tensor sum = v.cast(DType.FLOAT32).sum();
-            if (total == null || total.device() != v.device()) {
-                close();
+            if (total != null && total.device() != v.device()) {
+                throw new DeviceException("Mean: values on " + v.device() + ", but the running sum is on "
+                        + total.device() + " (use one metric per device)");
+            }
+            if (total == null) {
                 try (Device.Scope on = Device.use(v.device()); Tensor zero = Spool.constant(0f)) {
                     total = new Variable(zero, "mean/total", false);
                 }

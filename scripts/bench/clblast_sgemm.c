@@ -1,6 +1,6 @@
 /*
  * The reference point for Spool's OpenCL matmul: CLBlast's tuned SGEMM on the same device and
- * size, timed the way examples' Benchmarks times Spool (2 warm-up runs, median of 7, each run
+ * size, timed the way the first benchmarks of Spool were (2 warm-up runs, median of 7, each run
  * waited for with clFinish). Run through scripts/bench/clblast-sgemm.sh.
  *
  * usage: clblast_sgemm [N] [device index]   (N x N x N, row-major, default 512 and 0)

@@ -55,12 +55,13 @@ public final class Tensor implements Operand, AutoCloseable {
         @Override
         public void run() {
             if (RELEASED.compareAndSet(this, 0, 1)) {
+                // Release first: whoever sees the leak counted must also see the buffer back.
+                storage.release();
                 if (!closedExplicitly) {
                     storage.device.countLeak();
                     log.debug("tensor freed by the garbage collector, not close(): {} bytes on {}",
                             storage.buffer.byteSize(), storage.device);
                 }
-                storage.release();
             }
         }
     }

@@ -6,7 +6,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Batched matrix product, cache-blocked. For each output row {@code i} and each {@code k}, a
+ * Batched matrix product: the plain path, and the choice of path. With the Vector API
+ * ({@link VectorSupport#ENABLED}) all but tiny products go to {@link SimdGemm}; the loops below
+ * serve the rest, and every product on a JVM without the module. Plain path: cache-blocked. For each output row {@code i} and each {@code k}, a
  * row of B is scaled by {@code A[i,k]} and added to row {@code i} of C (i-k-j order): the inner
  * loop runs over contiguous rows of B and C, which the JIT vectorises. Four values of k are
  * done per pass ({@code c += a0*b0 + a1*b1 + a2*b2 + a3*b3}), so each element of C is loaded
@@ -23,6 +25,11 @@ final class Matmul {
     private static final int NC = 512;
     /** Multiply-adds below which splitting across threads costs more than it saves. */
     private static final long MIN_PARALLEL_FLOPS = 1 << 18;
+    /**
+     * Multiply-adds from which {@link SimdGemm} (packing, then a register-blocked SIMD kernel)
+     * takes over, when the Vector API is there; below, packing costs more than it saves.
+     */
+    private static final long SIMD_MIN_MACS = 1 << 12;
 
     private Matmul() {
     }
@@ -52,6 +59,11 @@ final class Matmul {
         int sam = (int) a.strides()[rank - 2];
         int sak = (int) a.strides()[rank - 1];
         int ldb = (int) b.strides()[rank - 2];
+        if (VectorSupport.ENABLED && batch * m * n * k >= SIMD_MIN_MACS
+                && SimdGemm.run(par, aData, aBase, sam, sak, bData, bBase, ldb,
+                (int) b.strides()[rank - 1], c, m, k, n)) {
+            return;
+        }
         if (n > 1 && b.strides()[rank - 1] != 1) {
             bData = pack(par, b, bBase, k, n);
             ldb = n;

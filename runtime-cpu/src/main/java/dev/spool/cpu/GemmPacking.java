@@ -1,0 +1,119 @@
+package dev.spool.cpu;
+
+/**
+ * Packing for {@link SimdGemm}: copies a block of an operand, read through any strides, into
+ * contiguous micro-panels that the micro-kernel streams with unit stride. A and B are packed by
+ * the same routine: a micro-panel of A holds {@code MR} rows, of B {@code NR} columns, and in
+ * both the {@code w} values of one k are adjacent, k after k: value (p, q) of panel {@code t}
+ * goes to {@code dst[d + t * w * kc + q * w + r]} with {@code p = p0 + t * w + r}. Lanes past
+ * the end of the operand are written as zeros, so the kernel always computes a full tile. This
+ * is where transposes, slices and broadcast batches (stride 0) are absorbed: the kernel never
+ * sees a stride. Plain Java (no Vector API); the loop order follows the source's unit stride,
+ * so that reads stream through memory.
+ */
+final class GemmPacking {
+    private GemmPacking() {
+    }
+
+    /**
+     * The panels covering {@code pn} rows (of A) or columns (of B) from {@code p0}, stride
+     * {@code sp}, each {@code kc} values of k deep from {@code k0}, stride {@code sk}.
+     */
+    static void pack(float[] src, int off, int sp, int sk, int p0, int pn, int k0, int kc,
+                     int w, float[] dst, int d) {
+        int base = off + p0 * sp + k0 * sk;
+        int panels = (pn + w - 1) / w;
+        if (sp == 1) {
+            // Rows of a row-major B, columns of a transposed A: read each k's run whole.
+            for (int q = 0; q < kc; q++) {
+                int s = base + q * sk;
+                for (int t = 0; t < panels; t++) {
+                    int o = d + t * w * kc + q * w;
+                    int len = Math.min(w, pn - t * w);
+                    System.arraycopy(src, s + t * w, dst, o, len);
+                    for (int r = len; r < w; r++) {
+                        dst[o + r] = 0f;
+                    }
+                }
+            }
+            return;
+        }
+        for (int t = 0; t < panels; t++) {
+            int len = Math.min(w, pn - t * w);
+            int o = d + t * w * kc;
+            int s0 = base + t * w * sp;
+            if (sk == 1) {
+                // k is the unit stride (a row-major A, a transposed B): read along k.
+                for (int r = 0; r < len; r++) {
+                    int s = s0 + r * sp;
+                    for (int q = 0; q < kc; q++) {
+                        dst[o + q * w + r] = src[s + q];
+                    }
+                }
+            } else {
+                // No unit stride (a slice with steps, a broadcast): gather.
+                for (int q = 0; q < kc; q++) {
+                    for (int r = 0; r < len; r++) {
+                        dst[o + q * w + r] = src[s0 + q * sk + r * sp];
+                    }
+                }
+            }
+            for (int r = len; r < w; r++) {
+                for (int q = 0; q < kc; q++) {
+                    dst[o + q * w + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * The float64 twin: the panels covering {@code pn} rows (of A) or columns (of B) from {@code p0}, stride
+     * {@code sp}, each {@code kc} values of k deep from {@code k0}, stride {@code sk}.
+     */
+    static void pack(double[] src, int off, int sp, int sk, int p0, int pn, int k0, int kc,
+                     int w, double[] dst, int d) {
+        int base = off + p0 * sp + k0 * sk;
+        int panels = (pn + w - 1) / w;
+        if (sp == 1) {
+            // Rows of a row-major B, columns of a transposed A: read each k's run whole.
+            for (int q = 0; q < kc; q++) {
+                int s = base + q * sk;
+                for (int t = 0; t < panels; t++) {
+                    int o = d + t * w * kc + q * w;
+                    int len = Math.min(w, pn - t * w);
+                    System.arraycopy(src, s + t * w, dst, o, len);
+                    for (int r = len; r < w; r++) {
+                        dst[o + r] = 0.0;
+                    }
+                }
+            }
+            return;
+        }
+        for (int t = 0; t < panels; t++) {
+            int len = Math.min(w, pn - t * w);
+            int o = d + t * w * kc;
+            int s0 = base + t * w * sp;
+            if (sk == 1) {
+                // k is the unit stride (a row-major A, a transposed B): read along k.
+                for (int r = 0; r < len; r++) {
+                    int s = s0 + r * sp;
+                    for (int q = 0; q < kc; q++) {
+                        dst[o + q * w + r] = src[s + q];
+                    }
+                }
+            } else {
+                // No unit stride (a slice with steps, a broadcast): gather.
+                for (int q = 0; q < kc; q++) {
+                    for (int r = 0; r < len; r++) {
+                        dst[o + q * w + r] = src[s0 + q * sk + r * sp];
+                    }
+                }
+            }
+            for (int r = len; r < w; r++) {
+                for (int q = 0; q < kc; q++) {
+                    dst[o + q * w + r] = 0.0;
+                }
+            }
+        }
+    }
+}

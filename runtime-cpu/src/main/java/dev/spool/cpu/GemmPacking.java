@@ -42,7 +42,24 @@ final class GemmPacking {
             int len = Math.min(w, pn - t * w);
             int o = d + t * w * kc;
             int s0 = base + t * w * sp;
-            if (sk == 1) {
+            if (sk == 1 && len == 6) {
+                // A whole panel of a row-major A (MR = 6 rows): six streams along k, written
+                // in order; about twice as fast as the loop below.
+                int s1 = s0 + sp;
+                int s2 = s1 + sp;
+                int s3 = s2 + sp;
+                int s4 = s3 + sp;
+                int s5 = s4 + sp;
+                for (int q = 0; q < kc; q++) {
+                    int oq = o + q * 6;
+                    dst[oq] = src[s0 + q];
+                    dst[oq + 1] = src[s1 + q];
+                    dst[oq + 2] = src[s2 + q];
+                    dst[oq + 3] = src[s3 + q];
+                    dst[oq + 4] = src[s4 + q];
+                    dst[oq + 5] = src[s5 + q];
+                }
+            } else if (sk == 1) {
                 // k is the unit stride (a row-major A, a transposed B): read along k.
                 for (int r = 0; r < len; r++) {
                     int s = s0 + r * sp;
@@ -93,7 +110,24 @@ final class GemmPacking {
             int len = Math.min(w, pn - t * w);
             int o = d + t * w * kc;
             int s0 = base + t * w * sp;
-            if (sk == 1) {
+            if (sk == 1 && len == 6) {
+                // A whole panel of a row-major A (MR = 6 rows): six streams along k, written
+                // in order; about twice as fast as the loop below.
+                int s1 = s0 + sp;
+                int s2 = s1 + sp;
+                int s3 = s2 + sp;
+                int s4 = s3 + sp;
+                int s5 = s4 + sp;
+                for (int q = 0; q < kc; q++) {
+                    int oq = o + q * 6;
+                    dst[oq] = src[s0 + q];
+                    dst[oq + 1] = src[s1 + q];
+                    dst[oq + 2] = src[s2 + q];
+                    dst[oq + 3] = src[s3 + q];
+                    dst[oq + 4] = src[s4 + q];
+                    dst[oq + 5] = src[s5 + q];
+                }
+            } else if (sk == 1) {
                 // k is the unit stride (a row-major A, a transposed B): read along k.
                 for (int r = 0; r < len; r++) {
                     int s = s0 + r * sp;

@@ -38,7 +38,13 @@ final class SimdGemm {
      * Widest block of columns a task sweeps with one block of A: its MC × NC block of C, read
      * and written once per k block, then stays in L2 beside the block of A.
      */
-    private static final int NC_MAX = 512;
+    private static final int NC_MAX = 256;
+    /**
+     * B panels up to which a row-major A is read in place rather than packed: each value of A
+     * is used once per panel, so with few panels packing costs as much as the kernel's work.
+     * (With many panels, packed A was faster: at 1024² the rows of A alias in L1.)
+     */
+    private static final int DIRECT_A_MAX_PANELS = 4;
     /** Rows (of A) or columns (of B) per packing unit: long enough runs to stream reads. */
     private static final int PACK_RUN = 256;
     /** Multiply-adds below which a task is not worth handing to another thread. */
@@ -69,14 +75,15 @@ final class SimdGemm {
         int[] bSlices = distinct(bBase, bSlot);
         int mPanels = (m + MR - 1) / MR;
         int nPanels = (n + nr - 1) / nr;
-        long aSize = (long) aSlices.length * mPanels * MR * k;
+        boolean directA = sak == 1 && nPanels <= DIRECT_A_MAX_PANELS;
+        long aSize = directA ? 0 : (long) aSlices.length * mPanels * MR * k;
         long bSize = (long) bSlices.length * nPanels * nr * k;
         if (aSize + bSize > Integer.MAX_VALUE - 8) {
             return false;
         }
         int size = (int) (aSize + bSize);
         Object packed = f32 ? floats(size) : doubles(size);
-        Layout lay = new Layout(m, k, n, nr, (int) aSize);
+        Layout lay = new Layout(m, k, n, nr, (int) aSize, directA, sam);
 
         // Pack: a unit is a group of micro-panels (about PACK_RUN rows or columns) of one k
         // block of one distinct slice, so that a row-major source is read in long runs.
@@ -85,9 +92,10 @@ final class SimdGemm {
         int bRun = Math.max(1, PACK_RUN / nr) * nr;
         int aGroups = (m + aRun - 1) / aRun;
         int bGroups = (n + bRun - 1) / bRun;
-        long unitsA = (long) aSlices.length * kBlocks * aGroups;
+        long unitsA = directA ? 0 : (long) aSlices.length * kBlocks * aGroups;
         long unitsB = (long) bSlices.length * kBlocks * bGroups;
-        par.forRange(unitsA + unitsB, Math.max(1, Parallel.GRAIN / ((long) PACK_RUN * Math.min(k, KC))),
+        long unitSize = (long) Math.min(PACK_RUN, Math.max(m, n)) * Math.min(k, KC);
+        par.forRange(unitsA + unitsB, Math.max(1, 2 * Parallel.GRAIN / unitSize),
                 (lo, hi) -> {
                     for (long u = lo; u < hi; u++) {
                         boolean isA = u < unitsA;
@@ -123,7 +131,10 @@ final class SimdGemm {
         long tasks = (long) batch * mBlocks * nBlocksFinal;
         long grain = Math.max(1, MIN_TASK_MACS / ((long) mc * nc * k));
         par.forRange(tasks, grain, (lo, hi) -> {
-            Object edge = f32 ? new float[MR * nr] : new double[MR * nr];
+            // Scratch for partial tiles (only when the shape has them).
+            boolean partial = m % MR != 0 || n % nr != 0;
+            Object edge = !partial ? null : f32 ? new float[MR * nr] : new double[MR * nr];
+            Object aEdge = !directA || m % MR == 0 ? null : f32 ? new float[MR * KC] : new double[MR * KC];
             for (long t = lo; t < hi; t++) {
                 int bi = (int) (t / ((long) mBlocksFinal * nBlocksFinal));
                 int rest = (int) (t % ((long) mBlocksFinal * nBlocksFinal));
@@ -132,14 +143,15 @@ final class SimdGemm {
                 int i1 = Math.min(m, i0 + mc);
                 int j1 = Math.min(n, j0 + nc);
                 int cOff = bi * m * n;
-                int aOff = lay.a(aSlot[bi], 0, 0);
+                int aOff = directA ? aBase[bi] : lay.a(aSlot[bi], 0, 0);
                 int bOff = lay.b(bSlot[bi], 0, 0);
                 if (f32) {
-                    block((float[]) packed, aOff, bOff, lay, (float[]) c, cOff, i0, i1, j0, j1,
-                            (float[]) edge);
+                    block(directA ? (float[]) aData : (float[]) packed, aOff, (float[]) packed, bOff,
+                            lay, (float[]) c, cOff, i0, i1, j0, j1, (float[]) edge, (float[]) aEdge);
                 } else {
-                    block((double[]) packed, aOff, bOff, lay, (double[]) c, cOff, i0, i1, j0, j1,
-                            (double[]) edge);
+                    block(directA ? (double[]) aData : (double[]) packed, aOff, (double[]) packed,
+                            bOff, lay, (double[]) c, cOff, i0, i1, j0, j1, (double[]) edge,
+                            (double[]) aEdge);
                 }
             }
         });
@@ -149,14 +161,57 @@ final class SimdGemm {
     private static void packInto(Object src, int off, int sp, int sk, int p0, int pn, int k0,
                                  int kc, int w, Object dst, int d) {
         if (dst instanceof float[] f) {
-            GemmPacking.pack((float[]) src, off, sp, sk, p0, pn, k0, kc, w, f, d);
+            int full = sp == 1 && w == 2 * FL ? pn / w : 0;
+            if (full > 0) {
+                copyPanels((float[]) src, off + p0 + k0 * sk, sk, full, kc, f, d);
+            }
+            if (full * w < pn) {
+                GemmPacking.pack((float[]) src, off, sp, sk, p0 + full * w, pn - full * w, k0, kc,
+                        w, f, d + full * w * kc);
+            }
         } else {
-            GemmPacking.pack((double[]) src, off, sp, sk, p0, pn, k0, kc, w, (double[]) dst, d);
+            double[] dd = (double[]) dst;
+            int full = sp == 1 && w == 2 * DL ? pn / w : 0;
+            if (full > 0) {
+                copyPanels((double[]) src, off + p0 + k0 * sk, sk, full, kc, dd, d);
+            }
+            if (full * w < pn) {
+                GemmPacking.pack((double[]) src, off, sp, sk, p0 + full * w, pn - full * w, k0, kc,
+                        w, dd, d + full * w * kc);
+            }
+        }
+    }
+
+    /**
+     * Whole B panels from unit-stride rows (a row-major B): two vector copies per k. The JIT
+     * does not vectorise {@link GemmPacking}'s short runs; this copies about twice as fast.
+     */
+    private static void copyPanels(float[] src, int base, int sk, int panels, int kc, float[] dst,
+                                   int d) {
+        for (int q = 0; q < kc; q++) {
+            int s = base + q * sk;
+            int o = d + q * 2 * FL;
+            for (int t = 0; t < panels; t++, s += 2 * FL, o += 2 * FL * kc) {
+                FloatVector.fromArray(FS, src, s).intoArray(dst, o);
+                FloatVector.fromArray(FS, src, s + FL).intoArray(dst, o + FL);
+            }
+        }
+    }
+
+    private static void copyPanels(double[] src, int base, int sk, int panels, int kc,
+                                   double[] dst, int d) {
+        for (int q = 0; q < kc; q++) {
+            int s = base + q * sk;
+            int o = d + q * 2 * DL;
+            for (int t = 0; t < panels; t++, s += 2 * DL, o += 2 * DL * kc) {
+                DoubleVector.fromArray(DS, src, s).intoArray(dst, o);
+                DoubleVector.fromArray(DS, src, s + DL).intoArray(dst, o + DL);
+            }
         }
     }
 
     /** Where each micro-panel lives in the packed array: A's slices first, then B's. */
-    private record Layout(int m, int k, int n, int nr, int bStart) {
+    private record Layout(int m, int k, int n, int nr, int bStart, boolean directA, int sam) {
         /** Slice {@code s}, the k block starting at {@code pc}, the panel starting at row {@code i}. */
         int a(int s, int pc, int i) {
             int mPad = roundUp(m, MR);
@@ -173,8 +228,9 @@ final class SimdGemm {
     // primitives, and computing float32 in double would halve the vector width.
 
     /** Rows [i0, i1) × columns [j0, j1) of one C; aOff and bOff: the slices' packed starts. */
-    private static void block(float[] p, int aOff, int bOff, Layout lay, float[] c, int cOff,
-                              int i0, int i1, int j0, int j1, float[] edge) {
+    private static void block(float[] a, int aOff, float[] p, int bOff, Layout lay, float[] c,
+                              int cOff, int i0, int i1, int j0, int j1, float[] edge, float[] aEdge) {
+        int sam = lay.sam();
         int k = lay.k();
         int n = lay.n();
         int nr = lay.nr();
@@ -187,15 +243,31 @@ final class SimdGemm {
                 int bp = bOff + pc * nPad + j * kcb;
                 int nv = Math.min(nr, j1 - j);
                 for (int i = i0; i < i1; i += MR) {
-                    int ap = aOff + pc * mPad + i * kcb;
                     int mv = Math.min(MR, i1 - i);
                     int at = cOff + i * n + j;
+                    // Where the kernel finds A(i + r, pc + q): pa[ap + r * rs + q * qs].
+                    var pa = a;
+                    int ap = aOff + pc * mPad + i * kcb;
+                    int rs = 1;
+                    int qs = MR;
+                    if (lay.directA()) {
+                        if (mv == MR) {
+                            ap = aOff + i * sam + pc;
+                            rs = sam;
+                            qs = 1;
+                        } else {
+                            // The last rows: packed (zero-padded) like any panel.
+                            GemmPacking.pack(a, aOff, sam, 1, i, mv, pc, kcb, MR, aEdge, 0);
+                            pa = aEdge;
+                            ap = 0;
+                        }
+                    }
                     if (mv == MR && nv == nr) {
-                        kernel(p, ap, bp, kcb, c, at, n, add);
+                        kernel(pa, ap, rs, qs, p, bp, kcb, c, at, n, add);
                     } else {
                         // A partial tile: computed whole into a scratch tile (the packed
                         // panels are zero-padded), then its valid part is merged.
-                        kernel(p, ap, bp, kcb, edge, 0, nr, false);
+                        kernel(pa, ap, rs, qs, p, bp, kcb, edge, 0, nr, false);
                         for (int r = 0; r < mv; r++) {
                             for (int q = 0; q < nv; q++) {
                                 float v = edge[r * nr + q];
@@ -208,8 +280,9 @@ final class SimdGemm {
         }
     }
 
-    private static void block(double[] p, int aOff, int bOff, Layout lay, double[] c, int cOff,
-                              int i0, int i1, int j0, int j1, double[] edge) {
+    private static void block(double[] a, int aOff, double[] p, int bOff, Layout lay, double[] c,
+                              int cOff, int i0, int i1, int j0, int j1, double[] edge, double[] aEdge) {
+        int sam = lay.sam();
         int k = lay.k();
         int n = lay.n();
         int nr = lay.nr();
@@ -222,13 +295,29 @@ final class SimdGemm {
                 int bp = bOff + pc * nPad + j * kcb;
                 int nv = Math.min(nr, j1 - j);
                 for (int i = i0; i < i1; i += MR) {
-                    int ap = aOff + pc * mPad + i * kcb;
                     int mv = Math.min(MR, i1 - i);
                     int at = cOff + i * n + j;
+                    // Where the kernel finds A(i + r, pc + q): pa[ap + r * rs + q * qs].
+                    var pa = a;
+                    int ap = aOff + pc * mPad + i * kcb;
+                    int rs = 1;
+                    int qs = MR;
+                    if (lay.directA()) {
+                        if (mv == MR) {
+                            ap = aOff + i * sam + pc;
+                            rs = sam;
+                            qs = 1;
+                        } else {
+                            // The last rows: packed (zero-padded) like any panel.
+                            GemmPacking.pack(a, aOff, sam, 1, i, mv, pc, kcb, MR, aEdge, 0);
+                            pa = aEdge;
+                            ap = 0;
+                        }
+                    }
                     if (mv == MR && nv == nr) {
-                        kernel(p, ap, bp, kcb, c, at, n, add);
+                        kernel(pa, ap, rs, qs, p, bp, kcb, c, at, n, add);
                     } else {
-                        kernel(p, ap, bp, kcb, edge, 0, nr, false);
+                        kernel(pa, ap, rs, qs, p, bp, kcb, edge, 0, nr, false);
                         for (int r = 0; r < mv; r++) {
                             for (int q = 0; q < nv; q++) {
                                 double v = edge[r * nr + q];
@@ -247,8 +336,12 @@ final class SimdGemm {
      * to) {@code c} at {@code ci}, rows {@code ldc} apart. Twelve named accumulators, not an
      * array, so that the JIT keeps every one in a register.
      */
-    private static void kernel(float[] p, int ai, int bi, int kc, float[] c, int ci, int ldc,
-                               boolean add) {
+    private static void kernel(float[] pa, int ai, int rs, int qs, float[] pb, int bi, int kc,
+                               float[] c, int ci, int ldc, boolean add) {
+        int r2 = 2 * rs;
+        int r3 = 3 * rs;
+        int r4 = 4 * rs;
+        int r5 = 5 * rs;
         FloatVector c00 = FloatVector.zero(FS);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -261,25 +354,25 @@ final class SimdGemm {
         FloatVector c41 = c00;
         FloatVector c50 = c00;
         FloatVector c51 = c00;
-        for (int q = 0; q < kc; q++, ai += MR, bi += 2 * FL) {
-            FloatVector b0 = FloatVector.fromArray(FS, p, bi);
-            FloatVector b1 = FloatVector.fromArray(FS, p, bi + FL);
-            FloatVector x = FloatVector.broadcast(FS, p[ai]);
+        for (int q = 0; q < kc; q++, ai += qs, bi += 2 * FL) {
+            FloatVector b0 = FloatVector.fromArray(FS, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(FS, pb, bi + FL);
+            FloatVector x = FloatVector.broadcast(FS, pa[ai]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(FS, p[ai + 1]);
+            x = FloatVector.broadcast(FS, pa[ai + rs]);
             c10 = b0.fma(x, c10);
             c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(FS, p[ai + 2]);
+            x = FloatVector.broadcast(FS, pa[ai + r2]);
             c20 = b0.fma(x, c20);
             c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(FS, p[ai + 3]);
+            x = FloatVector.broadcast(FS, pa[ai + r3]);
             c30 = b0.fma(x, c30);
             c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(FS, p[ai + 4]);
+            x = FloatVector.broadcast(FS, pa[ai + r4]);
             c40 = b0.fma(x, c40);
             c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(FS, p[ai + 5]);
+            x = FloatVector.broadcast(FS, pa[ai + r5]);
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
         }
@@ -305,8 +398,12 @@ final class SimdGemm {
         }
     }
 
-    private static void kernel(double[] p, int ai, int bi, int kc, double[] c, int ci, int ldc,
-                               boolean add) {
+    private static void kernel(double[] pa, int ai, int rs, int qs, double[] pb, int bi, int kc,
+                               double[] c, int ci, int ldc, boolean add) {
+        int r2 = 2 * rs;
+        int r3 = 3 * rs;
+        int r4 = 4 * rs;
+        int r5 = 5 * rs;
         DoubleVector c00 = DoubleVector.zero(DS);
         DoubleVector c01 = c00;
         DoubleVector c10 = c00;
@@ -319,25 +416,25 @@ final class SimdGemm {
         DoubleVector c41 = c00;
         DoubleVector c50 = c00;
         DoubleVector c51 = c00;
-        for (int q = 0; q < kc; q++, ai += MR, bi += 2 * DL) {
-            DoubleVector b0 = DoubleVector.fromArray(DS, p, bi);
-            DoubleVector b1 = DoubleVector.fromArray(DS, p, bi + DL);
-            DoubleVector x = DoubleVector.broadcast(DS, p[ai]);
+        for (int q = 0; q < kc; q++, ai += qs, bi += 2 * DL) {
+            DoubleVector b0 = DoubleVector.fromArray(DS, pb, bi);
+            DoubleVector b1 = DoubleVector.fromArray(DS, pb, bi + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, pa[ai]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
-            x = DoubleVector.broadcast(DS, p[ai + 1]);
+            x = DoubleVector.broadcast(DS, pa[ai + rs]);
             c10 = b0.fma(x, c10);
             c11 = b1.fma(x, c11);
-            x = DoubleVector.broadcast(DS, p[ai + 2]);
+            x = DoubleVector.broadcast(DS, pa[ai + r2]);
             c20 = b0.fma(x, c20);
             c21 = b1.fma(x, c21);
-            x = DoubleVector.broadcast(DS, p[ai + 3]);
+            x = DoubleVector.broadcast(DS, pa[ai + r3]);
             c30 = b0.fma(x, c30);
             c31 = b1.fma(x, c31);
-            x = DoubleVector.broadcast(DS, p[ai + 4]);
+            x = DoubleVector.broadcast(DS, pa[ai + r4]);
             c40 = b0.fma(x, c40);
             c41 = b1.fma(x, c41);
-            x = DoubleVector.broadcast(DS, p[ai + 5]);
+            x = DoubleVector.broadcast(DS, pa[ai + r5]);
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
         }

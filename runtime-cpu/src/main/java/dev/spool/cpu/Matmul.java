@@ -8,8 +8,10 @@ import java.util.Map;
 /**
  * Batched matrix product: the plain path, and the choice of path. With the Vector API
  * ({@link VectorSupport#ENABLED}) all but tiny products go to {@link SimdGemm}; the loops below
- * serve the rest, and every product on a JVM without the module. Plain path: cache-blocked. For each output row {@code i} and each {@code k}, a
- * row of B is scaled by {@code A[i,k]} and added to row {@code i} of C (i-k-j order): the inner
+ * serve the rest, and every product on a JVM without the module.
+ *
+ * <p>The plain path is cache-blocked. For each output row {@code i} and each {@code k}, a row
+ * of B is scaled by {@code A[i,k]} and added to row {@code i} of C (i-k-j order): the inner
  * loop runs over contiguous rows of B and C, which the JIT vectorises. Four values of k are
  * done per pass ({@code c += a0*b0 + a1*b1 + a2*b2 + a3*b3}), so each element of C is loaded
  * and stored once per four multiply-adds (about 1.6x faster than one at a time). Blocks of

@@ -15,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * through FMAs. A task owns an {@code MC × NC} block of C: its {@code MC × KC} block of packed A
  * stays in L2 while the {@code KC × NR} panels of B (in L1) sweep across it. With AVX2's 16
  * registers, 6 × 2 vectors (12 accumulators, 2 of B, 1 broadcast of A) is the classic Haswell/Zen
- * shape (BLIS uses 6 × 16 floats, 6 × 8 doubles, KC = 256).
+ * shape (BLIS uses 6 × 16 floats, 6 × 8 doubles, KC = 256). The species is the preferred one,
+ * so NR follows the machine's vector width. One exception to packing: a row-major A is read in
+ * place when B has only a few panels (see {@link #DIRECT_A_MAX_PANELS}).
  *
  * <p>Each element of C is summed in an order fixed by the shape alone: k in {@code KC} blocks in
  * order, each block accumulated from zero in a register by FMAs in k order and then added to C.

@@ -84,8 +84,7 @@ final class GemmPacking {
     }
 
     /**
-     * The float64 twin: the panels covering {@code pn} rows (of A) or columns (of B) from {@code p0}, stride
-     * {@code sp}, each {@code kc} values of k deep from {@code k0}, stride {@code sk}.
+     * The float64 twin of the method above.
      */
     static void pack(double[] src, int off, int sp, int sk, int p0, int pn, int k0, int kc,
                      int w, double[] dst, int d) {

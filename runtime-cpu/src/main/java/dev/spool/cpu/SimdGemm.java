@@ -126,7 +126,8 @@ final class SimdGemm {
         mBlocks = (m + mc - 1) / mc;
         long wanted = 4L * par.threads();
         int nBlocks = (int) Math.max((n + NC_MAX - 1) / NC_MAX,
-                Math.min(nPanels, (wanted + (long) batch * mBlocks - 1) / ((long) batch * mBlocks)));
+                Math.min(nPanels, (wanted + (long) batch * mBlocks - 1)
+                        / ((long) batch * mBlocks)));
         int nc = roundUp((n + nBlocks - 1) / nBlocks, nr);
         int nBlocksFinal = (n + nc - 1) / nc;
         int mBlocksFinal = mBlocks;
@@ -136,7 +137,8 @@ final class SimdGemm {
             // Scratch for partial tiles (only when the shape has them).
             boolean partial = m % MR != 0 || n % nr != 0;
             Object edge = !partial ? null : f32 ? new float[MR * nr] : new double[MR * nr];
-            Object aEdge = !directA || m % MR == 0 ? null : f32 ? new float[MR * KC] : new double[MR * KC];
+            Object aEdge = !directA || m % MR == 0 ? null
+                    : f32 ? new float[MR * KC] : new double[MR * KC];
             for (long t = lo; t < hi; t++) {
                 int bi = (int) (t / ((long) mBlocksFinal * nBlocksFinal));
                 int rest = (int) (t % ((long) mBlocksFinal * nBlocksFinal));
@@ -148,8 +150,9 @@ final class SimdGemm {
                 int aOff = directA ? aBase[bi] : lay.a(aSlot[bi], 0, 0);
                 int bOff = lay.b(bSlot[bi], 0, 0);
                 if (f32) {
-                    block(directA ? (float[]) aData : (float[]) packed, aOff, (float[]) packed, bOff,
-                            lay, (float[]) c, cOff, i0, i1, j0, j1, (float[]) edge, (float[]) aEdge);
+                    block(directA ? (float[]) aData : (float[]) packed, aOff, (float[]) packed,
+                            bOff, lay, (float[]) c, cOff, i0, i1, j0, j1, (float[]) edge,
+                            (float[]) aEdge);
                 } else {
                     block(directA ? (double[]) aData : (double[]) packed, aOff, (double[]) packed,
                             bOff, lay, (double[]) c, cOff, i0, i1, j0, j1, (double[]) edge,
@@ -214,7 +217,7 @@ final class SimdGemm {
 
     /** Where each micro-panel lives in the packed array: A's slices first, then B's. */
     private record Layout(int m, int k, int n, int nr, int bStart, boolean directA, int sam) {
-        /** Slice {@code s}, the k block starting at {@code pc}, the panel starting at row {@code i}. */
+        /** Slice {@code s}, the k block from {@code pc}, the panel from row {@code i}. */
         int a(int s, int pc, int i) {
             int mPad = roundUp(m, MR);
             return s * mPad * k + pc * mPad + i * Math.min(KC, k - pc);
@@ -231,7 +234,8 @@ final class SimdGemm {
 
     /** Rows [i0, i1) × columns [j0, j1) of one C; aOff and bOff: the slices' packed starts. */
     private static void block(float[] a, int aOff, float[] p, int bOff, Layout lay, float[] c,
-                              int cOff, int i0, int i1, int j0, int j1, float[] edge, float[] aEdge) {
+                              int cOff, int i0, int i1, int j0, int j1, float[] edge,
+                              float[] aEdge) {
         int sam = lay.sam();
         int k = lay.k();
         int n = lay.n();
@@ -283,7 +287,8 @@ final class SimdGemm {
     }
 
     private static void block(double[] a, int aOff, double[] p, int bOff, Layout lay, double[] c,
-                              int cOff, int i0, int i1, int j0, int j1, double[] edge, double[] aEdge) {
+                              int cOff, int i0, int i1, int j0, int j1, double[] edge,
+                              double[] aEdge) {
         int sam = lay.sam();
         int k = lay.k();
         int n = lay.n();
@@ -378,27 +383,37 @@ final class SimdGemm {
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
         }
-        store(c00, c, ci, add);
-        store(c01, c, ci + FL, add);
-        store(c10, c, ci + ldc, add);
-        store(c11, c, ci + ldc + FL, add);
-        store(c20, c, ci + 2 * ldc, add);
-        store(c21, c, ci + 2 * ldc + FL, add);
-        store(c30, c, ci + 3 * ldc, add);
-        store(c31, c, ci + 3 * ldc + FL, add);
-        store(c40, c, ci + 4 * ldc, add);
-        store(c41, c, ci + 4 * ldc + FL, add);
-        store(c50, c, ci + 5 * ldc, add);
-        store(c51, c, ci + 5 * ldc + FL, add);
-    }
-
-    private static void store(FloatVector v, float[] c, int at, boolean add) {
+        // Stored here, not through a helper: a vector passed to a method the JIT does not
+        // inline is boxed (measured: 64-192 bytes per call).
         if (add) {
-            v.add(FloatVector.fromArray(FS, c, at)).intoArray(c, at);
+            c00.add(FloatVector.fromArray(FS, c, ci)).intoArray(c, ci);
+            c01.add(FloatVector.fromArray(FS, c, ci + FL)).intoArray(c, ci + FL);
+            c10.add(FloatVector.fromArray(FS, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(FloatVector.fromArray(FS, c, ci + ldc + FL)).intoArray(c, ci + ldc + FL);
+            c20.add(FloatVector.fromArray(FS, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(FloatVector.fromArray(FS, c, ci + 2 * ldc + FL)).intoArray(c, ci + 2 * ldc + FL);
+            c30.add(FloatVector.fromArray(FS, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(FloatVector.fromArray(FS, c, ci + 3 * ldc + FL)).intoArray(c, ci + 3 * ldc + FL);
+            c40.add(FloatVector.fromArray(FS, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+            c41.add(FloatVector.fromArray(FS, c, ci + 4 * ldc + FL)).intoArray(c, ci + 4 * ldc + FL);
+            c50.add(FloatVector.fromArray(FS, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+            c51.add(FloatVector.fromArray(FS, c, ci + 5 * ldc + FL)).intoArray(c, ci + 5 * ldc + FL);
         } else {
-            v.intoArray(c, at);
+            c00.intoArray(c, ci);
+            c01.intoArray(c, ci + FL);
+            c10.intoArray(c, ci + ldc);
+            c11.intoArray(c, ci + ldc + FL);
+            c20.intoArray(c, ci + 2 * ldc);
+            c21.intoArray(c, ci + 2 * ldc + FL);
+            c30.intoArray(c, ci + 3 * ldc);
+            c31.intoArray(c, ci + 3 * ldc + FL);
+            c40.intoArray(c, ci + 4 * ldc);
+            c41.intoArray(c, ci + 4 * ldc + FL);
+            c50.intoArray(c, ci + 5 * ldc);
+            c51.intoArray(c, ci + 5 * ldc + FL);
         }
     }
+
 
     private static void kernel(double[] pa, int ai, int rs, int qs, double[] pb, int bi, int kc,
                                double[] c, int ci, int ldc, boolean add) {
@@ -440,27 +455,37 @@ final class SimdGemm {
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
         }
-        store(c00, c, ci, add);
-        store(c01, c, ci + DL, add);
-        store(c10, c, ci + ldc, add);
-        store(c11, c, ci + ldc + DL, add);
-        store(c20, c, ci + 2 * ldc, add);
-        store(c21, c, ci + 2 * ldc + DL, add);
-        store(c30, c, ci + 3 * ldc, add);
-        store(c31, c, ci + 3 * ldc + DL, add);
-        store(c40, c, ci + 4 * ldc, add);
-        store(c41, c, ci + 4 * ldc + DL, add);
-        store(c50, c, ci + 5 * ldc, add);
-        store(c51, c, ci + 5 * ldc + DL, add);
-    }
-
-    private static void store(DoubleVector v, double[] c, int at, boolean add) {
+        // Stored here, not through a helper: a vector passed to a method the JIT does not
+        // inline is boxed (measured: 64-192 bytes per call).
         if (add) {
-            v.add(DoubleVector.fromArray(DS, c, at)).intoArray(c, at);
+            c00.add(DoubleVector.fromArray(DS, c, ci)).intoArray(c, ci);
+            c01.add(DoubleVector.fromArray(DS, c, ci + DL)).intoArray(c, ci + DL);
+            c10.add(DoubleVector.fromArray(DS, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(DoubleVector.fromArray(DS, c, ci + ldc + DL)).intoArray(c, ci + ldc + DL);
+            c20.add(DoubleVector.fromArray(DS, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(DoubleVector.fromArray(DS, c, ci + 2 * ldc + DL)).intoArray(c, ci + 2 * ldc + DL);
+            c30.add(DoubleVector.fromArray(DS, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(DoubleVector.fromArray(DS, c, ci + 3 * ldc + DL)).intoArray(c, ci + 3 * ldc + DL);
+            c40.add(DoubleVector.fromArray(DS, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+            c41.add(DoubleVector.fromArray(DS, c, ci + 4 * ldc + DL)).intoArray(c, ci + 4 * ldc + DL);
+            c50.add(DoubleVector.fromArray(DS, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+            c51.add(DoubleVector.fromArray(DS, c, ci + 5 * ldc + DL)).intoArray(c, ci + 5 * ldc + DL);
         } else {
-            v.intoArray(c, at);
+            c00.intoArray(c, ci);
+            c01.intoArray(c, ci + DL);
+            c10.intoArray(c, ci + ldc);
+            c11.intoArray(c, ci + ldc + DL);
+            c20.intoArray(c, ci + 2 * ldc);
+            c21.intoArray(c, ci + 2 * ldc + DL);
+            c30.intoArray(c, ci + 3 * ldc);
+            c31.intoArray(c, ci + 3 * ldc + DL);
+            c40.intoArray(c, ci + 4 * ldc);
+            c41.intoArray(c, ci + 4 * ldc + DL);
+            c50.intoArray(c, ci + 5 * ldc);
+            c51.intoArray(c, ci + 5 * ldc + DL);
         }
     }
+
 
     private static int roundUp(int x, int to) {
         return (x + to - 1) / to * to;

@@ -17,7 +17,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Memory-bound work on 64M float32 (256 MiB a tensor): {@code add} (reads two, writes one),
+ * Memory-bound work on {@code length} float32, 64M (256 MiB a tensor) unless JMH's
+ * {@code -p length=...} says otherwise: {@code add} (reads two, writes one),
  * {@code sum} (reads one) and, as their bandwidth reference, a device-to-device copy
  * (reads one, writes one) done by the driver's {@code clEnqueueCopyBuffer} on the same device
  * through bare JOCL, with no Spool code in the way.
@@ -25,13 +26,14 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class GpuStreamBench {
-    /** Elements per tensor: 64M float32. */
-    public static final int LENGTH = 64 << 20;
-
     @State(Scope.Thread)
     public static class Vectors {
         @Param({"opencl"})
         public String device;
+
+        /** Elements per tensor. */
+        @Param({"67108864"})
+        public int length;
 
         Device dev;
         Device.Scope use;
@@ -42,8 +44,8 @@ public class GpuStreamBench {
         public void setup() {
             dev = Device.get(device);
             use = Device.use(dev);
-            x = Spool.randomUniform(Shape.of(LENGTH), 1);
-            y = Spool.randomUniform(Shape.of(LENGTH), 2);
+            x = Spool.randomUniform(Shape.of(length), 1);
+            y = Spool.randomUniform(Shape.of(length), 2);
         }
 
         @TearDown
@@ -59,11 +61,14 @@ public class GpuStreamBench {
         @Param({"opencl"})
         public String device;
 
+        @Param({"67108864"})
+        public int length;
+
         BareJoclCopy copy;
 
         @Setup
         public void setup() {
-            copy = new BareJoclCopy(Device.get(device), 4L * LENGTH);
+            copy = new BareJoclCopy(Device.get(device), 4L * length);
         }
 
         @TearDown

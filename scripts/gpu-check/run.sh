@@ -120,24 +120,29 @@ else
     fi
 
     echo "== Spool benchmarks (JMH; JSON in $RESULTS/jmh-spool-*.json)"
-    # one JMH run per class, so that a run out of time loses one file, not all; short settings
-    # that fit: 1 fork, 2 warm-up and 3 measured iterations of ~1 s
+    # One JMH run per class, so that a run cut short loses one file, not all; short settings
+    # that fit: 1 fork, 2 warm-up and 3 measured iterations of ~1 s. Each class may use its share
+    # of the time left (what one leaves unused passes to the next); SGEMM, the slowest, comes last.
     BENCH_END=$(( $(date +%s) + BENCH_TIMEOUT ))
-    for bench in GpuMatmulBench GpuStreamBench GpuMlpBench GpuDispatchBench; do
+    set -- GpuStreamBench GpuMlpBench GpuDispatchBench GpuMatmulBench
+    while [ $# -gt 0 ]; do
+        bench=$1
         left=0
         if [ "$BENCH_TIMEOUT" -gt 0 ]; then
-            left=$(( BENCH_END - $(date +%s) ))
+            left=$(( (BENCH_END - $(date +%s)) / $# ))
             if [ $left -le 5 ]; then
                 echo "gpu-check: no time left for $bench (SPOOL_GPU_BENCH_TIMEOUT=$BENCH_TIMEOUT)"
                 echo "bench-$bench skipped, no time left" >> "$RESULTS/phases.txt"
+                shift
                 continue
             fi
         fi
+        shift
         phase "bench-$bench" "$left" "$JAVA" -jar "$HERE/bench/benchmarks.jar" "dev\\.spool\\.bench\\.gpu\\.$bench\\." \
             -f 1 -wi 2 -i 3 -w 1s -r 1s -rf json -rff "$RESULTS/jmh-spool-$bench.json" \
             ${SPOOL_GPU_JMH_ARGS:-} > "$RESULTS/jmh-spool-$bench.txt" 2>&1
         sed -n '/^Benchmark /,$p' "$RESULTS/jmh-spool-$bench.txt"
-        grep -E "Exception|Error|ERROR" "$RESULTS/jmh-spool-$bench.txt" | head -5
+        grep -E "Exception|<failure>" "$RESULTS/jmh-spool-$bench.txt" | head -5
     done
 fi
 

@@ -17,7 +17,8 @@ import statistics
 import sys
 
 DISPATCH_OPS = 20_000
-SGEMM_TARGET = 0.7   # Spool SGEMM 4096 (the largest size run) >= 0.7 x PyTorch
+SGEMM_TARGET = 0.7   # Spool SGEMM 4096 >= 0.7 x PyTorch
+SGEMM_TARGET_N = 4096
 STREAM_TARGET = 0.8  # add and sum >= 0.8 x device-to-device copy bandwidth
 UNIT_SECONDS = {"s/op": 1.0, "ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9}
 DASH = "—"
@@ -33,23 +34,52 @@ def read(path):
 
 def spool_times(results):
     """{(Class.method, size): median seconds per op} from every jmh-spool-*.json; size is the
-    parameter n or length, else None."""
-    times = {}
-    for path in sorted(glob.glob(os.path.join(results, "jmh-spool-*.json"))):
+    parameter n or length, else None. Where a JMH run was stopped before writing its JSON, the
+    measured iterations of its text log (jmh-spool-*.txt) stand in; their keys are also returned."""
+    times, partial = {}, set()
+    stems = {os.path.splitext(p)[0] for p in glob.glob(os.path.join(results, "jmh-spool-*.*"))}
+    for stem in sorted(stems):
+        runs = None
         try:
-            with open(path) as f:
+            with open(stem + ".json") as f:
                 runs = json.load(f)
         except (OSError, ValueError):
-            continue  # a JMH run stopped before writing its file
-        for r in runs:
-            metric = r["primaryMetric"]
-            scale = UNIT_SECONDS[metric["scoreUnit"]]
-            iterations = [x for fork in metric.get("rawData", []) for x in fork] or [metric["score"]]
-            params = r.get("params", {})
-            size = params.get("n", params.get("length"))
-            method = ".".join(r["benchmark"].rsplit(".", 2)[-2:])
-            times[(method, int(size) if size else None)] = statistics.median(iterations) * scale
-    return times
+            pass
+        if runs:
+            for r in runs:
+                metric = r["primaryMetric"]
+                iterations = [x for fork in metric.get("rawData", []) for x in fork] or [metric["score"]]
+                key = spool_key(r["benchmark"], r.get("params", {}))
+                times[key] = statistics.median(iterations) * UNIT_SECONDS[metric["scoreUnit"]]
+        else:
+            for key, seconds in text_log_iterations(read(stem + ".txt") or "").items():
+                times[key] = statistics.median(seconds)
+                partial.add(key)
+    return times, partial
+
+
+def spool_key(benchmark, params):
+    size = params.get("n", params.get("length"))
+    return ".".join(benchmark.rsplit(".", 2)[-2:]), int(size) if size else None
+
+
+def text_log_iterations(text):
+    """{key: [seconds of each measured iteration]} from JMH's human-readable output."""
+    found, key = {}, None
+    for line in text.splitlines():
+        m = re.match(r"# Benchmark: (\S+)", line)
+        if m:
+            benchmark, key = m.group(1), None
+            continue
+        m = re.match(r"# Parameters: \((.*)\)", line)
+        if m:
+            params = dict(p.split(" = ", 1) for p in m.group(1).split(", ") if " = " in p)
+            key = spool_key(benchmark, params)
+            continue
+        m = re.match(r"Iteration\s+\d+: ([0-9.]+) (\S+/op)", line)
+        if m and key and m.group(2) in UNIT_SECONDS:
+            found.setdefault(key, []).append(float(m.group(1)) * UNIT_SECONDS[m.group(2)])
+    return found
 
 
 def torch_info(results):
@@ -111,7 +141,7 @@ def driver_lines(results):
 
 
 def summary(results):
-    spool = spool_times(results)
+    spool, partial = spool_times(results)
     tinfo, torch = torch_info(results)
     out = ["## GPU run summary", ""]
     out += driver_lines(results)
@@ -140,9 +170,9 @@ def summary(results):
         out.append("")
         out.append("JUnit totals: " + ", ".join(f"{n} {kind}" for kind, n in total.items()))
 
-    def pair(spool_key, torch_key, f):
+    def pair(skey, tkey, f):
         """(Spool, PyTorch) of f(median seconds, size), None where not measured."""
-        return tuple(None if k not in d else f(d[k], k[1]) for d, k in ((spool, spool_key), (torch, torch_key)))
+        return tuple(None if k not in d else f(d[k], k[1]) for d, k in ((spool, skey), (torch, tkey)))
 
     def sizes(spool_method, torch_name):
         return sorted({k[1] for k in spool if k[0] == spool_method} | {k[1] for k in torch if k[0] == torch_name})
@@ -153,15 +183,15 @@ def summary(results):
     out += ["", "### Speed (medians; Spool on OpenCL, PyTorch on CUDA, same GPU, same run)", "",
             "| work | Spool | PyTorch | Spool ÷ PyTorch (speed) | target | met |",
             "| --- | --- | --- | --- | --- | --- |"]
-    sgemm_sizes = sizes("GpuMatmulBench.sgemm", "sgemm") or [1024, 4096]
-    for n in sgemm_sizes:
+    # the sizes of the GPU run always have a row; others (a smaller PoCL run) where measured
+    for n in sorted(set(sizes("GpuMatmulBench.sgemm", "sgemm")) | {1024, SGEMM_TARGET_N}):
         sg = pair(("GpuMatmulBench.sgemm", n), ("sgemm", n), lambda t, n: gflops(n, t))
         target = (f"≥ {SGEMM_TARGET} × PyTorch | {verdict(ratio(*sg), SGEMM_TARGET)}"
-                  if n == sgemm_sizes[-1] else "|")
+                  if n == SGEMM_TARGET_N else "|")
         out.append(f"| SGEMM {n}³ float32 | {fmt(sg[0])} GFLOP/s | {fmt(sg[1])} GFLOP/s "
                    f"| {fmt(ratio(*sg), 2)} | {target} |")
     # add and sum are held to the copy of the same length, measured by the same JMH run
-    for n in sizes("GpuStreamBench.copyBareJocl", "copy") or [64 << 20]:
+    for n in sorted(set(sizes("GpuStreamBench.copyBareJocl", "copy")) | {64 << 20}):
         cp = pair(("GpuStreamBench.copyBareJocl", n), ("copy", n), lambda t, n: gbs(8 * n, t))
         for name, moved, what in (("add", 12, "3 × 4 bytes moved"), ("sum", 4, "4 bytes read")):
             bw = pair((f"GpuStreamBench.{name}", n), (name, n), lambda t, n, m=moved: gbs(m * n, t))
@@ -183,6 +213,10 @@ def summary(results):
     out.append(f"| tests (every kernel launched) | "
                f"{', '.join(f'{d}: {p} passed, {f} failed, {sk} skipped' for d, p, f, sk in counts) or DASH} "
                f"| | | every test passes | {'yes' if all_pass else ('**no**' if total else 'not run')} |")
+    if partial:
+        out += ["", "Cut short (the JMH run was stopped before writing its JSON; medians of the measured "
+                "iterations in its text log): " + ", ".join(f"{m}{'' if n is None else f' ({n})'}"
+                                                            for m, n in sorted(partial, key=str))]
     return "\n".join(out) + "\n"
 
 

@@ -117,11 +117,33 @@ class SummaryTest(unittest.TestCase):
         self.put("jmh-spool-GpuStreamBench.json", [jmh("GpuStreamBench.add", "us/op", [200.0], length=1 << 20),
                                                    jmh("GpuStreamBench.copyBareJocl", "us/op", [100.0], length=1 << 20)])
         out = summary.summary(self.dir)
-        # 2*256^3/0.5 ms = 67.1 GFLOP/s, and the target applies to the largest size run
-        self.assertIn("| SGEMM 256³ float32 | 67.1 GFLOP/s | — GFLOP/s | — | ≥ 0.7 × PyTorch | not measured |", out)
+        # 2*256^3/0.5 ms = 67.1 GFLOP/s; the target stays with 4096, which has a row of its own
+        self.assertIn("| SGEMM 256³ float32 | 67.1 GFLOP/s | — GFLOP/s | — | | |", out)
+        self.assertIn("| SGEMM 4096³ float32 | — GFLOP/s | — GFLOP/s | — | ≥ 0.7 × PyTorch | not measured |", out)
         # add 12 bytes * 1Mi / 200 us = 62.9 GB/s; copy 8 bytes * 1Mi / 100 us = 83.9 GB/s: 0.75
         self.assertIn("| `add` 1M float32 (3 × 4 bytes moved an element) | 62.9 GB/s | — GB/s | — | ≥ 0.8 × copy: 0.75 × | **no** |", out)
         self.assertIn("| device-to-device copy 1M float32 | 83.9 GB/s", out)
+
+    def test_a_jmh_run_stopped_before_its_json(self):
+        # JMH's text output as it stood when the run was stopped: n=1024 done, n=4096 in warm-up
+        self.put("jmh-spool-GpuMatmulBench.json", "")
+        self.put("jmh-spool-GpuMatmulBench.txt", "\n".join([
+            "# Benchmark: dev.spool.bench.gpu.GpuMatmulBench.sgemm",
+            "# Parameters: (device = opencl, n = 1024)",
+            "# Warmup Iteration   1: 900.000 ms/op",
+            "Iteration   1: 4.000 ms/op",
+            "Iteration   2: 5.000 ms/op",
+            "Iteration   3: 9.000 ms/op",
+            "Result \"dev.spool.bench.gpu.GpuMatmulBench.sgemm\":",
+            "# Benchmark: dev.spool.bench.gpu.GpuMatmulBench.sgemm",
+            "# Parameters: (device = opencl, n = 4096)",
+            "# Warmup Iteration   1: 700.000 ms/op", ""]))
+        out = summary.summary(self.dir)
+        # the median of 4, 5, 9 ms (warm-up left out): 2*1024^3/5 ms = 429.5 GFLOP/s
+        self.assertIn("| SGEMM 1024³ float32 | 429.5 GFLOP/s |", out)
+        self.assertIn("| SGEMM 4096³ float32 | — GFLOP/s |", out)
+        self.assertIn("Cut short", out)
+        self.assertIn("GpuMatmulBench.sgemm (1024)", out)
 
     def test_an_empty_results_folder(self):
         out = summary.summary(self.dir)

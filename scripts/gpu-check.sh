@@ -16,13 +16,15 @@
 #       run.sh, icd.sh, summary.py (from scripts/gpu-check/), torch_gpu.py (from scripts/bench/),
 #       junit-platform-console-standalone.jar
 #   scripts/gpu-check.sh run [DIR]     runs DIR/run.sh: on the GPU machine, or here against PoCL.
-#                                      Results go to $OUT, else DIR/results; see run.sh's header.
+#                                      Results go to DIR/results; where $OUT is set, $OUT gets
+#                                      run.log, results.tar.gz (all of them) and summary.md.
 #
 # On the GPU machine through the device tool, from the repository root, carrying the bundle
-# (about 50 MB, under the tool's 64 MiB):
-#   carry: target/gpu-check/spool-gpu-check     command: bash scripts/gpu-check.sh run
-# Everything it prints is also in $OUT/run.log; the table rows for docs/PERFORMANCE.md are in
-# $OUT/summary.md. Rebuild the bundle after changing any of the files it copies.
+# (about 49 MiB; the tool takes 64 MiB with the working tree):
+#   carry: ["target/gpu-check/spool-gpu-check"]   command: bash scripts/gpu-check.sh run
+#   timeout_s: 600 (the run limits its phases to about 7.5 minutes)
+# The table rows for docs/PERFORMANCE.md are in $OUT/summary.md. Rebuild the bundle after
+# changing any of the files it copies, in the checkout the tool sends.
 #
 # The build goes through the Maven reactor (package, never install: the local repository is
 # left alone). MVN overrides the Maven command, e.g. MVN="mvn -o" to build offline.

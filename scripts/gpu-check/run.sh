@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Spool's GPU run, self-contained (a copy of scripts/gpu-check/run.sh in the bundle that
-# scripts/gpu-check.sh build makes):  bash run.sh [RESULTS_DIR]   (default $OUT, else ./results)
+# scripts/gpu-check.sh build makes):  bash run.sh [RESULTS_DIR]   (default: results/ beside it)
 #
 #   1. OpenCL driver: the ICD files, and the NVIDIA library made visible when no ICD file names
 #      it (icd.sh); nvidia-smi's view of the GPU when it is there
@@ -10,7 +10,9 @@
 #   4. Spool benchmarks (JMH, dev.spool.bench.gpu) on the OpenCL GPU     -> jmh-spool-*.json
 #   5. the same work in PyTorch on CUDA (torch_gpu.py), if torch is here -> torch-gpu.json
 #   6. summary: rows for docs/PERFORMANCE.md's GPU table                 -> summary.md
-# Everything it prints also goes to run.log. Phases run under time limits (seconds; 0 = none)
+# Everything it prints also goes to run.log. When $OUT is set (the device tool brings back at
+# most 8 files from it), $OUT gets three: run.log as it grows, results.tar.gz (all of
+# RESULTS_DIR, renewed after each phase) and summary.md at the end. Phases run under time limits (seconds; 0 = none)
 # that keep the whole run within 8 minutes: SPOOL_GPU_TEST_TIMEOUT (240), SPOOL_GPU_BENCH_TIMEOUT
 # (150), SPOOL_GPU_TORCH_TIMEOUT (60); a phase that runs out is reported and the next one starts.
 # SPOOL_GPU_JMH_ARGS adds JMH options to every benchmark run, e.g. smaller sizes for a slow
@@ -19,10 +21,24 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-RESULTS=${1:-${OUT:-$HERE/results}}
+RESULTS=${1:-$HERE/results}
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
-exec > >(tee -a "$RESULTS/run.log") 2>&1
+# no figures from an earlier run may leak into this one's summary
+rm -rf "$RESULTS"/reports "$RESULTS"/icd "$RESULTS"/jmh-spool-* "$RESULTS"/*.txt "$RESULTS"/*.json \
+    "$RESULTS"/summary.md "$RESULTS"/run.log
+BACK=${OUT:-}
+if [ -n "$BACK" ]; then
+    mkdir -p "$BACK"
+    BACK=$(cd "$BACK" && pwd)
+    [ "$BACK" != "$RESULTS" ] || BACK=""
+fi
+if [ -n "$BACK" ]; then
+    rm -f "$BACK/run.log" "$BACK/results.tar.gz" "$BACK/summary.md"
+    exec > >(tee -a "$RESULTS/run.log" "$BACK/run.log") 2>&1
+else
+    exec > >(tee -a "$RESULTS/run.log") 2>&1
+fi
 exec 3>&1 # the log, for phase messages while a phase's own output goes to a file
 
 TEST_TIMEOUT=${SPOOL_GPU_TEST_TIMEOUT:-240}
@@ -30,6 +46,7 @@ BENCH_TIMEOUT=${SPOOL_GPU_BENCH_TIMEOUT:-150}
 TORCH_TIMEOUT=${SPOOL_GPU_TORCH_TIMEOUT:-60}
 STATUS=0
 : > "$RESULTS/phases.txt"
+export PYTHONUNBUFFERED=1 # torch_gpu.py's lines in the log as they come
 
 # a carried copy may lose the executable bits
 [ -x "$HERE/jre/bin/java" ] || chmod +x "$HERE"/jre/bin/* "$HERE"/jre/lib/jspawnhelper 2>/dev/null
@@ -46,7 +63,14 @@ limited() {
     fi
 }
 
-# phase NAME TIMEOUT_S CMD...: runs a phase, logs its duration and whether it ran out of time
+# pack: the results so far into $OUT/results.tar.gz (written aside, then renamed into place)
+pack() {
+    [ -n "$BACK" ] || return 0
+    tar -C "$RESULTS" -czf "$BACK/.results.tar.gz" . && mv -f "$BACK/.results.tar.gz" "$BACK/results.tar.gz"
+}
+
+# phase NAME TIMEOUT_S CMD...: runs a phase, logs its duration and whether it ran out of time,
+# then packs the results
 phase() {
     local name=$1 t=$2 start rc
     shift 2
@@ -61,6 +85,7 @@ phase() {
         echo "$name $took s, exit $rc" >> "$RESULTS/phases.txt"
     fi
     echo "gpu-check: $name took $took s (exit $rc)" >&3
+    pack
     return $rc
 }
 
@@ -92,6 +117,7 @@ if ! "$JAVA" "${LOG_OPTS[@]}" -cp "$CP" dev.spool.opencl.DeviceReport > "$RESULT
     STATUS=1
 else
     cat "$RESULTS/devices.txt"
+    pack
 
     echo "== tests (output in $RESULTS/junit.txt, XML in $RESULTS/reports)"
     phase tests "$TEST_TIMEOUT" "$JAVA" --add-modules jdk.incubator.vector \
@@ -152,11 +178,13 @@ if command -v python3 >/dev/null; then
     echo "== summary (also in $RESULTS/summary.md)"
     echo "total $(( $(date +%s) - RUN_START )) s" >> "$RESULTS/phases.txt"
     python3 "$HERE/summary.py" "$RESULTS" | tee "$RESULTS/summary.md"
+    [ -z "$BACK" ] || cp "$RESULTS/summary.md" "$BACK/"
 else
     echo "python3 not found: no PyTorch run, no summary (run summary.py on the results elsewhere)"
     echo "total $(( $(date +%s) - RUN_START )) s" >> "$RESULTS/phases.txt"
 fi
 
+pack
 if [ $STATUS -ne 0 ]; then
     echo "gpu-check: FAILED"
 else

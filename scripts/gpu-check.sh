@@ -10,14 +10,15 @@
 #                 the core conformance suite (runtime-core tests jar) and the CPU backend it compares with
 #       bench/    benchmarks.jar: the benchmarks module's shaded JMH jar (dev.spool.bench.gpu)
 #       native/   Debian's OpenCL ICD loader libOpenCL.so.1 (package ocl-icd-libopencl1) and the
-#                 libOpenCL.so link JOCL loads; the loader reads the GPU driver's ICD file,
+#                 libOpenCL.so name JOCL loads (a copy); the loader reads the GPU driver's ICD file,
 #                 e.g. /etc/OpenCL/vendors/nvidia.icd, or the one icd.sh writes when none names
 #                 the driver's libnvidia-opencl.so.1
 #       run.sh, icd.sh, summary.py (from scripts/gpu-check/), torch_gpu.py (from scripts/bench/),
 #       junit-platform-console-standalone.jar
 #   scripts/gpu-check.sh run [DIR]     runs DIR/run.sh: on the GPU machine, or here against PoCL.
 #                                      Results go to DIR/results; where $OUT is set, $OUT gets
-#                                      run.log, results.tar.gz (all of them) and summary.md.
+#                                      run.log, results.tar.gz (all of them), summary.md,
+#                                      jmh-spool.json and torch-gpu.json.
 #
 # On the GPU machine through the device tool, from the repository root, carrying the bundle
 # (about 49 MiB; the tool takes 64 MiB with the working tree):
@@ -68,7 +69,8 @@ build() {
     rm -f "$dir"/lib/junit-*.jar "$dir"/lib/opentest4j-*.jar "$dir"/lib/apiguardian-*.jar
 
     cp "$loader" "$dir/native/libOpenCL.so.1"
-    ln -s libOpenCL.so.1 "$dir/native/libOpenCL.so"
+    # a copy, not a link: the device tool carries links as links
+    cp "$loader" "$dir/native/libOpenCL.so"
     cp scripts/gpu-check/run.sh scripts/gpu-check/icd.sh scripts/gpu-check/summary.py scripts/bench/torch_gpu.py "$dir/"
     chmod +x "$dir/run.sh"
 

@@ -11,8 +11,9 @@
 #   5. the same work in PyTorch on CUDA (torch_gpu.py), if torch is here -> torch-gpu.json
 #   6. summary: rows for docs/PERFORMANCE.md's GPU table                 -> summary.md
 # Everything it prints also goes to run.log. When $OUT is set (the device tool brings back at
-# most 8 files from it), $OUT gets three: run.log as it grows, results.tar.gz (all of
-# RESULTS_DIR, renewed after each phase) and summary.md at the end. Phases run under time limits (seconds; 0 = none)
+# most 8 files from it), $OUT gets five: run.log as it grows, results.tar.gz (all of
+# RESULTS_DIR, renewed after each phase), and at the end summary.md, jmh-spool.json (every JMH
+# run's results in one array) and torch-gpu.json. Phases run under time limits (seconds; 0 = none)
 # that keep the whole run within 8 minutes: SPOOL_GPU_TEST_TIMEOUT (240), SPOOL_GPU_BENCH_TIMEOUT
 # (150), SPOOL_GPU_TORCH_TIMEOUT (60); a phase that runs out is reported and the next one starts.
 # SPOOL_GPU_JMH_ARGS adds JMH options to every benchmark run, e.g. smaller sizes for a slow
@@ -34,7 +35,7 @@ if [ -n "$BACK" ]; then
     [ "$BACK" != "$RESULTS" ] || BACK=""
 fi
 if [ -n "$BACK" ]; then
-    rm -f "$BACK/run.log" "$BACK/results.tar.gz" "$BACK/summary.md"
+    rm -f "$BACK/run.log" "$BACK/results.tar.gz" "$BACK/summary.md" "$BACK/jmh-spool.json" "$BACK/torch-gpu.json"
     exec > >(tee -a "$RESULTS/run.log" "$BACK/run.log") 2>&1
 else
     exec > >(tee -a "$RESULTS/run.log") 2>&1
@@ -178,7 +179,23 @@ if command -v python3 >/dev/null; then
     echo "== summary (also in $RESULTS/summary.md)"
     echo "total $(( $(date +%s) - RUN_START )) s" >> "$RESULTS/phases.txt"
     python3 "$HERE/summary.py" "$RESULTS" | tee "$RESULTS/summary.md"
-    [ -z "$BACK" ] || cp "$RESULTS/summary.md" "$BACK/"
+    if [ -n "$BACK" ]; then
+        cp "$RESULTS/summary.md" "$BACK/"
+        cp "$RESULTS/torch-gpu.json" "$BACK/" 2>/dev/null
+        # every JMH run's JSON as one array, for tools that read JMH's format
+        python3 - "$RESULTS" "$BACK/jmh-spool.json" <<'PY'
+import glob, json, sys
+rows = []
+for path in sorted(glob.glob(sys.argv[1] + "/jmh-spool-*.json")):
+    try:
+        with open(path) as f:
+            rows += json.load(f)
+    except ValueError:
+        pass  # a run stopped before writing it: its text log is in results.tar.gz
+with open(sys.argv[2], "w") as f:
+    json.dump(rows, f, indent=2)
+PY
+    fi
 else
     echo "python3 not found: no PyTorch run, no summary (run summary.py on the results elsewhere)"
     echo "total $(( $(date +%s) - RUN_START )) s" >> "$RESULTS/phases.txt"

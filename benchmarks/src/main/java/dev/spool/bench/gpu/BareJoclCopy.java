@@ -9,6 +9,7 @@ import static org.jocl.CL.clCreateCommandQueue;
 import static org.jocl.CL.clCreateContext;
 import static org.jocl.CL.clEnqueueCopyBuffer;
 import static org.jocl.CL.clEnqueueFillBuffer;
+import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clFinish;
 import static org.jocl.CL.clGetDeviceIDs;
 import static org.jocl.CL.clGetDeviceInfo;
@@ -49,16 +50,23 @@ final class BareJoclCopy implements AutoCloseable {
         queue = clCreateCommandQueue(context, id, 0, null);
         src = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
         dst = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
-        // touch both so that the first copy does not pay for lazy allocation
-        float[] one = {1f};
-        clEnqueueFillBuffer(queue, src, Pointer.to(one), 4, 0, bytes, 0, null, null);
-        clEnqueueFillBuffer(queue, dst, Pointer.to(one), 4, 0, bytes, 0, null, null);
+        // touch both so that the first copy does not pay for lazy allocation; different values
+        // so that a test can see the copy happen
+        clEnqueueFillBuffer(queue, src, Pointer.to(new float[] {1f}), 4, 0, bytes, 0, null, null);
+        clEnqueueFillBuffer(queue, dst, Pointer.to(new float[] {0f}), 4, 0, bytes, 0, null, null);
         clFinish(queue);
     }
 
     void copyAndFinish() {
         clEnqueueCopyBuffer(queue, src, dst, 0, 0, bytes, 0, null, null);
         clFinish(queue);
+    }
+
+    /** The destination buffer's contents as floats (for tests: small buffers only). */
+    float[] destination() {
+        float[] out = new float[Math.toIntExact(bytes / 4)];
+        clEnqueueReadBuffer(queue, dst, true, 0, 4L * out.length, Pointer.to(out), 0, null, null);
+        return out;
     }
 
     @Override

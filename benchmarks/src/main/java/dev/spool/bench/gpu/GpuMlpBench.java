@@ -42,7 +42,8 @@ public class GpuMlpBench {
     private Device.Scope use;
     private Tensor x;
     private Tensor labels;
-    private List<Variable> params;
+    /** w1, b1, w2, b2. */
+    List<Variable> params;
 
     @Setup
     public void setup() {

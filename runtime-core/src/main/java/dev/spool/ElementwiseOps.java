@@ -94,11 +94,18 @@ final class ElementwiseOps {
         return div(Creation.scalarLike(x, 1), x);
     }
 
-    /** Composite: where(x > 0, x, 0); the gradient at 0 is 0, as in TF. */
+    /** A primitive (see {@link UnaryOp#RELU}); the gradient at 0 is 0, as in TF. */
     static Tensor relu(Tensor x) {
-        Prims.requireNumeric("relu", x);
-        Tensor zero = Creation.scalarLike(x, 0);
-        return where(greater(x, zero), x, zero);
+        return unary("relu", UnaryOp.RELU, x, false, (g, in, y, needs) -> new Tensor[] {reluGrad(g, in[0])});
+    }
+
+    /**
+     * {@code x > 0 ? g : 0}, relu's VJP as one primitive. Linear in {@code g} (its VJP for g is
+     * itself, so nested tapes differentiate relu's gradient) and piecewise constant in {@code x}.
+     */
+    static Tensor reluGrad(Tensor g, Tensor x) {
+        return binary("reluGrad", BinaryOp.RELU_GRAD, g, x, (gg, in, y, needs) ->
+                new Tensor[] {needs[0] ? reluGrad(gg, in[1]) : null, null});
     }
 
     /** Composite, stable for large |x|: max(x, 0) + log1p(exp(-|x|)). */

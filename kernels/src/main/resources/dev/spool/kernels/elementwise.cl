@@ -39,6 +39,8 @@ T op_NEG(T x) { return -x; }
 T op_ABS(T x) { return fabs(x); }
 /* sign(0) = 0 with its sign kept, sign(NaN) = NaN (OpenCL's sign() returns 0 for NaN) */
 T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : x); }
+/* x < 0 ? 0 : x, so NaN and -0 pass through as they are (not fmax, which drops NaN) */
+T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
 T op_EXP(T x) { return exp(x); }
 T op_LOG(T x) { return log(x); }
 T op_LOG1P(T x) { return log1p(x); }
@@ -63,6 +65,7 @@ T op_SIGMOID(T x) {
 T op_NEG(T x) { return WRAP((UT)0 - (UT)x); }
 T op_ABS(T x) { return x < (T)0 ? op_NEG(x) : x; }
 T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : (T)0); }
+T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
 #endif
 
 #ifdef T_IS_BOOL
@@ -84,11 +87,11 @@ kernel void unary_##NAME##_strided(global const T* x, layout_t xl, global T* out
 }
 
 #ifdef T_IS_FP
-UNARY(NEG) UNARY(ABS) UNARY(SIGN) UNARY(EXP) UNARY(LOG) UNARY(LOG1P) UNARY(SQRT) UNARY(RSQRT)
-UNARY(SIN) UNARY(COS) UNARY(TANH) UNARY(SIGMOID)
+UNARY(NEG) UNARY(ABS) UNARY(SIGN) UNARY(RELU) UNARY(EXP) UNARY(LOG) UNARY(LOG1P) UNARY(SQRT)
+UNARY(RSQRT) UNARY(SIN) UNARY(COS) UNARY(TANH) UNARY(SIGMOID)
 #endif
 #ifdef T_IS_INT
-UNARY(NEG) UNARY(ABS) UNARY(SIGN)
+UNARY(NEG) UNARY(ABS) UNARY(SIGN) UNARY(RELU)
 #endif
 #ifdef T_IS_BOOL
 UNARY(NOT)
@@ -169,6 +172,11 @@ T bin_MAX(T a, T b) { return a > b ? a : b; }
 T bin_MIN(T a, T b) { return a < b ? a : b; }
 #endif
 
+#ifndef T_IS_BOOL
+/* relu's VJP: the gradient a where relu's input b is positive, else 0 (also for a NaN b) */
+T bin_RELU_GRAD(T a, T b) { return b > (T)0 ? a : (T)0; }
+#endif
+
 /* comparisons: false when either side is NaN, except NOT_EQUAL */
 uchar bin_EQUAL(T a, T b) { return a == b ? (uchar)1 : (uchar)0; }
 uchar bin_NOT_EQUAL(T a, T b) { return a != b ? (uchar)1 : (uchar)0; }
@@ -195,7 +203,7 @@ kernel void binary_##NAME##_strided(global const T* a, layout_t al, global const
 
 #ifndef T_IS_BOOL
 BINARY(ADD, T) BINARY(SUB, T) BINARY(MUL, T) BINARY(DIV, T) BINARY(POW, T)
-BINARY(MAX, T) BINARY(MIN, T)
+BINARY(MAX, T) BINARY(MIN, T) BINARY(RELU_GRAD, T)
 #endif
 BINARY(EQUAL, uchar) BINARY(NOT_EQUAL, uchar) BINARY(LESS, uchar) BINARY(LESS_EQUAL, uchar)
 BINARY(GREATER, uchar) BINARY(GREATER_EQUAL, uchar)

@@ -11,6 +11,12 @@ package dev.spool.spi;
  */
 public enum BinaryOp {
     ADD, SUB, MUL, DIV, POW, MAX, MIN,
+    /**
+     * {@code b > 0 ? a : 0}, numeric dtypes: the VJP of {@link UnaryOp#RELU} with {@code a} the
+     * upstream gradient and {@code b} relu's input. One pass instead of a comparison, a select and
+     * a zero; a NaN or an infinite {@code a} where {@code b <= 0} (or NaN) gives 0, not NaN.
+     */
+    RELU_GRAD,
     EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL;
 
     public boolean isComparison() {

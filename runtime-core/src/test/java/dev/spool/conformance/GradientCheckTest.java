@@ -372,6 +372,9 @@ class GradientCheckTest {
             add("second order", u.name(), x -> innerGradient(x[0], v -> u.op().apply(v)),
                     in(r, u.domain(), s(4)));
         }
+        // relu's VJP (one primitive) is itself differentiated here: d/dx of 2 relu(x) relu'(x).
+        add("second order", "relu squared", x -> innerGradient(x[0], v -> v.relu().square()),
+                in(r, Domain.AWAY_FROM_ZERO, s(4)));
         add("second order", "matmul", x -> innerGradient(x[0], v -> v.matmul(v, false, true).tanh()), any(r, 2, 3));
         add("second order", "softmax", x -> innerGradient(x[0], v -> v.softmax(-1).square()), any(r, 2, 3));
         add("second order", "reductions", x -> innerGradient(x[0], v -> v.max(new int[] {1}, false).mul(v.prod())),

@@ -214,6 +214,11 @@ class OpForwardTest {
                 }
             });
         }
+        row("relu keeps NaN and infinities", d -> {
+            double inf = Double.POSITIVE_INFINITY;
+            assertExact(f(s(6), Double.NaN, -inf, -1, 0, 2, inf).relu(), s(6), FLOAT32, Double.NaN, 0, 0, 0, 2, inf);
+            assertExact(t(FLOAT64, s(3), Double.NaN, -1e300, 1e300).relu(), s(3), FLOAT64, Double.NaN, 0, 1e300);
+        });
         row("scalar operands take the tensor's dtype", d -> {
             Tensor x = t(INT32, s(3), 1, 2, 3);
             assertExact(x.add(2.0), s(3), INT32, 3, 4, 5);

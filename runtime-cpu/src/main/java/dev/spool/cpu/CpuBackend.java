@@ -158,7 +158,7 @@ public final class CpuBackend implements Backend {
         DType t = x.dtype();
         boolean ok = switch (op) {
             case NOT -> t == DType.BOOL;
-            case NEG, ABS, SIGN -> t.isNumeric();
+            case NEG, ABS, SIGN, RELU -> t.isNumeric();
             default -> t.isFloating();
         };
         if (!ok) {

@@ -87,6 +87,7 @@ final class DoubleLane implements Lane {
             case ABS -> { for (int t = 0; t < n; t++) r[t] = Math.abs(x[t]); }
             // signum keeps 0, -0 and NaN as they are: SIGN(0) = 0, SIGN(NaN) = NaN.
             case SIGN -> { for (int t = 0; t < n; t++) r[t] = Math.signum(x[t]); }
+            case RELU -> { for (int t = 0; t < n; t++) r[t] = x[t] < 0 ? 0 : x[t]; }
             case EXP -> { for (int t = 0; t < n; t++) r[t] = Math.exp(x[t]); }
             case LOG -> { for (int t = 0; t < n; t++) r[t] = Math.log(x[t]); }
             case LOG1P -> { for (int t = 0; t < n; t++) r[t] = Math.log1p(x[t]); }
@@ -123,6 +124,7 @@ final class DoubleLane implements Lane {
             // Math.max/min return NaN if either argument is NaN, as the contract asks.
             case MAX -> { for (int t = 0; t < n; t++) r[t] = Math.max(x[t], y[t]); }
             case MIN -> { for (int t = 0; t < n; t++) r[t] = Math.min(x[t], y[t]); }
+            case RELU_GRAD -> { for (int t = 0; t < n; t++) r[t] = y[t] > 0 ? x[t] : 0; }
             default -> throw new IllegalArgumentException(op + " is not arithmetic");
         }
     }

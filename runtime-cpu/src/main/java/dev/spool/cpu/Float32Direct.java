@@ -26,6 +26,7 @@ final class Float32Direct {
             case DIV -> { for (int t = 0; t < n; t++) r[pr + t] = x[px + t] / y[py + t]; }
             case MAX -> { for (int t = 0; t < n; t++) r[pr + t] = Math.max(x[px + t], y[py + t]); }
             case MIN -> { for (int t = 0; t < n; t++) r[pr + t] = Math.min(x[px + t], y[py + t]); }
+            case RELU_GRAD -> { for (int t = 0; t < n; t++) r[pr + t] = y[py + t] > 0 ? x[px + t] : 0; }
             default -> throw new IllegalArgumentException(op + " has no direct float32 form");
         }
     }

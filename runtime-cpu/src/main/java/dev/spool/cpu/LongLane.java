@@ -88,6 +88,7 @@ final class LongLane implements Lane {
             case NEG -> { for (int t = 0; t < n; t++) r[t] = -x[t]; }
             case ABS -> { for (int t = 0; t < n; t++) r[t] = Math.abs(x[t]); }
             case SIGN -> { for (int t = 0; t < n; t++) r[t] = Long.signum(x[t]); }
+            case RELU -> { for (int t = 0; t < n; t++) r[t] = x[t] < 0 ? 0 : x[t]; }
             case NOT -> { for (int t = 0; t < n; t++) r[t] = x[t] == 0 ? 1 : 0; }
             default -> throw new IllegalArgumentException(op + " on an integer lane");
         }
@@ -107,6 +108,7 @@ final class LongLane implements Lane {
             case POW -> { for (int t = 0; t < n; t++) r[t] = pow(x[t], y[t]); }
             case MAX -> { for (int t = 0; t < n; t++) r[t] = Math.max(x[t], y[t]); }
             case MIN -> { for (int t = 0; t < n; t++) r[t] = Math.min(x[t], y[t]); }
+            case RELU_GRAD -> { for (int t = 0; t < n; t++) r[t] = y[t] > 0 ? x[t] : 0; }
             default -> throw new IllegalArgumentException(op + " is not arithmetic");
         }
     }

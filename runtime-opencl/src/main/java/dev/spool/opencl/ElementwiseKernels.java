@@ -17,7 +17,7 @@ final class ElementwiseKernels {
         DType t = x.dtype();
         String what = "unary " + op;
         k.requireDType(KernelCatalog.accepts(op, t), what, t, switch (op) {
-            case NEG, ABS, SIGN -> "numeric dtypes";
+            case NEG, ABS, SIGN, RELU -> "numeric dtypes";
             case NOT -> "bool";
             default -> "float32 or float64";
         });

@@ -30,7 +30,7 @@ final class KernelCatalog {
 
     static boolean accepts(UnaryOp op, DType t) {
         return switch (op) {
-            case NEG, ABS, SIGN -> t.isNumeric();
+            case NEG, ABS, SIGN, RELU -> t.isNumeric();
             case NOT -> t == DType.BOOL;
             default -> t.isFloating();
         };

@@ -41,7 +41,7 @@ class ElementwiseTest {
     /** Ops that OpenCL computes with a few ulps of error; the rest must be exact. */
     static int ulps(UnaryOp op) {
         return switch (op) {
-            case NEG, ABS, SIGN, SQRT, NOT -> 0;
+            case NEG, ABS, SIGN, RELU, SQRT, NOT -> 0;
             default -> 8;
         };
     }

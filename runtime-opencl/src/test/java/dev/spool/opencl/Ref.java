@@ -33,6 +33,7 @@ final class Ref {
                 case NEG -> -v;
                 case ABS -> Math.abs(v);
                 case SIGN -> Long.signum(v);
+                case RELU -> v < 0 ? 0 : v;
                 default -> throw new IllegalArgumentException(op.name());
             };
             return t == DType.INT32 ? (int) r : r;
@@ -41,6 +42,7 @@ final class Ref {
             case NEG -> -x;
             case ABS -> Math.abs(x);
             case SIGN -> Math.signum(x);
+            case RELU -> x < 0 ? 0 : x;
             case EXP -> Math.exp(x);
             case LOG -> Math.log(x);
             case LOG1P -> Math.log1p(x);
@@ -80,6 +82,7 @@ final class Ref {
                 case DIV -> x / y;
                 case POW -> (float) Math.pow(x, y);
                 case MAX -> Math.max(x, y);
+                case RELU_GRAD -> y > 0 ? x : 0;
                 default -> Math.min(x, y);
             };
         }
@@ -90,6 +93,7 @@ final class Ref {
             case DIV -> a / b;
             case POW -> Math.pow(a, b);
             case MAX -> Math.max(a, b);
+            case RELU_GRAD -> b > 0 ? a : 0;
             default -> Math.min(a, b);
         };
     }
@@ -103,6 +107,7 @@ final class Ref {
             case POW -> (int) longPow(a, b);
             case MAX -> Math.max(a, b);
             case MIN -> Math.min(a, b);
+            case RELU_GRAD -> b > 0 ? a : 0;
             default -> throw new IllegalArgumentException(op.name());
         };
     }
@@ -116,6 +121,7 @@ final class Ref {
             case POW -> longPow(a, b);
             case MAX -> Math.max(a, b);
             case MIN -> Math.min(a, b);
+            case RELU_GRAD -> b > 0 ? a : 0;
             default -> throw new IllegalArgumentException(op.name());
         };
     }

@@ -7,13 +7,18 @@ import dev.spool.spi.View;
 
 /**
  * Elementwise drivers: each walks its operands with a {@link StridedLoop}, split across threads,
- * and hands every segment to the operands' {@link Lane}. Written once for all dtypes.
+ * and hands every segment to the operands' {@link Lane}. Written once for all dtypes. With the
+ * Vector API, {@link SimdElementwise} takes float32/float64 first (contiguous and scalar
+ * operands, and float32 math at any layout); what it declines runs here.
  */
 final class Elementwise {
     private Elementwise() {
     }
 
     static void unary(Parallel par, UnaryOp op, View x, CpuBuffer out) {
+        if (VectorSupport.ENABLED && SimdElementwise.unary(par, op, x, out)) {
+            return;
+        }
         Object src = CpuBuffer.data(x);
         Object dst = out.data();
         Lane lane = Lane.of(x.dtype());
@@ -32,6 +37,9 @@ final class Elementwise {
     }
 
     static void binary(Parallel par, BinaryOp op, View a, View b, CpuBuffer out) {
+        if (VectorSupport.ENABLED && SimdElementwise.binary(par, op, a, b, out)) {
+            return;
+        }
         Object srcA = CpuBuffer.data(a);
         Object srcB = CpuBuffer.data(b);
         Object dst = out.data();

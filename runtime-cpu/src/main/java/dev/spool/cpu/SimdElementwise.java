@@ -1,0 +1,312 @@
+package dev.spool.cpu;
+
+import static dev.spool.cpu.StridedLoop.CHUNK;
+
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SIMD form of {@link Elementwise}'s unary and binary drivers for float32 and float64: a
+ * straight vector loop over the buffers' own arrays, with no scratch copy, where the operands are
+ * contiguous or (binary) one of them is a scalar broadcast (stride 0). Each method returns false
+ * for what it does not handle, and {@link Elementwise}'s lane path runs instead.
+ *
+ * <p>Results are those of the lane path bit for bit, except float32 transcendentals, which come
+ * from {@link SimdMath} (error bounds there). Those are the float32 definition whenever the SIMD
+ * paths are on, whatever the layout: a strided float32 operand is gathered into a scratch array
+ * and computed by the same vector code, and the last partial vector of a run is computed in a
+ * padded copy, so an element's result never depends on where it sits.
+ *
+ * <p>Only loaded when {@link VectorSupport#ENABLED}.
+ */
+final class SimdElementwise {
+    private static final VectorSpecies<Float> F = SimdMath.F;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    private SimdElementwise() {
+    }
+
+    // ---- unary ---------------------------------------------------------------------------------
+
+    private static boolean handlesFloat(UnaryOp op) {
+        return switch (op) {
+            // RSQRT and SIGN stay on the lane path: 1/sqrt rounded twice in float is not the
+            // lane's once-rounded double result, and SIGN is rare.
+            case NEG, ABS, RELU, SQRT, EXP, LOG, LOG1P, TANH, SIGMOID, SIN, COS -> true;
+            default -> false;
+        };
+    }
+
+    /** Ops whose float64 result is exact, so a vector loop gives the lane path's bits. */
+    private static boolean handlesDouble(UnaryOp op) {
+        return switch (op) {
+            case NEG, ABS, RELU, SQRT -> true;
+            default -> false;
+        };
+    }
+
+    static boolean unary(Parallel par, UnaryOp op, View x, CpuBuffer out) {
+        Object src = CpuBuffer.data(x);
+        Object dst = out.data();
+        boolean isFloat = src instanceof float[];
+        if (!(isFloat ? handlesFloat(op) : src instanceof double[] && handlesDouble(op))) {
+            return false;
+        }
+        StridedLoop loop = new StridedLoop(x.shape(), new long[] {x.offset(), 0},
+                x.strides(), View.rowMajorStrides(x.shape()));
+        int sx = loop.innerStride(0);
+        if (!isFloat) {
+            if (sx != 1) {
+                return false; // strided float64: the lane path gives the same bits
+            }
+            double[] a = (double[]) src;
+            double[] r = (double[]) dst;
+            par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) ->
+                    loop.forEach(lo, hi, (p, n) -> unaryDouble(op, a, p[0], r, p[1], n)));
+            return true;
+        }
+        float[] a = (float[]) src;
+        float[] r = (float[]) dst;
+        par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> {
+            float[] v = sx == 1 ? null : new float[CHUNK];
+            loop.forEach(lo, hi, (p, n) -> {
+                if (sx == 1) {
+                    unaryFloat(op, a, p[0], r, p[1], n);
+                } else {
+                    for (int t = 0; t < n; t++) {
+                        v[t] = a[p[0] + t * sx];
+                    }
+                    unaryFloat(op, v, 0, r, p[1], n);
+                }
+            });
+        });
+        return true;
+    }
+
+    /** {@code r[pr + t] = op(x[px + t])} for {@code t < n}. */
+    static void unaryFloat(UnaryOp op, float[] x, int px, float[] r, int pr, int n) {
+        int len = F.length();
+        int body = n - n % len;
+        unaryFloatBody(op, x, px, r, pr, body);
+        if (body < n) { // the last partial vector, in a padded copy
+            float[] pad = new float[len];
+            System.arraycopy(x, px + body, pad, 0, n - body);
+            unaryFloatBody(op, pad, 0, pad, 0, len);
+            System.arraycopy(pad, 0, r, pr + body, n - body);
+        }
+    }
+
+    /**
+     * Whole vectors only ({@code n} a multiple of the vector length). One small loop method per
+     * op: a vector handed to a method that the JIT does not inline is boxed on the heap, and C2
+     * stops inlining once a method has grown large, so the math functions are not all called
+     * from one switch.
+     */
+    private static void unaryFloatBody(UnaryOp op, float[] x, int px, float[] r, int pr, int n) {
+        switch (op) {
+            case NEG -> neg(x, px, r, pr, n);
+            case ABS -> abs(x, px, r, pr, n);
+            case RELU -> relu(x, px, r, pr, n);
+            case SQRT -> sqrt(x, px, r, pr, n);
+            case EXP -> SimdMath.exp(x, px, r, pr, n);
+            case LOG -> SimdMath.log(x, px, r, pr, n);
+            case LOG1P -> SimdMath.log1p(x, px, r, pr, n);
+            case TANH -> SimdMath.tanh(x, px, r, pr, n);
+            case SIGMOID -> SimdMath.sigmoid(x, px, r, pr, n);
+            case SIN -> SimdMath.sin(x, px, r, pr, n);
+            case COS -> SimdMath.cos(x, px, r, pr, n);
+            default -> throw new IllegalArgumentException(op + " has no SIMD float32 form");
+        }
+    }
+
+    private static void neg(float[] x, int px, float[] r, int pr, int n) {
+        for (int t = 0; t < n; t += F.length()) {
+            FloatVector.fromArray(F, x, px + t).neg().intoArray(r, pr + t);
+        }
+    }
+
+    private static void abs(float[] x, int px, float[] r, int pr, int n) {
+        for (int t = 0; t < n; t += F.length()) {
+            FloatVector.fromArray(F, x, px + t).abs().intoArray(r, pr + t);
+        }
+    }
+
+    private static void relu(float[] x, int px, float[] r, int pr, int n) {
+        for (int t = 0; t < n; t += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, px + t);
+            v.blend(0f, v.compare(VectorOperators.LT, 0f)).intoArray(r, pr + t);
+        }
+    }
+
+    private static void sqrt(float[] x, int px, float[] r, int pr, int n) {
+        for (int t = 0; t < n; t += F.length()) {
+            FloatVector.fromArray(F, x, px + t).sqrt().intoArray(r, pr + t);
+        }
+    }
+
+    private static void unaryDouble(UnaryOp op, double[] x, int px, double[] r, int pr, int n) {
+        int len = D.length();
+        int t = 0;
+        for (; t <= n - len; t += len) {
+            DoubleVector v = DoubleVector.fromArray(D, x, px + t);
+            DoubleVector y = switch (op) {
+                case NEG -> v.neg();
+                case ABS -> v.abs();
+                case RELU -> v.blend(0d, v.compare(VectorOperators.LT, 0d));
+                case SQRT -> v.sqrt();
+                default -> throw new IllegalArgumentException(op + " has no SIMD float64 form");
+            };
+            y.intoArray(r, pr + t);
+        }
+        for (; t < n; t++) { // exact ops: the scalar tail gives the same bits
+            double v = x[px + t];
+            r[pr + t] = switch (op) {
+                case NEG -> -v;
+                case ABS -> Math.abs(v);
+                case RELU -> v < 0 ? 0 : v;
+                default -> Math.sqrt(v);
+            };
+        }
+    }
+
+    // ---- binary --------------------------------------------------------------------------------
+
+    /**
+     * Arithmetic (not POW) on float32/float64 where each input is contiguous or a broadcast
+     * scalar and the output is contiguous.
+     */
+    static boolean binary(Parallel par, BinaryOp op, View a, View b, CpuBuffer out) {
+        Object srcA = CpuBuffer.data(a);
+        Object srcB = CpuBuffer.data(b);
+        Object dst = out.data();
+        if (op.isComparison() || op == BinaryOp.POW
+                || !(dst instanceof float[] || dst instanceof double[])) {
+            return false;
+        }
+        StridedLoop loop = new StridedLoop(a.shape(), new long[] {a.offset(), b.offset(), 0},
+                a.strides(), b.strides(), View.rowMajorStrides(a.shape()));
+        int sa = loop.innerStride(0);
+        int sb = loop.innerStride(1);
+        if (sa > 1 || sb > 1 || sa < 0 || sb < 0 || (sa == 0 && sb == 0 && loop.size() > 1)) {
+            return false;
+        }
+        if (dst instanceof float[] r) {
+            float[] x = (float[]) srcA;
+            float[] y = (float[]) srcB;
+            par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> loop.forEach(lo, hi, (p, n) ->
+                    binaryFloat(op, x, p[0], sa, y, p[1], sb, r, p[2], n)));
+        } else {
+            double[] r = (double[]) dst;
+            double[] x = (double[]) srcA;
+            double[] y = (double[]) srcB;
+            par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> loop.forEach(lo, hi, (p, n) ->
+                    binaryDouble(op, x, p[0], sa, y, p[1], sb, r, p[2], n)));
+        }
+        return true;
+    }
+
+    /** {@code r[pr + t] = op(x[px + t*sx], y[py + t*sy])}, each stride 0 or 1. */
+    static void binaryFloat(BinaryOp op, float[] x, int px, int sx, float[] y, int py, int sy,
+                            float[] r, int pr, int n) {
+        int len = F.length();
+        int t = 0;
+        if (sx == 1 && sy == 1) {
+            for (; t <= n - len; t += len) {
+                apply(op, FloatVector.fromArray(F, x, px + t), FloatVector.fromArray(F, y, py + t))
+                        .intoArray(r, pr + t);
+            }
+        } else if (sx == 1) {
+            FloatVector yv = FloatVector.broadcast(F, y[py]);
+            for (; t <= n - len; t += len) {
+                apply(op, FloatVector.fromArray(F, x, px + t), yv).intoArray(r, pr + t);
+            }
+        } else {
+            FloatVector xv = FloatVector.broadcast(F, x[px]);
+            for (; t <= n - len; t += len) {
+                apply(op, xv, FloatVector.fromArray(F, y, py + t)).intoArray(r, pr + t);
+            }
+        }
+        // The tail: these ops are exact in float, so scalar code gives the vector's bits.
+        for (; t < n; t++) {
+            float u = x[px + t * sx];
+            float v = y[py + t * sy];
+            r[pr + t] = switch (op) {
+                case ADD -> u + v;
+                case SUB -> u - v;
+                case MUL -> u * v;
+                case DIV -> u / v;
+                case MAX -> Math.max(u, v);
+                case MIN -> Math.min(u, v);
+                case RELU_GRAD -> v > 0 ? u : 0;
+                default -> throw new IllegalArgumentException(op + " has no SIMD form");
+            };
+        }
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector u, FloatVector v) {
+        return switch (op) {
+            case ADD -> u.add(v);
+            case SUB -> u.sub(v);
+            case MUL -> u.mul(v);
+            case DIV -> u.div(v);
+            case MAX -> u.max(v);
+            case MIN -> u.min(v);
+            case RELU_GRAD -> u.blend(0f, v.compare(VectorOperators.GT, 0f).not());
+            default -> throw new IllegalArgumentException(op + " has no SIMD form");
+        };
+    }
+
+    static void binaryDouble(BinaryOp op, double[] x, int px, int sx, double[] y, int py, int sy,
+                             double[] r, int pr, int n) {
+        int len = D.length();
+        int t = 0;
+        if (sx == 1 && sy == 1) {
+            for (; t <= n - len; t += len) {
+                apply(op, DoubleVector.fromArray(D, x, px + t), DoubleVector.fromArray(D, y, py + t))
+                        .intoArray(r, pr + t);
+            }
+        } else if (sx == 1) {
+            DoubleVector yv = DoubleVector.broadcast(D, y[py]);
+            for (; t <= n - len; t += len) {
+                apply(op, DoubleVector.fromArray(D, x, px + t), yv).intoArray(r, pr + t);
+            }
+        } else {
+            DoubleVector xv = DoubleVector.broadcast(D, x[px]);
+            for (; t <= n - len; t += len) {
+                apply(op, xv, DoubleVector.fromArray(D, y, py + t)).intoArray(r, pr + t);
+            }
+        }
+        for (; t < n; t++) {
+            double u = x[px + t * sx];
+            double v = y[py + t * sy];
+            r[pr + t] = switch (op) {
+                case ADD -> u + v;
+                case SUB -> u - v;
+                case MUL -> u * v;
+                case DIV -> u / v;
+                case MAX -> Math.max(u, v);
+                case MIN -> Math.min(u, v);
+                case RELU_GRAD -> v > 0 ? u : 0;
+                default -> throw new IllegalArgumentException(op + " has no SIMD form");
+            };
+        }
+    }
+
+    private static DoubleVector apply(BinaryOp op, DoubleVector u, DoubleVector v) {
+        return switch (op) {
+            case ADD -> u.add(v);
+            case SUB -> u.sub(v);
+            case MUL -> u.mul(v);
+            case DIV -> u.div(v);
+            case MAX -> u.max(v);
+            case MIN -> u.min(v);
+            case RELU_GRAD -> u.blend(0d, v.compare(VectorOperators.GT, 0d).not());
+            default -> throw new IllegalArgumentException(op + " has no SIMD form");
+        };
+    }
+}

@@ -167,8 +167,11 @@ final class DoubleLane implements Lane {
         Arrays.fill((double[]) acc, from, from + n, v);
     }
 
-    /** Independent partial sums of one floating SUM: enough to hide the add latency. */
-    static final int SUM_LANES = 4;
+    /**
+     * Independent partial sums of one floating SUM: enough to hide the add latency, and four
+     * 4-double vectors on the SIMD path ({@link SimdReduction}), which keeps the same split.
+     */
+    static final int SUM_LANES = 16;
 
     /**
      * Adds {@code v[p, p+n)} into {@code sums[SUM_LANES]}: the element with index {@code e} in
@@ -178,23 +181,14 @@ final class DoubleLane implements Lane {
      */
     static void sumByIndex(double[] v, int p, int n, long first, double[] sums) {
         int t = 0;
-        for (; t < n && ((first + t) & (SUM_LANES - 1)) != 0; t++) { // up to the next multiple of 4
+        for (; t < n && ((first + t) & (SUM_LANES - 1)) != 0; t++) { // up to the next multiple of 16
             sums[(int) ((first + t) & (SUM_LANES - 1))] += v[p + t];
         }
-        double s0 = sums[0];
-        double s1 = sums[1];
-        double s2 = sums[2];
-        double s3 = sums[3];
         for (; t + SUM_LANES <= n; t += SUM_LANES) {
-            s0 += v[p + t];
-            s1 += v[p + t + 1];
-            s2 += v[p + t + 2];
-            s3 += v[p + t + 3];
+            for (int k = 0; k < SUM_LANES; k++) {
+                sums[k] += v[p + t + k];
+            }
         }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
         for (int k = 0; t < n; t++, k++) {
             sums[k] += v[p + t];
         }
@@ -209,28 +203,23 @@ final class DoubleLane implements Lane {
         for (; t < n && ((first + t) & (SUM_LANES - 1)) != 0; t++) {
             sums[(int) ((first + t) & (SUM_LANES - 1))] += a[p + t];
         }
-        double s0 = sums[0];
-        double s1 = sums[1];
-        double s2 = sums[2];
-        double s3 = sums[3];
         for (; t + SUM_LANES <= n; t += SUM_LANES) {
-            s0 += a[p + t];
-            s1 += a[p + t + 1];
-            s2 += a[p + t + 2];
-            s3 += a[p + t + 3];
+            for (int k = 0; k < SUM_LANES; k++) {
+                sums[k] += a[p + t + k];
+            }
         }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
         for (int k = 0; t < n; t++, k++) {
             sums[k] += a[p + t];
         }
     }
 
-    /** The total of {@link #sumByIndex}'s partial sums, combined pairwise. */
+    /** The total of {@link #sumByIndex}'s partial sums, combined pairwise (a fixed tree). */
     static double total(double[] sums) {
-        return (sums[0] + sums[1]) + (sums[2] + sums[3]);
+        return total(sums, 0, SUM_LANES);
+    }
+
+    private static double total(double[] sums, int from, int n) {
+        return n == 1 ? sums[from] : total(sums, from, n / 2) + total(sums, from + n / 2, n / 2);
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.util.Arrays;
  * the result is the same whatever the layout, the thread count, or whether the blocks of one
  * large reduction ran in parallel. Float32 accumulates in double (see {@link Lane}). A floating
  * SUM folds a block into {@link DoubleLane#SUM_LANES} partial sums by element index (element
- * {@code e} of the block into sum {@code e % 4}), combined pairwise at the block's end: the
+ * {@code e} of the block into sum {@code e % 16}), combined pairwise at the block's end: the
  * independent sums hide the latency of the add chain, and the split is still fixed by the
  * reduced size alone.
  *
@@ -190,22 +190,30 @@ final class Reduction {
         for (double[] s : sums) {
             Arrays.fill(s, 0, n, 0.0);
         }
+        boolean direct = xs == 1 && src instanceof float[] && VectorSupport.ENABLED;
         long[] e = {0};
         innerLoop.forEach(lo, hi, start, (q, m) -> {
             for (int u = 0; u < m; u++, e[0]++) {
-                lane.load(src, q[0] + u * rs, xs, n, v);
                 double[] s = sums[(int) (e[0] & (DoubleLane.SUM_LANES - 1))];
-                for (int t = 0; t < n; t++) {
-                    s[t] += v[t];
+                if (direct) { // a contiguous float32 row, widened as it is added
+                    SimdReduction.addInto(s, (float[]) src, q[0] + u * rs, n);
+                } else {
+                    lane.load(src, q[0] + u * rs, xs, n, v);
+                    for (int t = 0; t < n; t++) {
+                        s[t] += v[t];
+                    }
                 }
             }
         });
-        double[] s0 = sums[0];
-        double[] s1 = sums[1];
-        double[] s2 = sums[2];
-        double[] s3 = sums[3];
-        for (int t = 0; t < n; t++) {
-            s0[t] = (s0[t] + s1[t]) + (s2[t] + s3[t]); // DoubleLane.total, per output
+        // DoubleLane.total's pairwise tree, per output
+        for (int w = 1; w < DoubleLane.SUM_LANES; w *= 2) {
+            for (int k = 0; k < DoubleLane.SUM_LANES; k += 2 * w) {
+                double[] a = sums[k];
+                double[] b = sums[k + w];
+                for (int t = 0; t < n; t++) {
+                    a[t] += b[t];
+                }
+            }
         }
     }
 
@@ -242,9 +250,17 @@ final class Reduction {
         Arrays.fill(sums, 0.0);
         int s = innerLoop.innerStride(0);
         if (innerLoop.isSingleRow() && s == 1 && src instanceof float[] a) { // contiguous: no scratch copy
-            DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+            if (VectorSupport.ENABLED) {
+                SimdReduction.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+            } else {
+                DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+            }
         } else if (innerLoop.isSingleRow() && s == 1 && src instanceof double[] a) {
-            DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+            if (VectorSupport.ENABLED) {
+                SimdReduction.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+            } else {
+                DoubleLane.sumByIndex(a, (int) (base + lo), (int) (hi - lo), 0, sums);
+            }
         } else if (innerLoop.isSingleRow()) {
             for (long e = lo; e < hi; e += CHUNK) {
                 int n = (int) Math.min(CHUNK, hi - e);

@@ -172,6 +172,18 @@ class ReduceTest {
             float[] b = readF32(reduce(op, byRows, 1));
             assertArrayEquals(b, a, op.name());
         }
+        // A bias gradient's shape: axis 0 of [128, 256] (columns, widened a whole row at a time)
+        // against the same numbers laid out for a row-wise (contiguous, vectorised) sum.
+        float[] g = CpuTesting.randomFloats(128 * 256, 13);
+        float[] gt = new float[g.length];
+        for (int i = 0; i < 128; i++) {
+            for (int j = 0; j < 256; j++) {
+                gt[j * 128 + i] = g[i * 256 + j];
+            }
+        }
+        assertArrayEquals(readF32(reduce(ReduceOp.SUM, View.contiguous(f32(gt), 256, 128), 1)),
+                readF32(reduce(ReduceOp.SUM, view(f32(g), shape(256, 128), strides(1, 256), 0), 1)),
+                "column sums of [128, 256]");
         // In float64 too, where a different order of additions could not hide behind rounding to float.
         double[] xd = CpuTesting.randomDoubles(rows * cols, 12);
         double[] xdt = new double[xd.length];

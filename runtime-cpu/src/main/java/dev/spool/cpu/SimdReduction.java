@@ -1,0 +1,88 @@
+package dev.spool.cpu;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SIMD form of the floating SUM's partial sums ({@link DoubleLane#sumByIndex}): the same
+ * sixteen sums by element index, held in four 4-double vectors, so every sum receives the same
+ * elements in the same order and the results are bit for bit those of the scalar loop (and so
+ * still independent of layout and threads). float32 is widened to double as it is loaded.
+ *
+ * <p>Only loaded when {@link VectorSupport#ENABLED}.
+ */
+final class SimdReduction {
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+    /** Four-double vectors are native (AVX and up); elsewhere the Vector API would emulate them. */
+    private static final boolean NATIVE = DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    private static final int LANES = DoubleLane.SUM_LANES;
+
+    private SimdReduction() {
+    }
+
+    /** {@link DoubleLane#sumByIndex(float[], int, int, long, double[])}, vectorised. */
+    static void sumByIndex(float[] a, int p, int n, long first, double[] sums) {
+        int head = NATIVE ? (int) Math.min(n, (-first) & (LANES - 1)) : n;
+        DoubleLane.sumByIndex(a, p, head, first, sums); // up to an element index that is 0 mod 16
+        int body = (n - head) - (n - head) % LANES;
+        if (body > 0) {
+            DoubleVector s0 = DoubleVector.fromArray(D4, sums, 0);
+            DoubleVector s1 = DoubleVector.fromArray(D4, sums, 4);
+            DoubleVector s2 = DoubleVector.fromArray(D4, sums, 8);
+            DoubleVector s3 = DoubleVector.fromArray(D4, sums, 12);
+            for (int t = p + head, end = p + head + body; t < end; t += LANES) {
+                s0 = s0.add(FloatVector.fromArray(F4, a, t).convertShape(VectorOperators.F2D, D4, 0));
+                s1 = s1.add(FloatVector.fromArray(F4, a, t + 4).convertShape(VectorOperators.F2D, D4, 0));
+                s2 = s2.add(FloatVector.fromArray(F4, a, t + 8).convertShape(VectorOperators.F2D, D4, 0));
+                s3 = s3.add(FloatVector.fromArray(F4, a, t + 12).convertShape(VectorOperators.F2D, D4, 0));
+            }
+            s0.intoArray(sums, 0);
+            s1.intoArray(sums, 4);
+            s2.intoArray(sums, 8);
+            s3.intoArray(sums, 12);
+        }
+        DoubleLane.sumByIndex(a, p + head + body, n - head - body, first + head + body, sums);
+    }
+
+    /** {@link DoubleLane#sumByIndex(double[], int, int, long, double[])}, vectorised. */
+    static void sumByIndex(double[] a, int p, int n, long first, double[] sums) {
+        int head = NATIVE ? (int) Math.min(n, (-first) & (LANES - 1)) : n;
+        DoubleLane.sumByIndex(a, p, head, first, sums);
+        int body = (n - head) - (n - head) % LANES;
+        if (body > 0) {
+            DoubleVector s0 = DoubleVector.fromArray(D4, sums, 0);
+            DoubleVector s1 = DoubleVector.fromArray(D4, sums, 4);
+            DoubleVector s2 = DoubleVector.fromArray(D4, sums, 8);
+            DoubleVector s3 = DoubleVector.fromArray(D4, sums, 12);
+            for (int t = p + head, end = p + head + body; t < end; t += LANES) {
+                s0 = s0.add(DoubleVector.fromArray(D4, a, t));
+                s1 = s1.add(DoubleVector.fromArray(D4, a, t + 4));
+                s2 = s2.add(DoubleVector.fromArray(D4, a, t + 8));
+                s3 = s3.add(DoubleVector.fromArray(D4, a, t + 12));
+            }
+            s0.intoArray(sums, 0);
+            s1.intoArray(sums, 4);
+            s2.intoArray(sums, 8);
+            s3.intoArray(sums, 12);
+        }
+        DoubleLane.sumByIndex(a, p + head + body, n - head - body, first + head + body, sums);
+    }
+
+    /** {@code s[t] += a[p + t]} for {@code t < n}, widening to double (a column sum's row). */
+    static void addInto(double[] s, float[] a, int p, int n) {
+        int t = 0;
+        if (NATIVE) {
+            for (; t + 4 <= n; t += 4) {
+                DoubleVector.fromArray(D4, s, t)
+                        .add(FloatVector.fromArray(F4, a, p + t).convertShape(VectorOperators.F2D, D4, 0))
+                        .intoArray(s, t);
+            }
+        }
+        for (; t < n; t++) {
+            s[t] += a[p + t];
+        }
+    }
+}

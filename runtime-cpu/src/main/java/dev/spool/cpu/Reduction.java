@@ -149,10 +149,11 @@ final class Reduction {
             case MIN -> BinaryOp.MIN;
             default -> throw new IllegalStateException(op + " has no columnwise form");
         };
-        Object v = lane.scratch(CHUNK);
-        Object acc = lane.scratch(CHUNK);
-        Object partial = lane.scratch(CHUNK);
-        double[][] sums = floatingSum ? new double[DoubleLane.SUM_LANES][CHUNK] : null;
+        int run = (int) Math.min(CHUNK, hi - lo); // segments are no longer: small sums allocate little
+        Object v = lane.scratch(run);
+        Object acc = lane.scratch(run);
+        Object partial = lane.scratch(run);
+        double[][] sums = floatingSum ? new double[DoubleLane.SUM_LANES][run] : null;
         int xs = outerLoop.innerStride(0);
         int rs = innerLoop.innerStride(0);
         outerLoop.forEach(lo, hi, (p, n) -> {

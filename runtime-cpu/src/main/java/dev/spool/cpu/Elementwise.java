@@ -76,6 +76,9 @@ final class Elementwise {
     }
 
     static void select(Parallel par, View cond, View a, View b, CpuBuffer out) {
+        if (VectorSupport.ENABLED && SimdElementwise.select(par, cond, a, b, out)) {
+            return;
+        }
         Object srcC = CpuBuffer.data(cond);
         Object srcA = CpuBuffer.data(a);
         Object srcB = CpuBuffer.data(b);

@@ -5,8 +5,11 @@ import static dev.spool.cpu.StridedLoop.CHUNK;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,6 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdElementwise {
     private static final VectorSpecies<Float> F = SimdMath.F;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Bytes of a bool condition, as many lanes as {@link #F}. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, F.length() * Byte.SIZE))); // declined below if lanes differ
 
     private SimdElementwise() {
     }
@@ -308,5 +314,52 @@ final class SimdElementwise {
             case RELU_GRAD -> u.blend(0d, v.compare(VectorOperators.GT, 0d).not());
             default -> throw new IllegalArgumentException(op + " has no SIMD form");
         };
+    }
+
+    // ---- select --------------------------------------------------------------------------------
+
+    /**
+     * float32 {@code where(cond, a, b)} with a contiguous condition and output, and each value
+     * operand contiguous or a broadcast scalar (relu-like masks, {@code where(x > 0, x, 0)}).
+     * A select copies values, so the result is the lane path's bit for bit.
+     */
+    static boolean select(Parallel par, View cond, View a, View b, CpuBuffer out) {
+        if (!(out.data() instanceof float[] r) || B.length() != F.length()) {
+            return false;
+        }
+        byte[] c = (byte[]) CpuBuffer.data(cond);
+        float[] x = (float[]) CpuBuffer.data(a);
+        float[] y = (float[]) CpuBuffer.data(b);
+        StridedLoop loop = new StridedLoop(a.shape(),
+                new long[] {cond.offset(), a.offset(), b.offset(), 0},
+                cond.strides(), a.strides(), b.strides(), View.rowMajorStrides(a.shape()));
+        int sc = loop.innerStride(0);
+        int sa = loop.innerStride(1);
+        int sb = loop.innerStride(2);
+        if (sc != 1 || sa < 0 || sa > 1 || sb < 0 || sb > 1) {
+            return false;
+        }
+        par.forRange(loop.size(), Parallel.GRAIN, (lo, hi) -> loop.forEach(lo, hi, (p, n) ->
+                selectFloat(c, p[0], x, p[1], sa, y, p[2], sb, r, p[3], n)));
+        return true;
+    }
+
+    private static void selectFloat(byte[] c, int pc, float[] x, int px, int sx, float[] y, int py, int sy,
+                                    float[] r, int pr, int n) {
+        int len = F.length();
+        int t = 0;
+        FloatVector xs = FloatVector.broadcast(F, x[px]);
+        FloatVector ys = FloatVector.broadcast(F, y[py]);
+        for (; t <= n - len; t += len) {
+            // bool bytes are 0 or 1: widened to float, nonzero is true
+            VectorMask<Float> m = ((FloatVector) ByteVector.fromArray(B, c, pc + t)
+                    .convertShape(VectorOperators.B2F, F, 0)).compare(VectorOperators.NE, 0f);
+            FloatVector u = sx == 0 ? xs : FloatVector.fromArray(F, x, px + t);
+            FloatVector v = sy == 0 ? ys : FloatVector.fromArray(F, y, py + t);
+            v.blend(u, m).intoArray(r, pr + t);
+        }
+        for (; t < n; t++) {
+            r[pr + t] = c[pc + t] != 0 ? x[px + t * sx] : y[py + t * sy];
+        }
     }
 }

@@ -416,4 +416,87 @@ class ElementwiseTest {
         assertThrows(DTypeException.class, () -> CPU.select(flat(i32(1)), flat(i32(1)), flat(i32(1)),
                 out(DType.INT32, 1)));
     }
+
+    /**
+     * Contiguous operands, a broadcast scalar on either side, and lengths that leave a partial
+     * vector: the SIMD paths against plain Java, bit for bit (float32 and float64).
+     */
+    @Test
+    void contiguousAndScalarOperandsMatchPlainJava() {
+        for (int n : new int[] {1, 7, 16, 1037}) {
+            float[] x = CpuTesting.randomFloats(n, n);
+            float[] y = CpuTesting.randomFloats(n, n + 1);
+            x[0] = NAN;
+            if (n > 2) {
+                x[1] = -0f;
+                y[2] = 0f;
+            }
+            float k = -0.25f;
+            View s = view(f32(k), shape(n), strides(0), 0);
+            for (BinaryOp op : new BinaryOp[] {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV,
+                BinaryOp.MAX, BinaryOp.MIN, BinaryOp.RELU_GRAD}) {
+                DeviceBuffer o = out(DType.FLOAT32, n);
+                CPU.binary(op, flat(f32(x)), flat(f32(y)), o);
+                float[] vv = readF32(o);
+                CPU.binary(op, flat(f32(x)), s, o);
+                float[] vs = readF32(o);
+                CPU.binary(op, s, flat(f32(y)), o);
+                float[] sv = readF32(o);
+                DeviceBuffer d = out(DType.FLOAT64, n);
+                double[] xd = new double[n];
+                for (int i = 0; i < n; i++) {
+                    xd[i] = x[i];
+                }
+                CPU.binary(op, flat(f64(xd)), view(f64(k), shape(n), strides(0), 0), d);
+                double[] vsd = readF64(d);
+                for (int i = 0; i < n; i++) {
+                    String at = op + " n=" + n + " i=" + i;
+                    assertEquals(Float.floatToIntBits(plain(op, x[i], y[i])), Float.floatToIntBits(vv[i]), at);
+                    assertEquals(Float.floatToIntBits(plain(op, x[i], k)), Float.floatToIntBits(vs[i]), at);
+                    assertEquals(Float.floatToIntBits(plain(op, k, y[i])), Float.floatToIntBits(sv[i]), at);
+                    assertEquals(Double.doubleToLongBits(plain(op, xd[i], k)), Double.doubleToLongBits(vsd[i]), at);
+                }
+            }
+            // where(cond, x, scalar) and where(cond, scalar, y)
+            int[] c = new int[n];
+            for (int i = 0; i < n; i++) {
+                c[i] = x[i] > 0 ? 1 : 0;
+            }
+            DeviceBuffer o = out(DType.FLOAT32, n);
+            CPU.select(flat(bool(c)), flat(f32(x)), s, o);
+            float[] xs = readF32(o);
+            CPU.select(flat(bool(c)), s, flat(f32(y)), o);
+            float[] sy = readF32(o);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(c[i] != 0 ? x[i] : k), Float.floatToIntBits(xs[i]));
+                assertEquals(Float.floatToIntBits(c[i] != 0 ? k : y[i]), Float.floatToIntBits(sy[i]));
+            }
+        }
+    }
+
+    private static float plain(BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+            case RELU_GRAD -> b > 0 ? a : 0;
+            default -> throw new IllegalArgumentException(op.name());
+        };
+    }
+
+    private static double plain(BinaryOp op, double a, double b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+            case RELU_GRAD -> b > 0 ? a : 0;
+            default -> throw new IllegalArgumentException(op.name());
+        };
+    }
 }

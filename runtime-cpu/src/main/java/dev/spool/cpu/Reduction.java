@@ -39,6 +39,8 @@ final class Reduction {
     private final long inner;
     /** A SUM in the double lane: folded by {@link #foldSum}, in partial sums by element index. */
     private final boolean floatingSum;
+    /** A floating MAX or MIN that {@link SimdReduction#extreme} folds where the run is contiguous. */
+    private final boolean extremeSimd;
 
     private Reduction(ReduceOp op, View x, int reducedDims, CpuBuffer out) {
         this.op = op;
@@ -56,6 +58,8 @@ final class Reduction {
         this.outer = outerLoop.size();
         this.inner = innerLoop.size();
         this.floatingSum = op == ReduceOp.SUM && dtype.isFloating();
+        this.extremeSimd = (op == ReduceOp.MAX || op == ReduceOp.MIN) && dtype.isFloating()
+                && VectorSupport.ENABLED;
     }
 
     static void run(Parallel par, ReduceOp op, View x, int reducedDims, CpuBuffer out) {
@@ -230,6 +234,14 @@ final class Reduction {
             return;
         }
         int s = innerLoop.innerStride(0);
+        if (extremeSimd && innerLoop.isSingleRow() && s == 1) {
+            // max/min of a contiguous run in vectors: the order of comparisons cannot change a
+            // max or min (NaN wins, +0 beats -0 whatever the order), so this is the fold's value
+            double[] a = (double[]) acc;
+            double m = SimdReduction.extreme(op == ReduceOp.MAX, src, (int) (base + lo), (int) (hi - lo));
+            a[slot] = op == ReduceOp.MAX ? Math.max(a[slot], m) : Math.min(a[slot], m);
+            return;
+        }
         if (innerLoop.isSingleRow()) {
             for (long e = lo; e < hi; e += CHUNK) {
                 int n = (int) Math.min(CHUNK, hi - e);

@@ -11,6 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * elements in the same order and the results are bit for bit those of the scalar loop (and so
  * still independent of layout and threads). float32 is widened to double as it is loaded.
  *
+ * <p>Also the floating MAX and MIN of contiguous runs ({@link #extreme}).
+ *
  * <p>Only loaded when {@link VectorSupport#ENABLED}.
  */
 final class SimdReduction {
@@ -84,5 +86,47 @@ final class SimdReduction {
         for (; t < n; t++) {
             s[t] += a[p + t];
         }
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    /**
+     * The largest (or smallest) of {@code n >= 0} contiguous float32 or float64 elements of
+     * {@code array} from {@code p}, with {@link Math#max}/{@link Math#min} semantics (NaN if any
+     * is NaN; +0 above -0); -Inf (+Inf) when n is 0.
+     */
+    static double extreme(boolean max, Object array, int p, int n) {
+        return array instanceof float[] a ? extreme(max, a, p, n) : extreme(max, (double[]) array, p, n);
+    }
+
+    private static double extreme(boolean max, float[] a, int p, int n) {
+        float init = max ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        FloatVector acc = FloatVector.broadcast(F, init);
+        int t = 0;
+        for (; t <= n - F.length(); t += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, a, p + t);
+            acc = max ? acc.max(v) : acc.min(v);
+        }
+        float m = acc.reduceLanes(max ? VectorOperators.MAX : VectorOperators.MIN);
+        for (; t < n; t++) {
+            m = max ? Math.max(m, a[p + t]) : Math.min(m, a[p + t]);
+        }
+        return m;
+    }
+
+    private static double extreme(boolean max, double[] a, int p, int n) {
+        double init = max ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        DoubleVector acc = DoubleVector.broadcast(D, init);
+        int t = 0;
+        for (; t <= n - D.length(); t += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, a, p + t);
+            acc = max ? acc.max(v) : acc.min(v);
+        }
+        double m = acc.reduceLanes(max ? VectorOperators.MAX : VectorOperators.MIN);
+        for (; t < n; t++) {
+            m = max ? Math.max(m, a[p + t]) : Math.min(m, a[p + t]);
+        }
+        return m;
     }
 }

@@ -17,12 +17,14 @@ import static dev.spool.cpu.CpuTesting.view;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.spool.DType;
 import dev.spool.DTypeException;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.View;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ReduceTest {
@@ -117,6 +119,36 @@ class ReduceTest {
         View y = View.contiguous(f64(3, 9, 7, Double.NaN, 9, Double.NaN), 6);
         assertArrayEquals(new long[] {3}, readI64(reduce(ReduceOp.ARGMAX, y, 1)));
         assertArrayEquals(new double[] {Double.NaN}, readF64(reduce(ReduceOp.SUM, y, 1)));
+    }
+
+    /** Long contiguous rows (vector bodies and tails): NaN anywhere wins, +0 beats -0, as Math.max/min. */
+    @Test
+    void longRowMaxMinFollowMathMaxMin() {
+        int cols = 1037;
+        float[] x = CpuTesting.randomFloats(4 * cols, 21);
+        x[cols + 500] = NAN;  // row 1: NaN in a vector body
+        x[3 * cols - 1] = NAN; // row 2: NaN in the tail
+        for (int j = 0; j < cols; j++) { // row 3: only zeros of both signs
+            x[3 * cols + j] = j == 700 ? 0f : -0f;
+        }
+        View v = View.contiguous(f32(x), 4, cols);
+        float[] max = readF32(reduce(ReduceOp.MAX, v, 1));
+        float[] min = readF32(reduce(ReduceOp.MIN, v, 1));
+        for (int i = 0; i < 4; i++) {
+            float mx = Float.NEGATIVE_INFINITY;
+            float mn = Float.POSITIVE_INFINITY;
+            for (int j = 0; j < cols; j++) {
+                mx = Math.max(mx, x[i * cols + j]);
+                mn = Math.min(mn, x[i * cols + j]);
+            }
+            assertEquals(Float.floatToIntBits(mx), Float.floatToIntBits(max[i]), "max of row " + i);
+            assertEquals(Float.floatToIntBits(mn), Float.floatToIntBits(min[i]), "min of row " + i);
+        }
+        double[] d = CpuTesting.randomDoubles(2 * cols, 22);
+        d[cols - 3] = Double.NaN;
+        double[] dmax = readF64(reduce(ReduceOp.MAX, View.contiguous(f64(d), 2, cols), 1));
+        assertTrue(Double.isNaN(dmax[0]));
+        assertEquals(Arrays.stream(d, cols, 2 * cols).max().orElseThrow(), dmax[1]);
     }
 
     @Test

@@ -7,7 +7,12 @@ final class Creation {
 
     static Tensor fromHost(Device device, Shape shape, DType dtype, Object hostArray) {
         Tensor t = Prims.empty(device, dtype, shape);
-        device.write(t.storage.buffer, hostArray);
+        try {
+            device.write(t.storage.buffer, hostArray);
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
+        }
         return t;
     }
 

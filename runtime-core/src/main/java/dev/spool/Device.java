@@ -30,20 +30,20 @@ public final class Device {
 
     private final Backend backend;
     private final DeviceInfo info;
-    // Counters; guarded by this.
-    private long liveBuffers;
-    private long liveBytes;
-    private long allocations;
+    /** Live counters, the memory budget and reclaim: see {@link DeviceMemory}. */
+    private final DeviceMemory memory;
+    // Transfer counters; guarded by this.
     private long h2dCalls;
     private long h2dBytes;
     private long d2hCalls;
     private long d2hBytes;
-    private long leaked;
     private boolean closed;
 
     Device(Backend backend) {
         this.backend = backend;
         this.info = backend.info();
+        this.memory = new DeviceMemory(this);
+        backend.setMemoryPressure(memory::reclaimForBackend);
     }
 
     // ---- selection -----------------------------------------------------------------------
@@ -116,13 +116,33 @@ public final class Device {
 
     /** A snapshot of the memory and transfer counters. */
     public synchronized DeviceStats stats() {
-        return new DeviceStats(liveBuffers, liveBytes, allocations, h2dCalls, h2dBytes,
-                d2hCalls, d2hBytes, leaked);
+        memory.releaseCollected(); // buffers of tensors the garbage collector found are not live
+        return new DeviceStats(memory.liveBuffers(), memory.liveBytes(), memory.allocations(), h2dCalls, h2dBytes,
+                d2hCalls, d2hBytes, memory.leaked(), memory.reclaims(), memory.peakBytes());
+    }
+
+    /**
+     * The bytes that live tensors may hold on this device. An allocation beyond it first has
+     * the garbage collector reclaim tensors that were dropped without {@code close()}, then
+     * fails with {@link DeviceOutOfMemoryException}. Default: 80% of the device's global memory
+     * (for {@code cpu}, of the maximum Java heap), or what the system property
+     * {@code spool.memory.budget} / environment variable {@code SPOOL_MEMORY_BUDGET} say
+     * ({@code 64m}, {@code 2g}, {@code 90%}; per device: {@code spool.memory.budget.opencl:0},
+     * {@code SPOOL_MEMORY_BUDGET_OPENCL_0}).
+     */
+    public long memoryBudget() {
+        return memory.budget();
+    }
+
+    /** Sets {@link #memoryBudget()} in bytes; tensors already live stay. */
+    public void setMemoryBudget(long bytes) {
+        memory.setBudget(bytes);
     }
 
     /** Waits for all work issued to this device. */
     public synchronized void synchronize() {
         checkOpen();
+        memory.releaseCollected();
         backend.synchronize();
     }
 
@@ -152,26 +172,68 @@ public final class Device {
         }
     }
 
-    synchronized DeviceBuffer allocate(DType dtype, long size) {
+    /**
+     * A new buffer, accounted against the memory budget (see {@link DeviceMemory}); a driver
+     * that reports no memory left gets one reclaim and one retry. Not under this device's lock:
+     * a reclaim waits for the garbage collector's cleanups.
+     */
+    DeviceBuffer allocate(DType dtype, long size) {
         checkOpen();
         if (dtype == DType.FLOAT64 && !info.fp64()) {
             throw new DTypeException("device " + id() + " (" + info.name()
                     + ") does not support float64");
         }
-        DeviceBuffer b = backend.allocate(dtype, size);
-        liveBuffers++;
-        liveBytes += b.byteSize();
-        allocations++;
-        return b;
+        if (size < 0 || size > Long.MAX_VALUE / dtype.byteSize()) {
+            throw new BackendException("cannot allocate " + dtype + "[" + size + "] on " + id()
+                    + ": the size is negative or overflows 64 bits");
+        }
+        long bytes = size * dtype.byteSize();
+        memory.reserve(bytes, dtype, size);
+        boolean reclaimed = false;
+        while (true) {
+            try {
+                DeviceBuffer b;
+                synchronized (this) {
+                    checkOpen();
+                    b = backend.allocate(dtype, size);
+                }
+                memory.allocated();
+                return b;
+            } catch (DeviceOutOfMemoryException e) {
+                if (reclaimed) {
+                    memory.unreserve(bytes);
+                    throw memory.driverOutOfMemory(dtype, size, bytes, e);
+                }
+                reclaimed = true;
+                memory.reclaimAfterDriverFailure(bytes);
+            } catch (RuntimeException | Error e) {
+                memory.unreserve(bytes);
+                throw e;
+            }
+        }
     }
 
+    /** Gives a buffer back to the backend. */
     synchronized void release(DeviceBuffer buffer) {
+        releaseNow(buffer);
+    }
+
+    /** {@link #release} for a caller that holds this device's lock. */
+    void releaseNow(DeviceBuffer buffer) {
         if (closed) {
             return; // the backend freed everything when it closed
         }
         backend.release(buffer);
-        liveBuffers--;
-        liveBytes -= buffer.byteSize();
+        memory.released(buffer.byteSize());
+    }
+
+    /**
+     * Called by the garbage collector's cleanup of a tensor: queues the buffer, which the next
+     * allocation on this device (or a reclaim) releases. The cleaner thread takes no lock, so a
+     * thread that holds this device's lock can wait for it.
+     */
+    void releaseCollected(DeviceBuffer buffer) {
+        memory.collectedByCleaner(buffer);
     }
 
     synchronized void write(DeviceBuffer dst, Object hostArray) {
@@ -188,7 +250,7 @@ public final class Device {
         d2hBytes += src.size() * src.dtype().byteSize();
     }
 
-    synchronized void countLeak() {
-        leaked++;
+    void countLeak() {
+        memory.countLeak();
     }
 }

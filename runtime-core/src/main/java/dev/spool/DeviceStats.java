@@ -12,10 +12,16 @@ package dev.spool;
  * @param deviceToHostCalls  device to host copies ({@code read})
  * @param deviceToHostBytes  bytes copied device to host
  * @param leakedTensors      tensors freed by the garbage collector instead of {@code close()}
+ * @param reclaims           times an allocation had the garbage collector reclaim memory (the
+ *                           memory budget was reached or the driver ran out; see
+ *                           {@link Device#memoryBudget()})
+ * @param peakLiveBytes      the most bytes live at once since start (in a difference: the
+ *                           later snapshot's)
  */
 public record DeviceStats(long liveBuffers, long liveBytes, long allocations,
                           long hostToDeviceCalls, long hostToDeviceBytes,
-                          long deviceToHostCalls, long deviceToHostBytes, long leakedTensors) {
+                          long deviceToHostCalls, long deviceToHostBytes, long leakedTensors,
+                          long reclaims, long peakLiveBytes) {
 
     /** Counter differences {@code this - earlier}. */
     public DeviceStats minus(DeviceStats earlier) {
@@ -25,7 +31,7 @@ public record DeviceStats(long liveBuffers, long liveBytes, long allocations,
                 hostToDeviceBytes - earlier.hostToDeviceBytes,
                 deviceToHostCalls - earlier.deviceToHostCalls,
                 deviceToHostBytes - earlier.deviceToHostBytes,
-                leakedTensors - earlier.leakedTensors);
+                leakedTensors - earlier.leakedTensors, reclaims - earlier.reclaims, peakLiveBytes);
     }
 
     /** Host↔device copies in either direction. */

@@ -9,6 +9,9 @@ import dev.spool.spi.View;
  * The bridge from ops to the backend SPI: allocates outputs, checks devices, builds strided
  * views (broadcasts, permuted reductions, transposed matmul operands) and issues each primitive
  * under its device's lock. Ops call these; nothing here records on a tape.
+ *
+ * <p>A primitive that throws (a kernel that does not build, a device error) closes the output it
+ * was given: nobody sees a half-written tensor and its buffer goes back at once.
  */
 final class Prims {
     private Prims() {
@@ -59,9 +62,14 @@ final class Prims {
 
     static Tensor fill(Device device, DType dtype, Shape shape, Number value) {
         Tensor t = empty(device, dtype, shape);
-        synchronized (device) {
-            device.checkOpen();
-            device.backend().fill(t.storage.buffer, value);
+        try {
+            synchronized (device) {
+                device.checkOpen();
+                device.backend().fill(t.storage.buffer, value);
+            }
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
         }
         return t;
     }
@@ -69,9 +77,14 @@ final class Prims {
     static Tensor unary(UnaryOp op, Tensor x) {
         Device d = deviceOf(op.name().toLowerCase(java.util.Locale.ROOT), x);
         Tensor out = empty(d, x.dtype(), x.shape());
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().unary(op, x.spiView(), out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().unary(op, x.spiView(), out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
@@ -81,9 +94,14 @@ final class Prims {
         requireSameDType(name, a, b);
         Shape shape = Shape.broadcast(name, a.shape(), b.shape());
         Tensor out = empty(d, op.isComparison() ? DType.BOOL : a.dtype(), shape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
@@ -96,10 +114,15 @@ final class Prims {
         requireSameDType("where", a, b);
         Shape shape = Shape.broadcast("where", Shape.broadcast("where", cond.shape(), a.shape()), b.shape());
         Tensor out = empty(d, a.dtype(), shape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().select(broadcastView(cond, shape), broadcastView(a, shape),
-                    broadcastView(b, shape), out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().select(broadcastView(cond, shape), broadcastView(a, shape),
+                        broadcastView(b, shape), out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
@@ -137,10 +160,15 @@ final class Prims {
         }
         Shape outShape = Shape.of(java.util.Arrays.copyOf(shape, kept));
         Tensor out = empty(d, op.isArg() ? DType.INT64 : x.dtype(), outShape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().reduce(op, new View(v.buffer(), shape, strides, v.offset()), rank - kept,
-                    out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().reduce(op, new View(v.buffer(), shape, strides, v.offset()), rank - kept,
+                        out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
@@ -148,9 +176,14 @@ final class Prims {
     /** Batched matmul of operands already broadcast to {@code [batch..., M, K]} / {@code [batch..., K, N]}. */
     static Tensor matmul(View a, View b, Device d, DType dtype, Shape outShape) {
         Tensor out = empty(d, dtype, outShape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().matmul(a, b, out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().matmul(a, b, out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
@@ -159,7 +192,12 @@ final class Prims {
     static Tensor copy(Tensor x, DType dtype) {
         Device d = deviceOf("copy", x);
         Tensor out = empty(d, dtype, x.shape());
-        copyInto(x.spiView(), out.spiView(), d);
+        try {
+            copyInto(x.spiView(), out.spiView(), d);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
         return out;
     }
 
@@ -174,9 +212,14 @@ final class Prims {
     static Tensor gather(Tensor params3, Tensor indices1, Shape outShape) {
         Device d = deviceOf("gather", params3, indices1);
         Tensor out = empty(d, params3.dtype(), outShape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().gather(params3.spiView(), indices1.spiView(), out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().gather(params3.spiView(), indices1.spiView(), out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
@@ -184,18 +227,28 @@ final class Prims {
     static Tensor scatterAdd(Tensor updates3, Tensor indices1, Shape outShape) {
         Device d = deviceOf("scatterAdd", updates3, indices1);
         Tensor out = empty(d, updates3.dtype(), outShape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().scatterAdd(updates3.spiView(), indices1.spiView(), out.storage.buffer);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().scatterAdd(updates3.spiView(), indices1.spiView(), out.storage.buffer);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }
 
     static Tensor randomUniform(Device d, DType dtype, Shape shape, long seed) {
         Tensor out = empty(d, dtype, shape);
-        synchronized (d) {
-            d.checkOpen();
-            d.backend().randomUniform(out.storage.buffer, seed);
+        try {
+            synchronized (d) {
+                d.checkOpen();
+                d.backend().randomUniform(out.storage.buffer, seed);
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
         return out;
     }

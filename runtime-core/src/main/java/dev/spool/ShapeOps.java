@@ -221,13 +221,18 @@ final class ShapeOps {
         Tensor out = Prims.empty(d, first.dtype(), outShape);
         int[] begin = new int[rank];
         int[][] begins = new int[parts.size()][];
-        for (int k = 0; k < parts.size(); k++) {
-            Tensor t = parts.get(k);
-            begins[k] = begin.clone();
-            if (t.size() > 0) {
-                Prims.copyInto(t.spiView(), sliceView(out, begin, t.shape()), d);
+        try {
+            for (int k = 0; k < parts.size(); k++) {
+                Tensor t = parts.get(k);
+                begins[k] = begin.clone();
+                if (t.size() > 0) {
+                    Prims.copyInto(t.spiView(), sliceView(out, begin, t.shape()), d);
+                }
+                begin[a] += t.shape().dim(a);
             }
-            begin[a] += t.shape().dim(a);
+        } catch (RuntimeException | Error e) {
+            out.close(); // a part failed to copy: the half-written result is never seen
+            throw e;
         }
         GradientTape.record("concat", (g, in, y, needs) -> {
             Tensor[] grads = new Tensor[in.length];
@@ -337,6 +342,9 @@ final class ShapeOps {
      */
     static Tensor oneHot(Tensor indices, int depth, double on, double off, DType dtype) {
         requireIndices("oneHot", indices);
+        if (depth < 0) {
+            throw new ShapeException("oneHot: depth must be non-negative, got " + depth);
+        }
         Device d = indices.device();
         try (TensorScope scope = new TensorScope()) {
             Tensor positions = Creation.range(d, 0, depth, 1, indices.dtype());

@@ -25,9 +25,19 @@ final class Storage {
     }
 
     void release() {
+        release(false);
+    }
+
+    /** {@code byCleaner}: called from the garbage collector's cleanup, which must not block on
+     *  the device, so the buffer is queued for the device to release. */
+    void release(boolean byCleaner) {
         int left = refs.decrementAndGet();
         if (left == 0) {
-            device.release(buffer);
+            if (byCleaner) {
+                device.releaseCollected(buffer);
+            } else {
+                device.release(buffer);
+            }
         } else if (left < 0) {
             throw new IllegalStateException("storage released twice");
         }

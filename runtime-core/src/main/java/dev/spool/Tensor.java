@@ -55,8 +55,9 @@ public final class Tensor implements Operand, AutoCloseable {
         @Override
         public void run() {
             if (RELEASED.compareAndSet(this, 0, 1)) {
-                // Release first: whoever sees the leak counted must also see the buffer back.
-                storage.release();
+                // Release first (queued for the device when collected, which stats() drains):
+                // whoever sees the leak counted must also see the buffer back.
+                storage.release(!closedExplicitly);
                 if (!closedExplicitly) {
                     storage.device.countLeak();
                     log.debug("tensor freed by the garbage collector, not close(): {} bytes on {}",

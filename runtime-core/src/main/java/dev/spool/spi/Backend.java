@@ -27,12 +27,32 @@ public interface Backend extends AutoCloseable {
 
     // ---- memory --------------------------------------------------------------------------
 
-    /** Allocates an uninitialised buffer of {@code size} elements. {@code size} may be 0. */
+    /** Allocates an uninitialised buffer of {@code size} elements. {@code size} may be 0. When the
+     *  driver has no memory left it throws {@link dev.spool.DeviceOutOfMemoryException}. */
     DeviceBuffer allocate(DType dtype, long size);
 
     /** Releases a buffer. Called exactly once per buffer; the buffer may still be in use by
      *  work already issued, which the backend must let finish first. */
     void release(DeviceBuffer buffer);
+
+    /**
+     * Returns memory the backend keeps for reuse (buffer pools) to the driver. Core calls it when
+     * the device is out of memory, before it retries an allocation. Buffers in use stay valid.
+     * Returns the number of bytes given back.
+     */
+    default long releaseCachedMemory() {
+        return 0;
+    }
+
+    /**
+     * Core's reclaim, set once when the device is opened: a backend whose driver reports an
+     * out-of-memory error outside {@link #allocate} (OpenCL: at the first launch that touches a
+     * buffer) calls {@link MemoryPressure#reclaim()} and retries the call once before it
+     * throws. {@link #allocate} itself reports a driver allocation failure by throwing
+     * {@link dev.spool.DeviceOutOfMemoryException}; core reclaims and retries then.
+     */
+    default void setMemoryPressure(MemoryPressure pressure) {
+    }
 
     /** Host to device: copies all of {@code hostArray} (of {@code dst.dtype().hostArrayType()},
      *  length {@code dst.size()}) into {@code dst}. */

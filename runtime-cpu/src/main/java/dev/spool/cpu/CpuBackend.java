@@ -1,6 +1,7 @@
 package dev.spool.cpu;
 
 import dev.spool.BackendException;
+import dev.spool.DeviceOutOfMemoryException;
 import dev.spool.DType;
 import dev.spool.DTypeException;
 import dev.spool.spi.Backend;
@@ -78,8 +79,9 @@ public final class CpuBackend implements Backend {
         try {
             b = new CpuBuffer(dtype, (int) size);
         } catch (OutOfMemoryError e) {
-            throw new BackendException("cpu: out of Java heap allocating " + size + " " + dtype
-                    + " elements (" + size * dtype.byteSize() + " bytes); raise -Xmx", e);
+            // Core reclaims (unreachable tensors hold their arrays until their cleanup runs) and retries.
+            throw new DeviceOutOfMemoryException("cpu: out of Java heap allocating " + size + " " + dtype
+                    + " elements (" + size * dtype.byteSize() + " bytes); raise -Xmx", size * dtype.byteSize(), e);
         }
         liveBytes.addAndGet(b.byteSize());
         return b;

@@ -6,6 +6,7 @@ import static org.jocl.CL.clFinish;
 import static org.jocl.CL.clReleaseMemObject;
 
 import dev.spool.BackendException;
+import dev.spool.DeviceOutOfMemoryException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -69,7 +70,8 @@ final class BufferPool implements AutoCloseable {
      * A block of at least {@code bytes} (bytes may be 0: a minimum-size block that kernels never
      * touch). Throws a {@link BackendException} naming both sizes when {@code bytes} exceeds the
      * device's largest allocation, and one naming the OpenCL error when the device is out of
-     * memory even after the pool is flushed.
+     * memory even after the pool is flushed (a {@link DeviceOutOfMemoryException}: core then
+     * reclaims and retries).
      */
     Block acquire(long bytes, String what) {
         long maxAlloc = device.info.maxAllocBytes();
@@ -97,9 +99,12 @@ final class BufferPool implements AutoCloseable {
             try {
                 return new Block(create(capacity), capacity);
             } catch (CLException again) {
-                throw new BackendException("out of memory on " + device.describe() + " allocating " + what
+                if (!ClErrors.isOutOfMemory(again)) {
+                    throw ClErrors.wrap("allocating " + what + " (" + capacity + " bytes) on " + device.describe(), again);
+                }
+                throw new DeviceOutOfMemoryException("out of memory on " + device.describe() + " allocating " + what
                         + " (" + capacity + " bytes), even after freeing the buffer pool: "
-                        + ClErrors.name(again.getStatus()), again);
+                        + ClErrors.name(again.getStatus()), capacity, again);
             }
         }
     }

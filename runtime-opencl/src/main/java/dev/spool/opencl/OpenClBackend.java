@@ -13,10 +13,12 @@ import static org.jocl.CL.clReleaseMemObject;
 import dev.spool.BackendException;
 import dev.spool.DType;
 import dev.spool.DTypeException;
+import dev.spool.DeviceOutOfMemoryException;
 import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
+import dev.spool.spi.MemoryPressure;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
@@ -59,6 +61,8 @@ public final class OpenClBackend implements Backend {
     private long stagedBytes;
     private final Set<OpenClBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
+    /** Core's reclaim, for out-of-memory errors that OpenCL reports at a launch (lazy allocation). */
+    private volatile MemoryPressure pressure;
 
     OpenClBackend(OpenClDevice device) {
         this(device, new ProgramCache(device), new BufferPool(device, BufferPool.capacityFor(device)), device.tuning, true);
@@ -88,7 +92,9 @@ public final class OpenClBackend implements Backend {
      * frees only its own buffers.
      */
     OpenClBackend withStrategy(Tuning.Style style) {
-        return new OpenClBackend(device, programs, pool, device.tuning(style), false);
+        OpenClBackend view = new OpenClBackend(device, programs, pool, device.tuning(style), false);
+        view.pressure = pressure;
+        return view;
     }
 
     @Override
@@ -125,6 +131,25 @@ public final class OpenClBackend implements Backend {
         } catch (CLException e) {
             throw ClErrors.wrap("allocate " + dtype + "[" + size + "] on " + device.describe(), e);
         }
+    }
+
+    @Override
+    public synchronized long releaseCachedMemory() {
+        if (closed) {
+            return 0;
+        }
+        long pooled = pool.pooledBytes();
+        try {
+            pool.flush();
+        } catch (CLException e) {
+            throw ClErrors.wrap("freeing the buffer pool of " + device.describe(), e);
+        }
+        return pooled;
+    }
+
+    @Override
+    public void setMemoryPressure(MemoryPressure pressure) {
+        this.pressure = pressure;
     }
 
     @Override
@@ -383,13 +408,37 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Runs one primitive's enqueueing; an OpenCL error becomes a {@link BackendException} naming
-     * {@code what} (built only then) and the device.
+     * {@code what} (built only then) and the device. OpenCL may allocate a buffer only when a
+     * launch first touches it: an out-of-memory error there gets core's reclaim and one retry
+     * (safe: a primitive only writes its fresh output), then a {@link DeviceOutOfMemoryException}.
      */
     private void enqueue(Supplier<String> what, Runnable work) {
         try {
             work.run();
         } catch (CLException e) {
-            throw ClErrors.wrap(what.get() + " on " + device.describe(), e);
+            if (!ClErrors.isOutOfMemory(e)) {
+                throw ClErrors.wrap(what.get() + " on " + device.describe(), e);
+            }
+            retryAfterReclaim(what, work, e);
+        }
+    }
+
+    private void retryAfterReclaim(Supplier<String> what, Runnable work, CLException first) {
+        MemoryPressure p = pressure;
+        log.debug("{} on {} failed with {}: reclaiming memory and retrying once", what.get(), device.describe(),
+                ClErrors.name(first.getStatus()));
+        if (p == null || !p.reclaim()) {
+            releaseCachedMemory();
+        }
+        try {
+            work.run();
+        } catch (CLException e) {
+            String message = what.get() + " on " + device.describe() + " failed: " + ClErrors.name(e.getStatus())
+                    + " (OpenCL status " + e.getStatus() + ")";
+            if (ClErrors.isOutOfMemory(e)) {
+                throw new DeviceOutOfMemoryException(message + ", even after reclaiming memory", 0, e);
+            }
+            throw new BackendException(message, e);
         }
     }
 

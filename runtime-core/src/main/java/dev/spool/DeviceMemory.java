@@ -46,8 +46,14 @@ final class DeviceMemory {
     static final double DEFAULT_SHARE = 0.8;
     /** Collections asked for before an allocation is refused. */
     private static final int ROUNDS = 3;
-    /** A round ends when no cleanup has arrived for this long: the cleaner has caught up. */
-    private static final long QUIET_NANOS = 25_000_000L;
+    /**
+     * A round ends when no cleanup has arrived for this long: the cleaner has caught up. The JDK
+     * offers no way to wait for it, and on a loaded machine its thread may wait this long for a
+     * core. Only a reclaim that ends in an error waits it out; one that frees enough returns.
+     */
+    private static final long QUIET_NANOS = 100_000_000L;
+    /** The longer wait for a first cleanup after a collection. */
+    private static final long FIRST_ARRIVAL_NANOS = 300_000_000L;
     /** And at the latest after this long (a cleaner starved by a loaded machine). */
     private static final long ROUND_NANOS = 2_000_000_000L;
 
@@ -252,6 +258,7 @@ final class DeviceMemory {
             long seen = collectedCount.get();
             long start = System.nanoTime();
             long lastArrival = start;
+            boolean arrived = false;
             while (true) {
                 releaseCollected();
                 if (done.getAsBoolean()) {
@@ -263,7 +270,9 @@ final class DeviceMemory {
                 if (count != seen) {
                     seen = count;
                     lastArrival = now;
-                } else if (now - lastArrival > QUIET_NANOS || now - start > ROUND_NANOS) {
+                    arrived = true;
+                } else if (now - lastArrival > (arrived ? QUIET_NANOS : FIRST_ARRIVAL_NANOS)
+                        || now - start > ROUND_NANOS) {
                     break;
                 }
                 LockSupport.parkNanos(1_000_000L);

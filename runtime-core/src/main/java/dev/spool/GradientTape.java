@@ -69,6 +69,14 @@ public final class GradientTape implements AutoCloseable {
             }
             result.close();
         }
+
+        /** {@link #release()} from the Cleaner, which must not wait for a device's lock. */
+        void releaseCollected() {
+            for (Tensor t : inputs) {
+                t.closeCollected();
+            }
+            result.closeCollected();
+        }
     }
 
     /**
@@ -82,7 +90,10 @@ public final class GradientTape implements AutoCloseable {
 
         @Override
         public void run() {
-            releaseAll();
+            for (Record r : records) {
+                r.releaseCollected();
+            }
+            records.clear();
         }
 
         void releaseAll() {

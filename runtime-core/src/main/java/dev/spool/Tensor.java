@@ -174,6 +174,16 @@ public final class Tensor implements Operand, AutoCloseable {
         }
     }
 
+    /** Releases as the Cleaner does (counted as freed by the garbage collector; the buffer is
+     *  queued for its device): for an owner's own Cleaner, such as a dropped tape's. */
+    void closeCollected() {
+        if (cleanable != null) {
+            cleanable.clean();
+        } else {
+            handle.run();
+        }
+    }
+
     void checkOpen() {
         if (handle.released != 0) {
             throw new IllegalStateException("tensor #" + id + " " + shape + " " + dtype

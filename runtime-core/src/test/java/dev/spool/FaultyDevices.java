@@ -1,0 +1,180 @@
+package dev.spool;
+
+import dev.spool.spi.Backend;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.DeviceInfo;
+import dev.spool.spi.MemoryPressure;
+import dev.spool.spi.ReduceOp;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+
+/**
+ * For fault tests: a second {@link Device} over a real device's backend whose primitives can be
+ * told to fail, as a kernel that does not build or a device error would, in the middle of an op.
+ * The faulty device has its own counters, so its live statistics are the test's alone. Use it
+ * from one thread; it shares the backend (and so its memory and kernels) with the real device.
+ */
+public final class FaultyDevices {
+    private FaultyDevices() {
+    }
+
+    /** A faulty device over {@code real}'s backend. */
+    public static Faulty wrap(Device real) {
+        FaultyBackend backend = new FaultyBackend(real.backend());
+        return new Faulty(new Device(backend), backend);
+    }
+
+    /** The backend of a device, for tests that need its own API (e.g. to build a kernel). */
+    public static Backend backendOf(Device device) {
+        return device.backend();
+    }
+
+    /** The device and its fault switch. */
+    public record Faulty(Device device, FaultyBackend backend) {
+    }
+
+    /** Delegates every primitive; {@link #failOn} makes the n-th call of one primitive throw. */
+    public static final class FaultyBackend implements Backend {
+        private final Backend inner;
+        private String failing;
+        private int callsLeft;
+        private RuntimeException failure;
+
+        FaultyBackend(Backend inner) {
+            this.inner = inner;
+        }
+
+        /**
+         * The {@code nth} call (1 = the next) of {@code primitive} ({@code unary}, {@code copy},
+         * {@code write}, ...) throws {@code failure} instead of running; earlier calls run.
+         */
+        public void failOn(String primitive, int nth, RuntimeException failure) {
+            this.failing = primitive;
+            this.callsLeft = nth;
+            this.failure = failure;
+        }
+
+        /** Whether the failure set by {@link #failOn} has been thrown. */
+        public boolean fired() {
+            return failing == null;
+        }
+
+        private void maybeFail(String primitive) {
+            if (primitive.equals(failing) && --callsLeft == 0) {
+                failing = null;
+                throw failure;
+            }
+        }
+
+        @Override
+        public DeviceInfo info() {
+            DeviceInfo i = inner.info();
+            return new DeviceInfo("faulty-" + i.backend(), i.index(), i.name(), i.vendor(), i.type(),
+                    i.computeUnits(), i.globalMemBytes(), i.maxAllocBytes(), i.fp64());
+        }
+
+        @Override
+        public DeviceBuffer allocate(DType dtype, long size) {
+            maybeFail("allocate");
+            return inner.allocate(dtype, size);
+        }
+
+        @Override
+        public void release(DeviceBuffer buffer) {
+            inner.release(buffer);
+        }
+
+        @Override
+        public long releaseCachedMemory() {
+            return inner.releaseCachedMemory();
+        }
+
+        @Override
+        public void setMemoryPressure(MemoryPressure pressure) {
+            // the real device's reclaim stays in place
+        }
+
+        @Override
+        public void write(DeviceBuffer dst, Object hostArray) {
+            maybeFail("write");
+            inner.write(dst, hostArray);
+        }
+
+        @Override
+        public void read(View src, Object hostArray) {
+            maybeFail("read");
+            inner.read(src, hostArray);
+        }
+
+        @Override
+        public void fill(DeviceBuffer dst, Number value) {
+            maybeFail("fill");
+            inner.fill(dst, value);
+        }
+
+        @Override
+        public void copy(View src, View dst) {
+            maybeFail("copy");
+            inner.copy(src, dst);
+        }
+
+        @Override
+        public void unary(UnaryOp op, View x, DeviceBuffer out) {
+            maybeFail("unary");
+            inner.unary(op, x, out);
+        }
+
+        @Override
+        public void binary(BinaryOp op, View a, View b, DeviceBuffer out) {
+            maybeFail("binary");
+            inner.binary(op, a, b, out);
+        }
+
+        @Override
+        public void select(View cond, View a, View b, DeviceBuffer out) {
+            maybeFail("select");
+            inner.select(cond, a, b, out);
+        }
+
+        @Override
+        public void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
+            maybeFail("reduce");
+            inner.reduce(op, x, reducedDims, out);
+        }
+
+        @Override
+        public void matmul(View a, View b, DeviceBuffer out) {
+            maybeFail("matmul");
+            inner.matmul(a, b, out);
+        }
+
+        @Override
+        public void gather(View params, View indices, DeviceBuffer out) {
+            maybeFail("gather");
+            inner.gather(params, indices, out);
+        }
+
+        @Override
+        public void scatterAdd(View updates, View indices, DeviceBuffer out) {
+            maybeFail("scatterAdd");
+            inner.scatterAdd(updates, indices, out);
+        }
+
+        @Override
+        public void randomUniform(DeviceBuffer out, long seed) {
+            maybeFail("randomUniform");
+            inner.randomUniform(out, seed);
+        }
+
+        @Override
+        public void synchronize() {
+            inner.synchronize();
+        }
+
+        @Override
+        public void close() {
+            // the real device owns the backend
+        }
+    }
+}

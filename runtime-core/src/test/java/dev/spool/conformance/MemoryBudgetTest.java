@@ -29,8 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class MemoryBudgetTest {
     /**
      * The loop: X 32×128, W 128×128 float32, loss = mean(square(tanh(X@W)@W)), SGD. A step
-     * allocates about 23 buffers, ≈0.7 MB, so 2,000 steps go through ≈1.4 GB of device memory:
-     * some 350 times the 4 MiB budget.
+     * allocates 23 buffers, ≈0.5 MB, so 2,000 steps go through ≈1 GB of device memory: some
+     * 250 times the 4 MiB budget.
      */
     static final int STEPS = 2000;
     static final int ROWS = 32;

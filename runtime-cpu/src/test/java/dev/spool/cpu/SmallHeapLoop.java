@@ -9,7 +9,7 @@ import dev.spool.Variable;
 
 /**
  * The training loop of issue 10 without {@code TensorScope} on {@code cpu}, run by
- * {@link SmallHeapLoopTest} in a JVM of its own with {@code -Xmx512m}: X 64×512, W 512×512
+ * {@link SmallHeapLoopTest} in a JVM of its own with {@code -Xmx512m}: X 64×256, W 256×256
  * float32, loss = mean(square(tanh(X@W)@W)), SGD; arguments: steps. Prints the heap limit, then
  * one line per 500 steps and a last line starting with {@code completed}.
  */
@@ -23,8 +23,8 @@ public final class SmallHeapLoop {
         System.out.println("maxMemory " + Runtime.getRuntime().maxMemory() + " budget " + cpu.memoryBudget());
         long allocated = 0;
         try (Device.Scope on = Device.use(cpu)) {
-            Tensor x = Spool.randomNormal(Shape.of(64, 512), 1);
-            Variable w = new Variable(Spool.randomNormal(Shape.of(512, 512), 2).mul(0.05), "w");
+            Tensor x = Spool.randomNormal(Shape.of(64, 256), 1);
+            Variable w = new Variable(Spool.randomNormal(Shape.of(256, 256), 2).mul(0.05), "w");
             for (int step = 1; step <= steps; step++) {
                 GradientTape tape = new GradientTape();
                 Tensor loss;

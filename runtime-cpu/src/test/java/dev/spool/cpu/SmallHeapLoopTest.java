@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The loop of issue 10 without scopes on {@code cpu} completes in a 512 MB Java heap: 2,000
- * steps allocate ≈8 MB each (16 GB in all, some 30 times the heap). On cpu the Java heap holds
+ * steps allocate ≈2 MB each (≈4 GB in all, some 8 times the heap). On cpu the Java heap holds
  * the arrays, so the collector runs by itself; the check is that Spool's budget and cleanup
  * (an array stays reachable until its tensor's cleanup has run) do not get in the way. The loop
  * runs in a JVM of its own started with {@code -Xmx512m}.

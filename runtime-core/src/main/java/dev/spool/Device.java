@@ -116,9 +116,12 @@ public final class Device {
 
     /** A snapshot of the memory and transfer counters. */
     public synchronized DeviceStats stats() {
-        memory.releaseCollected(); // buffers of tensors the garbage collector found are not live
+        // A collected tensor's buffer is queued before its leak is counted: read the count first,
+        // then release the queue, and every leak counted has its buffer back in these counters.
+        long leaked = memory.leaked();
+        memory.releaseCollected();
         return new DeviceStats(memory.liveBuffers(), memory.liveBytes(), memory.allocations(), h2dCalls, h2dBytes,
-                d2hCalls, d2hBytes, memory.leaked(), memory.reclaims(), memory.peakBytes());
+                d2hCalls, d2hBytes, leaked, memory.reclaims(), memory.peakBytes());
     }
 
     /**

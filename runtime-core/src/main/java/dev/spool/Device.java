@@ -114,14 +114,14 @@ public final class Device {
         return info.fp64();
     }
 
-    /** A snapshot of the memory and transfer counters. */
+    /** A snapshot of the memory, transfer and kernel launch counters. */
     public synchronized DeviceStats stats() {
         // A collected tensor's buffer is queued before its leak is counted: read the count first,
         // then release the queue, and every leak counted has its buffer back in these counters.
         long leaked = memory.leaked();
         memory.releaseCollected();
         return new DeviceStats(memory.liveBuffers(), memory.liveBytes(), memory.allocations(), h2dCalls, h2dBytes,
-                d2hCalls, d2hBytes, leaked, memory.reclaims(), memory.peakBytes());
+                d2hCalls, d2hBytes, leaked, memory.reclaims(), memory.peakBytes(), backend.kernelLaunches());
     }
 
     /**

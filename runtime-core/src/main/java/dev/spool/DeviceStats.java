@@ -17,11 +17,12 @@ package dev.spool;
  *                           {@link Device#memoryBudget()})
  * @param peakLiveBytes      the most bytes live at once since start (in a difference: the
  *                           later snapshot's)
+ * @param kernelLaunches     kernels the backend queued on the device (0 where it queues none)
  */
 public record DeviceStats(long liveBuffers, long liveBytes, long allocations,
                           long hostToDeviceCalls, long hostToDeviceBytes,
                           long deviceToHostCalls, long deviceToHostBytes, long leakedTensors,
-                          long reclaims, long peakLiveBytes) {
+                          long reclaims, long peakLiveBytes, long kernelLaunches) {
 
     /** Counter differences {@code this - earlier}. */
     public DeviceStats minus(DeviceStats earlier) {
@@ -31,7 +32,8 @@ public record DeviceStats(long liveBuffers, long liveBytes, long allocations,
                 hostToDeviceBytes - earlier.hostToDeviceBytes,
                 deviceToHostCalls - earlier.deviceToHostCalls,
                 deviceToHostBytes - earlier.deviceToHostBytes,
-                leakedTensors - earlier.leakedTensors, reclaims - earlier.reclaims, peakLiveBytes);
+                leakedTensors - earlier.leakedTensors, reclaims - earlier.reclaims, peakLiveBytes,
+                kernelLaunches - earlier.kernelLaunches);
     }
 
     /** Host↔device copies in either direction. */

@@ -143,6 +143,15 @@ public interface Backend extends AutoCloseable {
     /** Waits until all issued work has finished. */
     void synchronize();
 
+    /**
+     * Kernels this backend has queued on its device since it opened ({@link
+     * dev.spool.DeviceStats#kernelLaunches()}): a count tests can assert where a time could not
+     * be. 0 for a backend that runs primitives on the calling thread and launches nothing.
+     */
+    default long kernelLaunches() {
+        return 0;
+    }
+
     /** Releases every native resource. Buffers still live are released too. */
     @Override
     void close();

@@ -59,7 +59,7 @@ final class ClTypes {
         };
     }
 
-    private static boolean isNonZero(Number value) {
+    static boolean isNonZero(Number value) {
         if (value instanceof Long || value instanceof Integer || value instanceof Short
                 || value instanceof Byte) {
             return value.longValue() != 0;

@@ -23,10 +23,13 @@ final class Kernels {
         return tuning;
     }
 
-    /** A launch of kernel {@code name} from {@code source} built with {@code options}. */
+    /**
+     * A launch of kernel {@code name} from {@code source} built with {@code options}. Looks the
+     * kernel up by its strings: hot paths keep the {@link KernelCall} and call {@link
+     * KernelCall#begin()} on it instead.
+     */
     KernelCall call(String source, String options, String name) {
-        return new KernelCall(device, programs.kernel(source, options, name),
-                programs.maxLocalSize(source, options, name));
+        return programs.kernel(source, options, name).begin();
     }
 
     /** Scratch memory for {@code count} elements of {@code dtype}; give it back with {@link #free}. */

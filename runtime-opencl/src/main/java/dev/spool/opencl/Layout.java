@@ -12,8 +12,10 @@ import java.util.Arrays;
 final class Layout {
     /** The largest rank a layout_t holds. */
     static final int MAX_RANK = 8;
+    /** Longs of a layout_t. */
+    static final int LONGS = 2 + 2 * MAX_RANK;
     /** Bytes of a layout_t. */
-    static final long BYTES = (2 + 2 * MAX_RANK) * 8L;
+    static final long BYTES = LONGS * 8L;
 
     final long offset;
     final long[] shape;
@@ -39,17 +41,16 @@ final class Layout {
         return rank() == 0 || (rank() == 1 && strides[0] == 1);
     }
 
-    /** The argument value of a layout_t. */
-    long[] toArgs() {
-        long[] a = new long[2 + 2 * MAX_RANK];
+    /** Writes the argument value of a layout_t into {@code a} (of {@link #LONGS}). */
+    void writeArgs(long[] a) {
         a[0] = rank();
         a[1] = offset;
         System.arraycopy(shape, 0, a, 2, rank());
         System.arraycopy(strides, 0, a, 2 + MAX_RANK, rank());
         for (int d = rank(); d < MAX_RANK; d++) {
             a[2 + d] = 1; // unused dims: harmless values
+            a[2 + MAX_RANK + d] = 0;
         }
-        return a;
     }
 
     /**

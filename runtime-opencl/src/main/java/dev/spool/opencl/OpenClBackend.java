@@ -329,6 +329,11 @@ public final class OpenClBackend implements Backend {
     // ---- lifecycle -----------------------------------------------------------------------------
 
     @Override
+    public synchronized long kernelLaunches() {
+        return device.launches;
+    }
+
+    @Override
     public synchronized void synchronize() {
         checkOpen();
         try {

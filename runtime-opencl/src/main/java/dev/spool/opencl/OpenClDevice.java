@@ -45,6 +45,8 @@ final class OpenClDevice implements AutoCloseable {
     final String platformName;
     final String version;
     final long maxWorkGroupSize;
+    /** Kernels queued so far (every backend view of this device counts here). */
+    long launches;
     final long localMemBytes;
     /** The tuning for this device's type (or the strategy property). */
     final Tuning tuning;

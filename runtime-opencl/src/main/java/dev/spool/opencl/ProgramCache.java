@@ -38,11 +38,11 @@ final class ProgramCache implements AutoCloseable {
     record Key(int device, String source, String options) {
     }
 
-    /** A built program and the kernels created from it so far. */
+    /** A built program and the kernels created from it so far, each with its launcher. */
     static final class Program {
         final cl_program program;
         final Map<String, cl_kernel> kernels = new HashMap<>();
-        final Map<String, Long> maxLocal = new HashMap<>();
+        final Map<String, KernelCall> calls = new HashMap<>();
 
         Program(cl_program program) {
             this.program = program;
@@ -56,11 +56,16 @@ final class ProgramCache implements AutoCloseable {
         this.device = device;
     }
 
-    /** The kernel {@code name} of {@code source} built with {@code options}. */
-    cl_kernel kernel(String source, String options, String name) {
+    /**
+     * The launcher of kernel {@code name} of {@code source} built with {@code options}: one per
+     * kernel object, shared by every caller (the kernel families keep it, so that the launch
+     * path does no lookup).
+     */
+    KernelCall kernel(String source, String options, String name) {
         Program p = program(source, options);
-        cl_kernel k = p.kernels.get(name);
-        if (k == null) {
+        KernelCall call = p.calls.get(name);
+        if (call == null) {
+            cl_kernel k;
             try {
                 k = clCreateKernel(p.program, name, null);
             } catch (CLException e) {
@@ -70,15 +75,15 @@ final class ProgramCache implements AutoCloseable {
             p.kernels.put(name, k);
             long[] wg = new long[1];
             clGetKernelWorkGroupInfo(k, device.id, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
-            p.maxLocal.put(name, wg[0]);
+            call = new KernelCall(device, k, name, wg[0]);
+            p.calls.put(name, call);
         }
-        return k;
+        return call;
     }
 
     /** The largest work-group {@code kernel} can run with on this device. */
     long maxLocalSize(String source, String options, String name) {
-        kernel(source, options, name);
-        return programs.get(new Key(device.info.index(), source, options)).maxLocal.get(name);
+        return kernel(source, options, name).maxLocal();
     }
 
     /** The program {@code source} (a kernels-module resource) built with {@code options}. */

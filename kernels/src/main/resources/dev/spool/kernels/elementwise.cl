@@ -10,7 +10,8 @@
  *   -DT=uchar  -DT_IS_BOOL=1               bool (0 or 1)
  * The op is part of the kernel name (unary_EXP_contig, binary_ADD_strided, ...), so one build
  * per type serves every op. Each op has a contiguous fast path (operands dense from an offset)
- * and a strided path (operands described by a layout_t: broadcast, transposed, sliced).
+ * and a strided path (operands described by a layout_t: broadcast, transposed, sliced); binary
+ * ops also have _scalar_a / _scalar_b paths, where that operand is one element (x + 1).
  * Semantics follow dev.spool.spi.UnaryOp / BinaryOp (Java's where IEEE leaves a choice).
  */
 #ifndef T
@@ -198,6 +199,20 @@ kernel void binary_##NAME##_strided(global const T* a, layout_t al, global const
     long i = (long)get_global_id(0);                                                          \
     if (i < n) {                                                                              \
         out[i] = bin_##NAME(a[layout_offset(&al, i)], b[layout_offset(&bl, i)]);              \
+    }                                                                                         \
+}                                                                                             \
+kernel void binary_##NAME##_scalar_a(global const T* a, long aoff, global const T* b,         \
+                                     long boff, global OUT* out, long n) {                    \
+    long i = (long)get_global_id(0);                                                          \
+    if (i < n) {                                                                              \
+        out[i] = bin_##NAME(a[aoff], b[boff + i]);                                            \
+    }                                                                                         \
+}                                                                                             \
+kernel void binary_##NAME##_scalar_b(global const T* a, long aoff, global const T* b,         \
+                                     long boff, global OUT* out, long n) {                    \
+    long i = (long)get_global_id(0);                                                          \
+    if (i < n) {                                                                              \
+        out[i] = bin_##NAME(a[aoff + i], b[boff]);                                            \
     }                                                                                         \
 }
 

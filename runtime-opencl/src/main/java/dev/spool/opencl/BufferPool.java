@@ -6,6 +6,7 @@ import static org.jocl.CL.clFinish;
 import static org.jocl.CL.clReleaseMemObject;
 
 import dev.spool.BackendException;
+import dev.spool.DType;
 import dev.spool.DeviceOutOfMemoryException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -74,9 +75,15 @@ final class BufferPool implements AutoCloseable {
      * reclaims and retries).
      */
     Block acquire(long bytes, String what) {
+        return acquire(bytes, what, null, 0);
+    }
+
+    /** {@link #acquire(long, String)} for {@code purpose dtype[count]} (purpose may be null): the
+     *  description is built only for an error message, not on every allocation. */
+    Block acquire(long bytes, String purpose, DType dtype, long count) {
         long maxAlloc = device.info.maxAllocBytes();
         if (bytes > maxAlloc) {
-            throw new BackendException("cannot allocate " + what + " (" + bytes + " bytes) on "
+            throw new BackendException("cannot allocate " + describe(purpose, dtype, count) + " (" + bytes + " bytes) on "
                     + device.describe() + ": larger than the device's largest single buffer, "
                     + maxAlloc + " bytes (CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
         }
@@ -91,7 +98,7 @@ final class BufferPool implements AutoCloseable {
             return new Block(create(capacity), capacity);
         } catch (CLException e) {
             if (!ClErrors.isOutOfMemory(e)) {
-                throw ClErrors.wrap("allocating " + what + " (" + capacity + " bytes) on " + device.describe(), e);
+                throw ClErrors.wrap("allocating " + describe(purpose, dtype, count) + " (" + capacity + " bytes) on " + device.describe(), e);
             }
             log.debug("allocation of {} bytes failed ({}); flushing {} pooled bytes and retrying",
                     capacity, ClErrors.name(e.getStatus()), pooledBytes);
@@ -100,13 +107,20 @@ final class BufferPool implements AutoCloseable {
                 return new Block(create(capacity), capacity);
             } catch (CLException again) {
                 if (!ClErrors.isOutOfMemory(again)) {
-                    throw ClErrors.wrap("allocating " + what + " (" + capacity + " bytes) on " + device.describe(), again);
+                    throw ClErrors.wrap("allocating " + describe(purpose, dtype, count) + " (" + capacity + " bytes) on " + device.describe(), again);
                 }
-                throw new DeviceOutOfMemoryException("out of memory on " + device.describe() + " allocating " + what
+                throw new DeviceOutOfMemoryException("out of memory on " + device.describe() + " allocating " + describe(purpose, dtype, count)
                         + " (" + capacity + " bytes), even after freeing the buffer pool: "
                         + ClErrors.name(again.getStatus()), capacity, again);
             }
         }
+    }
+
+    private static String describe(String purpose, DType dtype, long count) {
+        if (dtype == null) {
+            return purpose;
+        }
+        return (purpose == null ? "" : purpose + " ") + dtype + "[" + count + "]";
     }
 
     /** Takes a block back for reuse, or frees it when the pool is full. */

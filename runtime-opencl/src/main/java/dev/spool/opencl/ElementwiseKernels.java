@@ -5,9 +5,25 @@ import dev.spool.spi.BinaryOp;
 import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
 
-/** unary, binary and select (elementwise.cl): one work-item per output element. */
+/**
+ * unary, binary and select (elementwise.cl): one work-item per output element.
+ *
+ * <p>The launch path of these small ops is most of what a small op costs, so it does no string
+ * work and no map lookup: each (op, dtype, variant) keeps its {@link KernelCall} in a table, and
+ * operands that are contiguous already (the common case) skip {@link Layout#collapse}. A
+ * binary op with one operand that is a single broadcast element ({@code x + 1}, {@code 0.5 * x})
+ * runs the {@code _scalar_a}/{@code _scalar_b} variant, which reads that element once per
+ * work-item at a fixed address instead of walking a layout.
+ */
 final class ElementwiseKernels {
+    private static final int DTYPES = DType.values().length;
+    private static final int UNARY_OPS = UnaryOp.values().length;
+    private static final int BINARY_OPS = BinaryOp.values().length;
+
     private final Kernels k;
+    private final KernelCall[] unaryCalls = new KernelCall[UNARY_OPS * DTYPES * 2];
+    private final KernelCall[] binaryCalls = new KernelCall[BINARY_OPS * DTYPES * KernelCatalog.BinaryVariant.COUNT];
+    private final KernelCall[] selectCalls = new KernelCall[DTYPES * 2];
 
     ElementwiseKernels(Kernels kernels) {
         this.k = kernels;
@@ -15,48 +31,76 @@ final class ElementwiseKernels {
 
     void unary(UnaryOp op, View x, OpenClBuffer out) {
         DType t = x.dtype();
-        String what = "unary " + op;
-        k.requireDType(KernelCatalog.accepts(op, t), what, t, switch (op) {
-            case NEG, ABS, SIGN, RELU -> "numeric dtypes";
-            case NOT -> "bool";
-            default -> "float32 or float64";
-        });
+        if (!KernelCatalog.accepts(op, t)) {
+            k.requireDType(false, "unary " + op, t, switch (op) {
+                case NEG, ABS, SIGN, RELU -> "numeric dtypes";
+                case NOT -> "bool";
+                default -> "float32 or float64";
+            });
+        }
         long n = x.size();
-        Kernels.requireOutput(what, out, t, n);
-        Kernels.requireInBounds(what, x);
+        Kernels.requireOutput("unary", op, out, t, n);
+        Kernels.requireInBounds("unary", x);
         if (n == 0) {
             return;
         }
         OpenClBuffer xb = (OpenClBuffer) x.buffer();
+        if (x.isContiguous()) {
+            unaryCall(op, t, true).mem(xb).i64(x.offset()).mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
+            return;
+        }
         Layout xl = Layout.collapse(x.shape(), x)[0];
-        String options = ClTypes.options(t);
-        KernelCall call = k.call(KernelSources.ELEMENTWISE, options, KernelCatalog.unary(op, xl.isDense()));
+        KernelCall call = unaryCall(op, t, xl.isDense()).mem(xb);
         if (xl.isDense()) {
-            call.mem(xb).i64(xl.offset);
+            call.i64(xl.offset);
         } else {
-            call.mem(xb).layout(xl);
+            call.layout(xl);
         }
         call.mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
     }
 
     void binary(BinaryOp op, View a, View b, OpenClBuffer out) {
         DType t = a.dtype();
-        String what = "binary " + op;
-        k.requireSame(what, "second operand", t, b.dtype());
-        k.requireDType(KernelCatalog.accepts(op, t), what, t, "numeric dtypes");
-        Kernels.requireSameShape(what, a, b);
+        if (t != b.dtype()) {
+            k.requireSame("binary " + op, "second operand", t, b.dtype());
+        }
+        if (!KernelCatalog.accepts(op, t)) {
+            k.requireDType(false, "binary " + op, t, "numeric dtypes");
+        }
+        Kernels.requireSameShape("binary", a, b);
         long n = a.size();
-        Kernels.requireOutput(what, out, op.isComparison() ? DType.BOOL : t, n);
-        Kernels.requireInBounds(what, a);
-        Kernels.requireInBounds(what, b);
+        Kernels.requireOutput("binary", op, out, op.isComparison() ? DType.BOOL : t, n);
+        Kernels.requireInBounds("binary", a);
+        Kernels.requireInBounds("binary", b);
         if (n == 0) {
             return;
         }
-        Layout[] l = Layout.collapse(a.shape(), a, b);
-        boolean dense = Layout.allDense(l);
-        KernelCall call = k.call(KernelSources.ELEMENTWISE, ClTypes.options(t), KernelCatalog.binary(op, dense));
-        operand(call, (OpenClBuffer) a.buffer(), l[0], dense);
-        operand(call, (OpenClBuffer) b.buffer(), l[1], dense);
+        OpenClBuffer ab = (OpenClBuffer) a.buffer();
+        OpenClBuffer bb = (OpenClBuffer) b.buffer();
+        KernelCatalog.BinaryVariant variant;
+        long aoff = a.offset();
+        long boff = b.offset();
+        Layout[] l = null;
+        boolean aDense = a.isContiguous();
+        boolean bDense = b.isContiguous();
+        if (aDense && bDense) {
+            variant = KernelCatalog.BinaryVariant.CONTIG;
+        } else if (aDense && isOneElement(b)) {
+            variant = KernelCatalog.BinaryVariant.SCALAR_B;
+        } else if (bDense && isOneElement(a)) {
+            variant = KernelCatalog.BinaryVariant.SCALAR_A;
+        } else {
+            l = Layout.collapse(a.shape(), a, b);
+            variant = Layout.allDense(l) ? KernelCatalog.BinaryVariant.CONTIG : KernelCatalog.BinaryVariant.STRIDED;
+            aoff = l[0].offset;
+            boff = l[1].offset;
+        }
+        KernelCall call = binaryCall(op, t, variant).mem(ab);
+        if (variant == KernelCatalog.BinaryVariant.STRIDED) {
+            call.layout(l[0]).mem(bb).layout(l[1]);
+        } else {
+            call.i64(aoff).mem(bb).i64(boff);
+        }
         call.mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
     }
 
@@ -66,7 +110,7 @@ final class ElementwiseKernels {
         k.requireSame("select", "second operand", t, b.dtype());
         Kernels.requireSameShape("select", a, cond, b);
         long n = a.size();
-        Kernels.requireOutput("select", out, t, n);
+        Kernels.requireOutput("select", null, out, t, n);
         Kernels.requireInBounds("select", cond);
         Kernels.requireInBounds("select", a);
         Kernels.requireInBounds("select", b);
@@ -75,11 +119,45 @@ final class ElementwiseKernels {
         }
         Layout[] l = Layout.collapse(a.shape(), cond, a, b);
         boolean dense = Layout.allDense(l);
-        KernelCall call = k.call(KernelSources.ELEMENTWISE, ClTypes.options(t), KernelCatalog.select(dense));
+        int slot = t.ordinal() * 2 + (dense ? 0 : 1);
+        KernelCall call = selectCalls[slot];
+        if (call == null) {
+            call = selectCalls[slot] = k.call(KernelSources.ELEMENTWISE, ClTypes.options(t), KernelCatalog.select(dense));
+        }
+        call.begin();
         operand(call, (OpenClBuffer) cond.buffer(), l[0], dense);
         operand(call, (OpenClBuffer) a.buffer(), l[1], dense);
         operand(call, (OpenClBuffer) b.buffer(), l[2], dense);
         call.mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
+    }
+
+    /** Whether every element of {@code v} is the same element of its buffer (a broadcast scalar). */
+    private static boolean isOneElement(View v) {
+        for (long s : v.strides()) {
+            if (s != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private KernelCall unaryCall(UnaryOp op, DType t, boolean dense) {
+        int slot = (op.ordinal() * DTYPES + t.ordinal()) * 2 + (dense ? 0 : 1);
+        KernelCall call = unaryCalls[slot];
+        if (call == null) {
+            call = unaryCalls[slot] = k.call(KernelSources.ELEMENTWISE, ClTypes.options(t), KernelCatalog.unary(op, dense));
+        }
+        return call.begin();
+    }
+
+    private KernelCall binaryCall(BinaryOp op, DType t, KernelCatalog.BinaryVariant variant) {
+        int slot = (op.ordinal() * DTYPES + t.ordinal()) * KernelCatalog.BinaryVariant.COUNT + variant.ordinal();
+        KernelCall call = binaryCalls[slot];
+        if (call == null) {
+            call = binaryCalls[slot] = k.call(KernelSources.ELEMENTWISE, ClTypes.options(t),
+                    KernelCatalog.binary(op, variant));
+        }
+        return call.begin();
     }
 
     /** A dense operand is (buffer, offset); a strided one (buffer, layout). */

@@ -47,7 +47,27 @@ final class KernelCatalog {
     }
 
     static String binary(BinaryOp op, boolean dense) {
-        return "binary_" + op.name() + suffix(dense);
+        return binary(op, dense ? BinaryVariant.CONTIG : BinaryVariant.STRIDED);
+    }
+
+    /**
+     * How a binary kernel reads its operands: both dense from an offset, both through a
+     * layout_t, or one dense and the other a single element at an offset (a broadcast scalar:
+     * {@code a} for SCALAR_A, {@code b} for SCALAR_B).
+     */
+    enum BinaryVariant {
+        CONTIG("_contig"), STRIDED("_strided"), SCALAR_A("_scalar_a"), SCALAR_B("_scalar_b");
+
+        static final int COUNT = values().length;
+        final String suffix;
+
+        BinaryVariant(String suffix) {
+            this.suffix = suffix;
+        }
+    }
+
+    static String binary(BinaryOp op, BinaryVariant variant) {
+        return "binary_" + op.name() + variant.suffix;
     }
 
     static String select(boolean dense) {
@@ -137,12 +157,14 @@ final class KernelCatalog {
                         out.add(new KernelRef("unary " + op, t, KernelSources.ELEMENTWISE, o, unary(op, dense)));
                     }
                 }
-                for (BinaryOp op : BinaryOp.values()) {
-                    if (accepts(op, t)) {
-                        out.add(new KernelRef("binary " + op, t, KernelSources.ELEMENTWISE, o, binary(op, dense)));
+                out.add(new KernelRef("select", t, KernelSources.ELEMENTWISE, o, select(dense)));
+            }
+            for (BinaryOp op : BinaryOp.values()) {
+                if (accepts(op, t)) {
+                    for (BinaryVariant v : BinaryVariant.values()) {
+                        out.add(new KernelRef("binary " + op, t, KernelSources.ELEMENTWISE, o, binary(op, v)));
                     }
                 }
-                out.add(new KernelRef("select", t, KernelSources.ELEMENTWISE, o, select(dense)));
             }
             for (DType index : INDEX) {
                 out.add(new KernelRef("gather", t, KernelSources.INDEXING, indexOptions(t, index), GATHER));

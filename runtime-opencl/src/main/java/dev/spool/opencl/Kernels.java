@@ -34,7 +34,7 @@ final class Kernels {
 
     /** Scratch memory for {@code count} elements of {@code dtype}; give it back with {@link #free}. */
     BufferPool.Block scratch(DType dtype, long count) {
-        return pool.acquire(count * dtype.byteSize(), "scratch " + dtype + "[" + count + "]");
+        return pool.acquire(count * dtype.byteSize(), "scratch", dtype, count);
     }
 
     /** Returns scratch memory; later work may reuse it, which the in-order queue keeps safe. */
@@ -54,6 +54,14 @@ final class Kernels {
     void requireSame(String primitive, String what, DType expected, DType actual) {
         if (expected != actual) {
             throw new DTypeException(primitive + ": " + what + " is " + actual + ", expected " + expected);
+        }
+    }
+
+    /** {@link #requireOutput(String, OpenClBuffer, DType, long)} for primitive {@code primitive op}
+     *  ({@code op} may be null), whose name is built only for the message. */
+    static void requireOutput(String primitive, Object op, OpenClBuffer out, DType dtype, long n) {
+        if (out.dtype() != dtype || out.size() < n) {
+            requireOutput(op == null ? primitive : primitive + " " + op, out, dtype, n);
         }
     }
 
@@ -93,6 +101,12 @@ final class Kernels {
     }
 
     /** Throws unless every view has the shape of the first (core broadcasts before calling). */
+    static void requireSameShape(String primitive, View a, View b) {
+        if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+            requireSameShape(primitive, new View[] {a, b});
+        }
+    }
+
     static void requireSameShape(String primitive, View... views) {
         for (View v : views) {
             if (!java.util.Arrays.equals(v.shape(), views[0].shape())) {

@@ -125,7 +125,7 @@ public final class OpenClBackend implements Backend {
             throw new BackendException("cannot allocate " + dtype + "[" + size + "]: the size overflows 64 bits");
         }
         try {
-            OpenClBuffer b = new OpenClBuffer(dtype, size, pool.acquire(bytes, dtype + "[" + size + "]"), this);
+            OpenClBuffer b = new OpenClBuffer(dtype, size, pool.acquire(bytes, null, dtype, size), this);
             live.add(b);
             return b;
         } catch (CLException e) {
@@ -235,7 +235,7 @@ public final class OpenClBackend implements Backend {
                 clEnqueueReadBuffer(device.queue, b.mem(), CL_TRUE, l.offset * esize, n * esize,
                         HostArrays.pointer(hostArray), 0, null, null);
             } else {
-                BufferPool.Block tmp = pool.acquire(n * esize, "read staging " + src.dtype() + "[" + n + "]");
+                BufferPool.Block tmp = pool.acquire(n * esize, "read staging", src.dtype(), n);
                 try {
                     copies.toDense(src, l, tmp.mem());
                     clEnqueueReadBuffer(device.queue, tmp.mem(), CL_TRUE, 0, n * esize,

@@ -120,6 +120,7 @@ class KernelSmokeTest {
         View strided = new View(x, new int[] {5, 3}, new long[] {1, 5}, 0);
         View denseY = View.contiguous(y, 15);
         View stridedY = new View(y, new int[] {5, 3}, new long[] {1, 5}, 0);
+        View scalarY = new View(y, new int[] {15}, new long[] {0}, 4); // one element, broadcast
         DeviceBuffer out = b.allocate(t, 15);
         DeviceBuffer bools = b.allocate(DType.BOOL, 15);
         for (UnaryOp op : UnaryOp.values()) {
@@ -133,6 +134,8 @@ class KernelSmokeTest {
                 DeviceBuffer o = op.isComparison() ? bools : out;
                 b.binary(op, dense, denseY, o);
                 b.binary(op, strided, stridedY, o);
+                b.binary(op, dense, scalarY, o);
+                b.binary(op, scalarY, dense, o);
             }
         }
         b.binary(BinaryOp.EQUAL, strided, stridedY, bools);

@@ -133,10 +133,6 @@ final class KernelCatalog {
                 + " -DOUT=" + ClTypes.name(out);
     }
 
-    static String matmulOptions(DType t, Tuning.Style style) {
-        return ClTypes.options(t) + (style == Tuning.Style.GPU ? " " + Tuning.MATMUL_TILES
-                : " -DROWS=" + Tuning.MATMUL_ROWS);
-    }
 
     // ---- the table ------------------------------------------------------------------------------
 
@@ -193,10 +189,9 @@ final class KernelCatalog {
             }
         }
         for (DType t : types(FLOATING, fp64)) {
-            out.add(new KernelRef("matmul", t, KernelSources.MATMUL, matmulOptions(t, Tuning.Style.GPU),
-                    MATMUL_TILED));
-            out.add(new KernelRef("matmul", t, KernelSources.MATMUL, matmulOptions(t, Tuning.Style.CPU),
-                    MATMUL_ROWS));
+            for (GemmConfig c : GemmConfig.CANDIDATES) { // every member the tuner may choose
+                out.add(new KernelRef("matmul", t, KernelSources.MATMUL, c.options(t), c.kernel()));
+            }
             out.add(new KernelRef("randomUniform", t, KernelSources.RANDOM, ClTypes.options(t), RANDOM_UNIFORM));
         }
         return out;

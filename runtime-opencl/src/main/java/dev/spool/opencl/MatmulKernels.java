@@ -1,19 +1,36 @@
 package dev.spool.opencl;
 
+import static org.jocl.CL.clFinish;
+
 import dev.spool.BackendException;
 import dev.spool.DType;
 import dev.spool.spi.View;
 import java.util.Arrays;
+import org.jocl.cl_mem;
 
-/** Batched matmul (matmul.cl): local-memory tiles on GPUs, register rows on CPUs. */
+/**
+ * Batched matmul (matmul.cl): a family of kernels whose tile shapes are {@code -D} options
+ * ({@link GemmConfig}); {@link GemmTuner} picks one per device, dtype and size class.
+ */
 final class MatmulKernels {
     private final Kernels k;
+    private final GemmTuner tuner;
 
-    MatmulKernels(Kernels kernels) {
+    MatmulKernels(Kernels kernels, GemmTuner tuner) {
         this.k = kernels;
+        this.tuner = tuner;
+    }
+
+    GemmTuner tuner() {
+        return tuner;
     }
 
     void matmul(View a, View b, OpenClBuffer out) {
+        matmul(a, b, out, null);
+    }
+
+    /** With {@code forced} (for tests of every candidate), or the tuner's choice when null. */
+    void matmul(View a, View b, OpenClBuffer out, GemmConfig forced) {
         DType t = a.dtype();
         k.requireDType(t.isFloating(), "matmul", t, "float32 or float64");
         k.requireSame("matmul", "right operand", t, b.dtype());
@@ -37,27 +54,60 @@ final class MatmulKernels {
         long[] batchShape = Kernels.toLongs(Arrays.copyOf(a.shape(), r - 2));
         Layout ab = Layout.collapse(batchShape, new long[][] {a.strides()}, new long[] {a.offset()}, 0, r - 2)[0];
         Layout bb = Layout.collapse(batchShape, new long[][] {b.strides()}, new long[] {b.offset()}, 0, r - 2)[0];
+        GemmConfig c = forced != null ? forced : tuner.configFor(t, m, n, kk, this::time);
+        launch(c, t, ((OpenClBuffer) a.buffer()).mem(), ab, a.strides()[r - 2], a.strides()[r - 1],
+                ((OpenClBuffer) b.buffer()).mem(), bb, b.strides()[r - 2], b.strides()[r - 1], out.mem(), m, n, kk, batch);
+    }
 
-        Tuning.Style style = k.tuning().style();
-        String options = KernelCatalog.matmulOptions(t, style);
-        int tile = Tuning.MATMUL_TILE_LOCAL;
-        if (style == Tuning.Style.GPU
-                && k.programs.maxLocalSize(KernelSources.MATMUL, options, KernelCatalog.MATMUL_TILED) < tile * tile) {
-            style = Tuning.Style.CPU; // a device that cannot run 16x16 groups gets the simple kernel
-            options = KernelCatalog.matmulOptions(t, style);
+    private void launch(GemmConfig c, DType t, cl_mem a, Layout ab, long sam, long sak, cl_mem b, Layout bb,
+                        long sbk, long sbn, cl_mem out, long m, long n, long kk, long batch) {
+        KernelCall call = k.call(KernelSources.MATMUL, c.options(t), c.kernel());
+        if (c.tiled() && call.maxLocal() < c.groupSize()) {
+            // the kernel as compiled cannot run groups this large here: the simple kernel can
+            c = GemmConfig.ROWS_DEFAULT;
+            call = k.call(KernelSources.MATMUL, c.options(t), c.kernel());
         }
-        String name = style == Tuning.Style.GPU ? KernelCatalog.MATMUL_TILED : KernelCatalog.MATMUL_ROWS;
-        KernelCall call = k.call(KernelSources.MATMUL, options, name)
-                .mem((OpenClBuffer) a.buffer()).layout(ab).i64(a.strides()[r - 2]).i64(a.strides()[r - 1])
-                .mem((OpenClBuffer) b.buffer()).layout(bb).i64(b.strides()[r - 2]).i64(b.strides()[r - 1])
-                .mem(out).i64(m).i64(n).i64(kk);
-        if (style == Tuning.Style.GPU) {
-            call.run(new long[] {ceilDiv(n, Tuning.MATMUL_TILE_N) * tile, ceilDiv(m, Tuning.MATMUL_TILE_M) * tile, batch},
-                    new long[] {tile, tile, 1});
+        call.mem(a).layout(ab).i64(sam).i64(sak).mem(b).layout(bb).i64(sbk).i64(sbn).mem(out).i64(m).i64(n).i64(kk);
+        if (c.tiled()) {
+            int rtsm = c.tsm() / c.wptm();
+            int rtsn = c.tsn() / c.wptn();
+            call.run(new long[] {ceilDiv(n, c.tsn()) * rtsn, ceilDiv(m, c.tsm()) * rtsm, batch},
+                    new long[] {rtsn, rtsm, 1});
         } else {
-            int local = call.localSize(Tuning.MATMUL_ROWS_LOCAL);
-            call.run(new long[] {KernelCall.roundUp(n, local), ceilDiv(m, Tuning.MATMUL_ROWS), batch},
+            int local = call.localSize(c.local());
+            call.run(new long[] {KernelCall.roundUp(n, local), ceilDiv(m, c.rows()), batch},
                     new long[] {local, 1, 1});
+        }
+    }
+
+    /** The tuner's timer: one warm-up launch (it also builds the program), then the best of two. */
+    private double time(GemmConfig c, DType t, int size) {
+        long elems = (long) size * size;
+        BufferPool.Block a = k.scratch(t, elems);
+        BufferPool.Block b = k.scratch(t, elems);
+        BufferPool.Block out = k.scratch(t, elems);
+        try {
+            // inputs need no values for timing, but are filled so no run reads undefined memory
+            k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
+                    .mem(a.mem()).scalar(t, 0.5).i64(elems).run1d(elems, k.tuning().elementwiseLocal());
+            k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
+                    .mem(b.mem()).scalar(t, 0.25).i64(elems).run1d(elems, k.tuning().elementwiseLocal());
+            Layout none = new Layout(0, new long[0], new long[0]);
+            double best = Double.MAX_VALUE;
+            for (int run = 0; run < 3; run++) {
+                clFinish(k.device.queue);
+                long start = System.nanoTime();
+                launch(c, t, a.mem(), none, size, 1, b.mem(), none, size, 1, out.mem(), size, size, size, 1);
+                clFinish(k.device.queue);
+                if (run > 0) {
+                    best = Math.min(best, (System.nanoTime() - start) / 1e9);
+                }
+            }
+            return best;
+        } finally {
+            k.free(a);
+            k.free(b);
+            k.free(out);
         }
     }
 

@@ -78,7 +78,7 @@ public final class OpenClBackend implements Backend {
         this.elementwise = new ElementwiseKernels(kernels);
         this.copies = new CopyKernels(kernels);
         this.reductions = new ReductionKernels(kernels);
-        this.matmuls = new MatmulKernels(kernels);
+        this.matmuls = new MatmulKernels(kernels, GemmTuner.forDevice(device, tuning));
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
@@ -324,6 +324,20 @@ public final class OpenClBackend implements Backend {
     public synchronized void randomUniform(DeviceBuffer out, long seed) {
         OpenClBuffer o = own(out);
         enqueue(() -> "randomUniform", () -> random.uniform(o, seed));
+    }
+
+    /** matmul with configuration {@code c} of the kernel family instead of the tuner's choice:
+     *  for tests of every candidate. */
+    synchronized void matmul(GemmConfig c, View a, View b, DeviceBuffer out) {
+        own(a.buffer());
+        own(b.buffer());
+        OpenClBuffer o = own(out);
+        enqueue(() -> "matmul " + c + " " + a + " @ " + b, () -> matmuls.matmul(a, b, o, c));
+    }
+
+    /** The matmul tuner of this backend (for tests). */
+    GemmTuner gemmTuner() {
+        return matmuls.tuner();
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 import static org.jocl.CL.CL_DEVICE_VENDOR;
 import static org.jocl.CL.CL_DEVICE_VERSION;
+import static org.jocl.CL.CL_DRIVER_VERSION;
 import static org.jocl.CL.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.clCreateCommandQueue;
@@ -44,6 +45,8 @@ final class OpenClDevice implements AutoCloseable {
     final DeviceInfo info;
     final String platformName;
     final String version;
+    /** CL_DRIVER_VERSION: part of the key of tuned kernel parameters. */
+    final String driverVersion;
     final long maxWorkGroupSize;
     /** Kernels queued so far (every backend view of this device counts here). */
     long launches;
@@ -58,6 +61,7 @@ final class OpenClDevice implements AutoCloseable {
         this.id = id;
         this.platformName = platformString(platform, CL_PLATFORM_NAME);
         this.version = string(id, CL_DEVICE_VERSION);
+        this.driverVersion = string(id, CL_DRIVER_VERSION).trim();
         long type = longInfo(id, CL_DEVICE_TYPE);
         boolean fp64 = string(id, CL_DEVICE_EXTENSIONS).contains("cl_khr_fp64")
                 || optionalLongInfo(id, CL_DEVICE_DOUBLE_FP_CONFIG) != 0;

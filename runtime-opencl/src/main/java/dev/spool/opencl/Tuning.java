@@ -22,15 +22,7 @@ record Tuning(Style style, int elementwiseLocal, int reduceLocal, int rowsLocal,
     /** System property that forces a style on every device: {@code gpu} or {@code cpu}. */
     static final String STYLE_PROPERTY = "spool.opencl.strategy";
 
-    /** Matmul tile options (matmul.cl's -D defaults, spelled out so the cache key shows them). */
-    static final String MATMUL_TILES = "-DTSM=64 -DTSN=64 -DTSK=16 -DWPTM=4 -DWPTN=4";
-    /** matmul_tiled's work-group size, fixed by reqd_work_group_size: (TSN/WPTN, TSM/WPTM). */
-    static final int MATMUL_TILE_LOCAL = 16;
-    static final int MATMUL_TILE_M = 64;
-    static final int MATMUL_TILE_N = 64;
-    /** matmul_rows: outputs per work-item along M, and work-items per group along N. */
-    static final int MATMUL_ROWS = 4;
-    static final int MATMUL_ROWS_LOCAL = 32;
+    // matmul's configurations: GemmConfig (the family) and GemmTuner (which one, per device)
 
     /**
      * The tuning for a device of {@code style} (the device type, unless overridden) whose kernels

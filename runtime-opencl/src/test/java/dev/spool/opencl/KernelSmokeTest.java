@@ -217,6 +217,10 @@ class KernelSmokeTest {
             want += (double) (32 * 17 + k) * (k * 9 + 8);
         }
         assertEquals(want, Host.read(b, View.contiguous(out, 33 * 9))[33 * 9 - 1], 1e-6 * want, "matmul " + t);
+        for (GemmConfig g : b.gemmTuner().candidates()) { // every member of the family the tuner may pick
+            b.matmul(g, View.contiguous(a, 2, 33, 17), View.contiguous(c, 2, 17, 9), out);
+            assertEquals(want, Host.read(b, View.contiguous(out, 33 * 9))[33 * 9 - 1], 1e-6 * want, "matmul " + g + " " + t);
+        }
         DeviceBuffer r = b.allocate(t, 300);
         b.randomUniform(r, 7);
         double expected = t == DType.FLOAT32 ? Philox.uniformFloat(7, 299) : Philox.uniformDouble(7, 299);

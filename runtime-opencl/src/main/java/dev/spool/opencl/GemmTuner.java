@@ -1,0 +1,228 @@
+package dev.spool.opencl;
+
+import dev.spool.DType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks the matmul configuration ({@link GemmConfig}) for a device, per element type and shape
+ * class (small or large products): at first use it times the candidates that fit the device,
+ * within {@link #BUDGET_NANOS} in all, keeps the fastest, and caches it on disk keyed by the
+ * device name, driver version and a hash of matmul.cl, so a device is tuned once per kernel
+ * version. Kernels for devices never seen choose themselves; the style's default is measured
+ * first, so tuning can only pick something faster than it was.
+ *
+ * <p>System properties: {@value #TUNE_PROPERTY}{@code =false} uses the style's default (and
+ * so do memory-check runs, whose timings mean nothing); {@value #PIN_PROPERTY}{@code =<config>}
+ * uses that configuration everywhere (e.g. {@code tiled:64x64x16:4x4}, {@code rows:4x32});
+ * {@value #CACHE_DIR_PROPERTY} moves the cache from {@code ${XDG_CACHE_HOME:-~/.cache}/spool}.
+ * Not thread-safe: used under the backend's lock.
+ */
+final class GemmTuner {
+    private static final Logger log = LoggerFactory.getLogger(GemmTuner.class);
+    static final String TUNE_PROPERTY = "spool.opencl.tune";
+    static final String PIN_PROPERTY = "spool.opencl.gemm";
+    static final String CACHE_DIR_PROPERTY = "spool.opencl.cacheDir";
+    static final String CACHE_FILE = "opencl-gemm.properties";
+    /** All tuning of one (dtype, class) together stays under this. */
+    static final long BUDGET_NANOS = 2_000_000_000L;
+    /** M·N·K up to which a product is "small" (tuned on 256³), else "large" (tuned on 512³). */
+    static final long SMALL = 1L << 24;
+
+    /** Times one launch of a configuration on a square problem; what MatmulKernels provides. */
+    interface Timer {
+        /** Seconds for one {@code size}³ product with {@code c}, after a warm-up launch. */
+        double seconds(GemmConfig c, DType t, int size);
+    }
+
+    private final boolean enabled;
+    private final GemmConfig pinned;
+    private final Path cacheFile;
+    private final String deviceKey;
+    private final List<GemmConfig> candidates;
+    private final GemmConfig fallback;
+    private final Map<DType, GemmConfig[]> chosen = new EnumMap<>(DType.class);
+    private Properties cache;
+
+    /**
+     * @param deviceKey  names the device and driver (and kernel source): the cache key prefix
+     * @param candidates the configurations this device can run, the default first
+     * @param fallback   the style's default
+     */
+    GemmTuner(boolean enabled, GemmConfig pinned, Path cacheFile, String deviceKey, List<GemmConfig> candidates,
+              GemmConfig fallback) {
+        this.enabled = enabled;
+        this.pinned = pinned;
+        this.cacheFile = cacheFile;
+        this.deviceKey = deviceKey;
+        this.candidates = candidates;
+        this.fallback = fallback;
+    }
+
+    /** A tuner set up from the system properties for {@code device}. */
+    static GemmTuner forDevice(OpenClDevice device, Tuning tuning) {
+        String pin = System.getProperty(PIN_PROPERTY, "").trim();
+        GemmConfig pinned = pin.isEmpty() ? null : GemmConfig.parse(pin);
+        boolean enabled = !"false".equalsIgnoreCase(System.getProperty(TUNE_PROPERTY, "true").trim())
+                && !BufferPool.memoryCheck();
+        List<GemmConfig> fit = GemmConfig.CANDIDATES.stream()
+                .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8)).toList();
+        GemmConfig fallback = tuning.style() == Tuning.Style.GPU && fit.contains(GemmConfig.TILED_DEFAULT)
+                ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
+        List<GemmConfig> ordered = new java.util.ArrayList<>();
+        ordered.add(fallback);
+        fit.stream().filter(c -> !c.equals(fallback)).forEach(ordered::add);
+        String key = device.info.name() + " | " + device.version + " | " + device.driverVersion + " | matmul.cl "
+                + sourceHash();
+        return new GemmTuner(enabled, pinned, cacheDir().resolve(CACHE_FILE), key, List.copyOf(ordered), fallback);
+    }
+
+    /** The configuration for a product of {@code m·n·k} elements of {@code t}. */
+    GemmConfig configFor(DType t, long m, long n, long k, Timer timer) {
+        if (pinned != null) {
+            return pinned;
+        }
+        if (!enabled) {
+            return fallback;
+        }
+        int cls = m * n * k <= SMALL ? 0 : 1;
+        GemmConfig[] perClass = chosen.computeIfAbsent(t, x -> new GemmConfig[2]);
+        if (perClass[cls] == null) {
+            perClass[cls] = lookUpOrTune(t, cls, timer);
+        }
+        return perClass[cls];
+    }
+
+    /** The candidates timed at first use (the style's default first). */
+    List<GemmConfig> candidates() {
+        return candidates;
+    }
+
+    private GemmConfig lookUpOrTune(DType t, int cls, Timer timer) {
+        String key = cacheKey(t, cls);
+        String cached = cache().getProperty(key);
+        if (cached != null) {
+            try {
+                GemmConfig c = GemmConfig.parse(cached);
+                if (candidates.contains(c)) {
+                    log.debug("matmul {} {}: {} from {}", t, className(cls), c, cacheFile);
+                    return c;
+                }
+                log.warn("ignoring the tuning cache entry {}={} in {}: not a candidate on this device", key, cached,
+                        cacheFile);
+            } catch (IllegalArgumentException e) {
+                log.warn("ignoring the tuning cache entry {} in {}: {}", key, cacheFile, e.getMessage());
+            }
+        }
+        GemmConfig best = tune(t, cls, timer);
+        cache.setProperty(key, best.toString());
+        store();
+        return best;
+    }
+
+    private GemmConfig tune(DType t, int cls, Timer timer) {
+        int size = cls == 0 ? 256 : 512;
+        long start = System.nanoTime();
+        GemmConfig best = null;
+        double bestSeconds = Double.MAX_VALUE;
+        StringBuilder report = new StringBuilder();
+        for (GemmConfig c : candidates) {
+            if (best != null && System.nanoTime() - start > BUDGET_NANOS) {
+                report.append(" (budget spent)");
+                break;
+            }
+            double s;
+            try {
+                s = timer.seconds(c, t, size);
+            } catch (RuntimeException e) {
+                log.debug("matmul candidate {} failed on this device: {}", c, e.toString());
+                continue;
+            }
+            report.append(String.format(java.util.Locale.ROOT, " %s %.1f GFLOP/s;", c, 2.0 * size * size * size / s / 1e9));
+            if (s < bestSeconds) {
+                bestSeconds = s;
+                best = c;
+            }
+        }
+        if (best == null) {
+            best = fallback;
+        }
+        log.info("tuned matmul {} {} in {} ms: {} (timed on {}³:{})", t, className(cls),
+                (System.nanoTime() - start) / 1_000_000, best, size, report);
+        return best;
+    }
+
+    private String cacheKey(DType t, int cls) {
+        return deviceKey + " | " + t + " " + className(cls);
+    }
+
+    private static String className(int cls) {
+        return cls == 0 ? "small" : "large";
+    }
+
+    private Properties cache() {
+        if (cache == null) {
+            cache = new Properties();
+            if (Files.isRegularFile(cacheFile)) {
+                try (InputStream in = Files.newInputStream(cacheFile)) {
+                    cache.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+                } catch (IOException | IllegalArgumentException e) {
+                    log.warn("ignoring the unreadable tuning cache {}: {}", cacheFile, e.toString());
+                    cache = new Properties();
+                }
+            }
+        }
+        return cache;
+    }
+
+    /** Writes the cache (to a temporary file, then renamed: a reader never sees half a file). */
+    private void store() {
+        try {
+            Files.createDirectories(cacheFile.getParent());
+            Path tmp = Files.createTempFile(cacheFile.getParent(), CACHE_FILE, ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                cache.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8),
+                        "Spool OpenCL matmul tuning: device | version | driver | kernel hash | dtype class");
+            }
+            Files.move(tmp, cacheFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn("cannot write the tuning cache {}: {} (the device will be tuned again next time)", cacheFile,
+                    e.toString());
+        }
+    }
+
+    static Path cacheDir() {
+        String dir = System.getProperty(CACHE_DIR_PROPERTY, "").trim();
+        if (!dir.isEmpty()) {
+            return Path.of(dir);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("spool");
+    }
+
+    /** A short hash of matmul.cl (with the prelude): a changed kernel is tuned again. */
+    static String sourceHash() {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256")
+                    .digest(KernelSources.text(KernelSources.MATMUL).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.spool.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.spool.DType;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tuner's choices and its cache, with a stand-in timer (no device, no timing): the fastest
+ * candidate wins, the winner is written and read back, a bad cache is ignored with a WARN.
+ */
+class GemmTunerTest {
+    static final GemmConfig SLOW = GemmConfig.ROWS_DEFAULT;
+    static final GemmConfig FAST = GemmConfig.tiled(32, 32, 16, 2, 2);
+    static final GemmConfig MEDIUM = GemmConfig.rows(8, 16);
+    static final List<GemmConfig> CANDIDATES = List.of(SLOW, FAST, MEDIUM);
+
+    @TempDir
+    Path dir;
+
+    private GemmTuner tuner(boolean enabled, GemmConfig pinned) {
+        return new GemmTuner(enabled, pinned, dir.resolve(GemmTuner.CACHE_FILE), "test device | 1.0", CANDIDATES, SLOW);
+    }
+
+    /** Pretends FAST takes 1 ms, MEDIUM 2 ms, SLOW 3 ms; records what it timed. */
+    private static GemmTuner.Timer timer(List<GemmConfig> timed) {
+        Map<GemmConfig, Double> seconds = Map.of(SLOW, 3e-3, FAST, 1e-3, MEDIUM, 2e-3);
+        return (c, t, size) -> {
+            timed.add(c);
+            return seconds.get(c);
+        };
+    }
+
+    private static final GemmTuner.Timer NEVER = (c, t, size) -> fail("timed " + c + " although the cache has an answer");
+
+    @Test
+    void picksTheFastestCandidateAndCachesItPerDtypeAndSizeClass() throws IOException {
+        List<GemmConfig> timed = new ArrayList<>();
+        GemmTuner first = tuner(true, null);
+        assertEquals(FAST, first.configFor(DType.FLOAT32, 1024, 1024, 1024, timer(timed)));
+        assertEquals(CANDIDATES, timed, "the default is timed first, then the rest");
+        assertEquals(FAST, first.configFor(DType.FLOAT32, 2048, 512, 1024, NEVER), "same class: chosen once");
+        assertEquals(FAST, first.configFor(DType.FLOAT32, 8, 8, 8, timer(timed)));
+        assertEquals(2 * CANDIDATES.size(), timed.size(), "a small product is another class");
+        Properties file = new Properties();
+        try (Reader in = Files.newBufferedReader(dir.resolve(GemmTuner.CACHE_FILE), StandardCharsets.UTF_8)) {
+            file.load(in);
+        }
+        assertEquals(Map.of("test device | 1.0 | float32 large", FAST.toString(),
+                "test device | 1.0 | float32 small", FAST.toString()), Map.copyOf(file), "the cache file");
+
+        GemmTuner second = tuner(true, null); // a new process: reads the file instead of timing
+        assertEquals(FAST, second.configFor(DType.FLOAT32, 1024, 1024, 1024, NEVER));
+        assertEquals(FAST, second.configFor(DType.FLOAT32, 8, 8, 8, NEVER));
+    }
+
+    @Test
+    void aCorruptCacheEntryIsIgnoredWithAWarningAndTunedAgain() throws IOException {
+        tuner(true, null).configFor(DType.FLOAT64, 1024, 1024, 1024, timer(new ArrayList<>()));
+        Path file = dir.resolve(GemmTuner.CACHE_FILE);
+        Files.writeString(file, Files.readString(file).replace("tiled\\:32x32x16\\:2x2", "tiled\\:banana"));
+        List<ILoggingEvent> warnings = captureWarnings(() -> {
+            List<GemmConfig> timed = new ArrayList<>();
+            assertEquals(FAST, tuner(true, null).configFor(DType.FLOAT64, 1024, 1024, 1024, timer(timed)));
+            assertEquals(CANDIDATES, timed, "tuned again");
+        });
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).getFormattedMessage().contains("banana"), warnings.get(0).getFormattedMessage());
+        assertTrue(Files.readString(file).contains("tiled\\:32x32x16\\:2x2"), "the bad entry is replaced");
+    }
+
+    @Test
+    void anUnreadableCacheFileIsIgnoredWithAWarning() throws IOException {
+        Files.writeString(dir.resolve(GemmTuner.CACHE_FILE), "key=\\u12G4 malformed escape\n");
+        List<ILoggingEvent> warnings = captureWarnings(() ->
+                assertEquals(FAST, tuner(true, null).configFor(DType.FLOAT32, 8, 8, 8, timer(new ArrayList<>()))));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).getFormattedMessage().contains("unreadable"), warnings.get(0).getFormattedMessage());
+    }
+
+    @Test
+    void tuningOffUsesTheDefaultAndAPinWinsOverEverything() {
+        assertEquals(SLOW, tuner(false, null).configFor(DType.FLOAT32, 1024, 1024, 1024, NEVER));
+        assertEquals(MEDIUM, tuner(true, MEDIUM).configFor(DType.FLOAT32, 1024, 1024, 1024, NEVER));
+        assertEquals(MEDIUM, tuner(false, MEDIUM).configFor(DType.FLOAT32, 8, 8, 8, NEVER));
+        assertTrue(Files.notExists(dir.resolve(GemmTuner.CACHE_FILE)), "nothing tuned, nothing written");
+    }
+
+    @Test
+    void configurationsParseFromTheirOwnSpelling() {
+        for (GemmConfig c : GemmConfig.CANDIDATES) {
+            assertEquals(c, GemmConfig.parse(c.toString()));
+        }
+        assertEquals(GemmConfig.tiled(64, 32, 8, 4, 2), GemmConfig.parse(" TILED:64x32x8:4x2 "));
+        assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("tiled:64x64:4x4"));
+        assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("tiled:64x64x16:3x4"), "64 % 3 != 0");
+        assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("rows:4x33"), "not a power of two");
+        assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("blocked:4"));
+    }
+
+    private static List<ILoggingEvent> captureWarnings(Runnable r) {
+        Logger logger = (Logger) LoggerFactory.getLogger(GemmTuner.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            r.run();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+    }
+}

@@ -9,6 +9,9 @@
  *                 WPTM x WPTN outputs in registers. Work-group size (TSN/WPTN, TSM/WPTM, 1).
  *   matmul_rows:  for CPUs. Each work-item computes ROWS outputs of one column of C; work-items
  *                 of a group run along N, so B loads are contiguous and vectorise across them.
+ *   matmul_vec:   for CPUs. Each work-item computes ROWS x VW outputs (VW consecutive columns)
+ *                 with VW-wide vector loads of B and vector accumulators: explicit SIMD, which
+ *                 a CPU runtime cannot derive across work-items whose bodies loop over K.
  *
  * -DT=float -DT_IS_FP=1 (default) or -DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1; tile sizes are
  * -D options too, with the defaults below.
@@ -38,6 +41,12 @@
 #ifndef ROWS
 #define ROWS 4
 #endif
+#ifndef VW
+#define VW 8
+#endif
+#define VT SPOOL_CAT(T, VW)
+#define VLOAD SPOOL_CAT(vload, VW)
+#define VSTORE SPOOL_CAT(vstore, VW)
 #define RTSM (TSM / WPTM)
 #define RTSN (TSN / WPTN)
 
@@ -136,6 +145,61 @@ kernel void matmul_rows(global const T* A, layout_t ab, long sam, long sak,
         for (int r = 0; r < ROWS; r++) {
             if (mb + r < M) {
                 C[cbase + (mb + r) * N + n] = acc[r];
+            }
+        }
+    }
+}
+
+kernel void matmul_vec(global const T* A, layout_t ab, long sam, long sak,
+                       global const T* B, layout_t bb, long sbk, long sbn,
+                       global T* C, long M, long N, long K) {
+    const long n0 = (long)get_global_id(0) * VW;
+    const long mb = (long)get_global_id(1) * ROWS;
+    const long z = (long)get_global_id(2);
+    if (n0 >= N || mb >= M) {
+        return;
+    }
+    const long abase = layout_offset(&ab, z);
+    const long bbase = layout_offset(&bb, z);
+    long arow[ROWS];
+    VT acc[ROWS];
+    for (int r = 0; r < ROWS; r++) {
+        /* rows past M repeat the last row: loads stay in bounds, stores are skipped */
+        arow[r] = abase + min(mb + r, M - 1) * sam;
+        acc[r] = (VT)0;
+    }
+    if (n0 + VW <= N && sbn == 1) {
+        /* the usual case: VW columns of a row-major B in one load */
+        for (long k = 0; k < K; k++) {
+            VT b = VLOAD(0, B + bbase + k * sbk + n0);
+            for (int r = 0; r < ROWS; r++) {
+                acc[r] += A[arow[r] + k * sak] * b;
+            }
+        }
+    } else {
+        /* the last columns, or a transposed B: element by element, zeros past N */
+        for (long k = 0; k < K; k++) {
+            T bs[VW];
+            for (int v = 0; v < VW; v++) {
+                bs[v] = n0 + v < N ? B[bbase + k * sbk + (n0 + v) * sbn] : (T)0;
+            }
+            VT b = VLOAD(0, bs);
+            for (int r = 0; r < ROWS; r++) {
+                acc[r] += A[arow[r] + k * sak] * b;
+            }
+        }
+    }
+    const long cbase = z * M * N;
+    for (int r = 0; r < ROWS; r++) {
+        if (mb + r < M) {
+            if (n0 + VW <= N) {
+                VSTORE(acc[r], 0, C + cbase + (mb + r) * N + n0);
+            } else {
+                T out[VW];
+                VSTORE(acc[r], 0, out);
+                for (int v = 0; v < VW && n0 + v < N; v++) {
+                    C[cbase + (mb + r) * N + n0 + v] = out[v];
+                }
             }
         }
     }

@@ -81,8 +81,8 @@ final class GemmTuner {
                 && !BufferPool.memoryCheck();
         List<GemmConfig> fit = GemmConfig.CANDIDATES.stream()
                 .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8)).toList();
-        GemmConfig fallback = tuning.style() == Tuning.Style.GPU && fit.contains(GemmConfig.TILED_DEFAULT)
-                ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
+        GemmConfig fallback = tuning.style() == Tuning.Style.CPU ? GemmConfig.VEC_DEFAULT
+                : fit.contains(GemmConfig.TILED_DEFAULT) ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
         List<GemmConfig> ordered = new java.util.ArrayList<>();
         ordered.add(fallback);
         fit.stream().filter(c -> !c.equals(fallback)).forEach(ordered::add);

@@ -84,6 +84,7 @@ final class KernelCatalog {
     static final String RANDOM_UNIFORM = "random_uniform";
     static final String MATMUL_TILED = "matmul_tiled";
     static final String MATMUL_ROWS = "matmul_rows";
+    static final String MATMUL_VEC = "matmul_vec";
 
     /** One work-item per (row, chunk): CPUs, and short rows on GPUs. */
     static String reduceChunks(ReduceOp op) {

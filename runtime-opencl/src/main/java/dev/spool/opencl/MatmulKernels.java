@@ -75,7 +75,7 @@ final class MatmulKernels {
                     new long[] {rtsn, rtsm, 1});
         } else {
             int local = call.localSize(c.local());
-            call.run(new long[] {KernelCall.roundUp(n, local), ceilDiv(m, c.rows()), batch},
+            call.run(new long[] {KernelCall.roundUp(ceilDiv(n, c.vw()), local), ceilDiv(m, c.rows()), batch},
                     new long[] {local, 1, 1});
         }
     }

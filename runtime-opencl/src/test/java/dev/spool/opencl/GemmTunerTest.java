@@ -113,6 +113,8 @@ class GemmTunerTest {
         assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("tiled:64x64:4x4"));
         assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("tiled:64x64x16:3x4"), "64 % 3 != 0");
         assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("rows:4x33"), "not a power of two");
+        assertEquals(GemmConfig.vec(8, 16, 16), GemmConfig.parse("vec:8x16x16"));
+        assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("vec:8x3x16"), "no float3 accumulators");
         assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("blocked:4"));
     }
 

@@ -51,6 +51,7 @@ if [ -n "$CLANG" ]; then
     lint reduction.cl "-DACC=double -DACC_IS_DOUBLE=1 -DOUT=double"
     lint reduction.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DACC=double -DACC_IS_DOUBLE=1 -DOUT=float"
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DVW=16 -DROWS=8"
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     echo "oclgrind-check: kernels compile cleanly with $CLANG -Werror (OpenCL C 1.2)"
 else

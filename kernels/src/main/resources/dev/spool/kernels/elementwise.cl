@@ -38,9 +38,9 @@ typedef uint UT;
 #ifdef T_IS_FP
 #ifndef T_IS_DOUBLE
 /*
- * float log and tanh written out, branch-free (selects only): PoCL's library versions do not
- * vectorise across work-items and cost 35x an add on 4M floats (log, tanh); these cost about
- * one exp, and stay within 2 ulp (measured over 4M values from 1e-9 to 5e8, both signs).
+ * float log, log1p and tanh written out, branch-free (selects only): PoCL's library versions
+ * do not vectorise across work-items and cost 35-75x an add on 4M floats; these cost about one
+ * exp. log and tanh stay within 2 ulp (4M values from 1e-9 to 5e8, both signs), log1p 4 ulp.
  */
 float spool_log(float x) {
     int sub = x < 1.17549435e-38f; /* subnormal (or not positive: replaced below) */
@@ -76,8 +76,16 @@ float spool_tanh(float x) {
     float r = a >= 0.625f ? big : small;
     return isnan(x) ? x : r; /* explicit: compilers may turn the compare above around */
 }
+/* log(1 + x) as log(u) * x / (u - 1), u = 1 + x (Goldberg): the rounding of u cancels; x where
+ * u rounds to 1. PoCL's log1p costs 75x an add. */
+float spool_log1p(float x) {
+    float u = 1.0f + x;
+    float r = u == 1.0f ? x : spool_log(u) * (x / (u - 1.0f));
+    return isinf(x) && x > 0.0f ? x : r;
+}
 #else
 double spool_log(double x) { return log(x); }
+double spool_log1p(double x) { return log1p(x); }
 /* explicit saturation: some libms return 1 - ulp for huge |x| */
 double spool_tanh(double x) { return fabs(x) >= 20.0 ? copysign(1.0, x) : tanh(x); }
 #endif
@@ -92,20 +100,19 @@ T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : x); }
 T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
 T op_EXP(T x) { return exp(x); }
 T op_LOG(T x) { return spool_log(x); }
-T op_LOG1P(T x) { return log1p(x); }
+T op_LOG1P(T x) { return spool_log1p(x); }
 T op_SQRT(T x) { return sqrt(x); }
 /* 1/sqrt rather than rsqrt(): rsqrt may be 2 ulp off, this is what the CPU backend computes */
 T op_RSQRT(T x) { return (T)1 / sqrt(x); }
 T op_SIN(T x) { return sin(x); }
 T op_COS(T x) { return cos(x); }
 T op_TANH(T x) { return spool_tanh(x); }
-/* exp of a non-positive number only: no overflow for large |x|; NaN falls to the else branch */
+/* exp of a non-positive number only: no overflow for large |x|. 1 / (1 + e) for x >= 0,
+ * e / (1 + e) below, as selects (a branch kept PoCL from vectorising: 4x slower) */
 T op_SIGMOID(T x) {
-    if (x >= (T)0) {
-        return (T)1 / ((T)1 + exp(-x));
-    }
-    T e = exp(x);
-    return e / ((T)1 + e);
+    T e = exp(-fabs(x));
+    T r = (x >= (T)0 ? (T)1 : e) / ((T)1 + e);
+    return isnan(x) ? x : r;
 }
 #endif
 

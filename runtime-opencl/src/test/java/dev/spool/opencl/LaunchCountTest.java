@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * batch 128, relu, mean softmax cross-entropy, SGD with learning rate 0.1 on four variables.
  */
 @ExtendWith(TestDevices.class)
+@SuppressWarnings("try") // device and tensor scopes are opened for their effect, not referenced
 class LaunchCountTest {
 
     @Test

@@ -14,9 +14,14 @@ final class CpuBuffer implements DeviceBuffer {
     private volatile Object data;
 
     CpuBuffer(DType dtype, int size) {
+        this(dtype, size, dtype.newHostArray(size));
+    }
+
+    /** A buffer over {@code data}, an array of the dtype's host type and length {@code size}. */
+    CpuBuffer(DType dtype, int size, Object data) {
         this.dtype = dtype;
         this.size = size;
-        this.data = dtype.newHostArray(size);
+        this.data = data;
     }
 
     @Override
@@ -51,11 +56,11 @@ final class CpuBuffer implements DeviceBuffer {
         return d;
     }
 
-    /** Drops the array; returns false if it was already released. */
-    boolean release() {
-        boolean live = data != null;
+    /** Drops the array and returns it; null if it was already released. */
+    synchronized Object release() {
+        Object d = data;
         data = null;
-        return live;
+        return d;
     }
 
     @Override

@@ -43,11 +43,13 @@ final class ArrayPool {
         return new ArrayPool(Math.max(1, min), cap, Boolean.getBoolean("spool.cpu.pool.poison"));
     }
 
-    /** A released array of exactly this dtype and length, or null. */
-    synchronized Object take(DType dtype, int length) {
-        if (length < minElements) {
-            return null;
-        }
+    /** A released array of exactly this dtype and length, or null. Small lengths, the common
+     *  case on the dispatch path, return before taking the lock. */
+    Object take(DType dtype, int length) {
+        return length < minElements ? null : takeLarge(dtype, length);
+    }
+
+    private synchronized Object takeLarge(DType dtype, int length) {
         ArrayDeque<Object> q = free.get(new Key(dtype, length));
         Object a = q == null ? null : q.pollLast();
         if (a != null) {
@@ -56,11 +58,17 @@ final class ArrayPool {
         return a;
     }
 
-    /** Keeps {@code array} (of {@code dtype}) for reuse if it is large and there is room. */
-    synchronized void give(DType dtype, Object array) {
-        int length = java.lang.reflect.Array.getLength(array);
+    /** Keeps {@code array} (of {@code dtype}, {@code length} elements) for reuse if it is large
+     *  and there is room; small ones return before taking the lock. */
+    void give(DType dtype, Object array, int length) {
+        if (length >= minElements) {
+            giveLarge(dtype, array, length);
+        }
+    }
+
+    private synchronized void giveLarge(DType dtype, Object array, int length) {
         long bytes = (long) length * dtype.byteSize();
-        if (length < minElements || pooledBytes + bytes > capBytes) {
+        if (pooledBytes + bytes > capBytes) {
             return;
         }
         if (poison) {

@@ -96,7 +96,7 @@ public final class CpuBackend implements Backend {
         Object array = b.release();
         if (array != null) {
             liveBytes.addAndGet(-b.byteSize());
-            pool.give(b.dtype(), array);
+            pool.give(b.dtype(), array, (int) b.size());
         }
     }
 

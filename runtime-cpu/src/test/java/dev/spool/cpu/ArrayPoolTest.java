@@ -15,8 +15,8 @@ class ArrayPoolTest {
     void reusesOnlyTheSameDtypeAndLengthAboveTheThreshold() {
         ArrayPool pool = new ArrayPool(1000, 1 << 20, false);
         float[] big = new float[4096];
-        pool.give(DType.FLOAT32, big);
-        pool.give(DType.FLOAT32, new float[10]); // below the threshold: not kept
+        pool.give(DType.FLOAT32, big, big.length);
+        pool.give(DType.FLOAT32, new float[10], 10); // below the threshold: not kept
         assertEquals(4096L * 4, pool.pooledBytes());
         assertNull(pool.take(DType.FLOAT32, 4095));
         assertNull(pool.take(DType.INT32, 4096));
@@ -30,7 +30,7 @@ class ArrayPoolTest {
     void keepsAtMostItsCapAndClears() {
         ArrayPool pool = new ArrayPool(1, 3 * 4096 * 8, false);
         for (int i = 0; i < 5; i++) {
-            pool.give(DType.FLOAT64, new double[4096]);
+            pool.give(DType.FLOAT64, new double[4096], 4096);
         }
         assertEquals(3L * 4096 * 8, pool.pooledBytes());
         assertEquals(3L * 4096 * 8, pool.clear());
@@ -40,9 +40,9 @@ class ArrayPoolTest {
     @Test
     void poisonFillsRecycledArraysWithGarbage() {
         ArrayPool pool = new ArrayPool(1, 1 << 20, true);
-        pool.give(DType.FLOAT32, new float[8]);
-        pool.give(DType.INT64, new long[8]);
-        pool.give(DType.BOOL, new byte[8]);
+        pool.give(DType.FLOAT32, new float[8], 8);
+        pool.give(DType.INT64, new long[8], 8);
+        pool.give(DType.BOOL, new byte[8], 8);
         assertTrue(Float.isNaN(((float[]) pool.take(DType.FLOAT32, 8))[3]));
         assertTrue(((long[]) pool.take(DType.INT64, 8))[0] != 0);
         assertEquals(7, ((byte[]) pool.take(DType.BOOL, 8))[7]);

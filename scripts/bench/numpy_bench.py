@@ -53,6 +53,8 @@ def main():
     x = rng.uniform(-3, 3, N_ELEM).astype(np.float32)
     y = rng.uniform(-3, 3, N_ELEM).astype(np.float32)
     xd = x.astype(np.float64)
+    yp = (np.abs(y) + np.float32(0.25)).astype(np.float32)  # inside log/sqrt's domain, as the JMH bench
+    ypd = yp.astype(np.float64)
     ops = {
         "add": (lambda: np.add(x, y), xd + y),
         "mul": (lambda: np.multiply(x, y), xd * y),
@@ -63,6 +65,13 @@ def main():
         "relu": (lambda: np.maximum(x, 0), np.maximum(xd, 0)),
         "logAbs": (lambda: np.log(np.abs(x)), np.log(np.abs(xd))),
         "addScalar": (lambda: x + np.float32(0.5), xd + 0.5),
+        "log": (lambda: np.log(yp), np.log(ypd)),
+        "log1p": (lambda: np.log1p(yp), np.log1p(ypd)),
+        "sqrt": (lambda: np.sqrt(yp), np.sqrt(ypd)),
+        # numpy has no rsqrt: the expression a numpy user writes (two passes)
+        "rsqrt": (lambda: 1 / np.sqrt(yp), 1 / np.sqrt(ypd)),
+        "sin": (lambda: np.sin(x), np.sin(xd)),
+        "cos": (lambda: np.cos(x), np.cos(xd)),
     }
     for name, (fn, ref) in ops.items():
         out[f"elementwise:{name}"] = median_seconds(fn, lambda r, name=name, ref=ref: close(name, ref, r))

@@ -27,10 +27,17 @@ ELEMENTWISE = [  # (op, label, cpu target vs numpy speed)
     ("sigmoid", "`sigmoid`", 0.5),
     ("logAbs", "`log(abs(x))`", None),
     ("addScalar", "`x + 0.5`", None),
+    ("log", "`log`", None),
+    ("log1p", "`log1p`", None),
+    ("sqrt", "`sqrt`", None),
+    ("rsqrt", "`rsqrt`", None),
+    ("sin", "`sin`", None),
+    ("cos", "`cos`", None),
 ]
 # OpenCL targets: time relative to add on the same device (None: shown, no target)
 OPENCL_VS_ADD = {"mul": None, "relu": 1.5, "exp": 2.0, "tanh": 2.0, "sigmoid": 2.0,
-                 "logAbs": 4.0, "addScalar": 2.0}
+                 "logAbs": 4.0, "addScalar": 2.0, "log": 2.0, "log1p": 2.0, "sqrt": 2.0,
+                 "rsqrt": 2.0, "sin": 2.0, "cos": 2.0}
 OPENCL_VS_ADD_NOTE = {"logAbs": " (two unaries)", "addScalar": " (a unary)"}
 
 

@@ -23,7 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Elementwise ops on {@code size} float32 elements (4M: 16 MB per operand), one op per call,
  * waited for. {@code logAbs} is {@code log(abs(x))} (two ops) and {@code addScalar} is
- * {@code x + 0.5}: rows the OpenCL issue names.
+ * {@code x + 0.5}: rows the OpenCL issue names. Every float unary op that is not a sign or
+ * abs is here (the OpenCL target: each within 2x an add); log, log1p, sqrt and rsqrt take
+ * {@code |y| + 0.25}, inside their domain.
  */
 @SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
@@ -36,11 +38,14 @@ public class ElementwiseBench {
     @Param({"cpu", "opencl:0"})
     public String device;
 
-    @Param({"add", "mul", "exp", "tanh", "sigmoid", "relu", "logAbs", "addScalar"})
+    @Param({"add", "mul", "exp", "tanh", "sigmoid", "relu", "logAbs", "addScalar", "log", "log1p", "sqrt", "rsqrt",
+        "sin", "cos"})
     public String op;
 
     @Param({"4194304"})
     public int size;
+
+    private static final java.util.Set<String> POSITIVE_OPERAND = java.util.Set.of("log", "log1p", "sqrt", "rsqrt");
 
     private Device dev;
     private Tensor x;
@@ -82,11 +87,41 @@ public class ElementwiseBench {
                 run = () -> x.abs().log();
                 ref = (p, q) -> Math.log(Math.abs(p));
             }
+            // log, log1p, sqrt and rsqrt of |x| + 0.25 (their domain), made on the host
+            case "log" -> {
+                run = () -> y.log();
+                ref = (p, q) -> Math.log(q);
+            }
+            case "log1p" -> {
+                run = () -> y.log1p();
+                ref = (p, q) -> Math.log1p(q);
+            }
+            case "sqrt" -> {
+                run = () -> y.sqrt();
+                ref = (p, q) -> Math.sqrt(q);
+            }
+            case "rsqrt" -> {
+                run = () -> y.rsqrt();
+                ref = (p, q) -> 1 / Math.sqrt(q);
+            }
+            case "sin" -> {
+                run = () -> x.sin();
+                ref = (p, q) -> Math.sin(p);
+            }
+            case "cos" -> {
+                run = () -> x.cos();
+                ref = (p, q) -> Math.cos(p);
+            }
             case "addScalar" -> {
                 run = () -> x.add(0.5);
                 ref = (p, q) -> (float) p + 0.5f;
             }
             default -> throw new IllegalArgumentException("unknown op " + op);
+        }
+        if (POSITIVE_OPERAND.contains(op)) {
+            for (int i = 0; i < size; i++) {
+                hy[i] = (float) (Math.abs(hy[i]) + 0.25);
+            }
         }
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
             x = scope.keep(Spool.constant(hx));

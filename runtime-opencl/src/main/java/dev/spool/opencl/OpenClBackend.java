@@ -78,7 +78,7 @@ public final class OpenClBackend implements Backend {
         this.elementwise = new ElementwiseKernels(kernels);
         this.copies = new CopyKernels(kernels);
         this.reductions = new ReductionKernels(kernels);
-        this.matmuls = new MatmulKernels(kernels, GemmTuner.forDevice(device, tuning));
+        this.matmuls = new MatmulKernels(kernels, copies, GemmTuner.forDevice(device, tuning));
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,

@@ -104,6 +104,33 @@ class GemmTunerTest {
         assertTrue(Files.notExists(dir.resolve(GemmTuner.CACHE_FILE)), "nothing tuned, nothing written");
     }
 
+    /**
+     * The 2 s budget on a loaded machine: each timing takes 0.7 s of a fake clock. After two
+     * candidates (1.4 s) a third as slow would end at 2.1 s, so it is not started: the budget
+     * is kept and the faster of the two timed wins. With 0.5 s each all three fit (1.5 s).
+     */
+    @Test
+    void aCandidateThatWouldOverrunTheBudgetIsNotStarted() {
+        for (long step : new long[] {700_000_000L, 500_000_000L}) {
+            long[] now = {0};
+            List<GemmConfig> timed = new ArrayList<>();
+            GemmTuner.Timer slowMachine = (c, t, size) -> {
+                now[0] += step;
+                return timer(timed).seconds(c, t, size);
+            };
+            GemmTuner tuner = new GemmTuner(true, null, dir.resolve("budget-" + step), "test device | 1.0", CANDIDATES,
+                    SLOW, () -> now[0]);
+            GemmConfig chosen = tuner.configFor(DType.FLOAT32, 1024, 1024, 1024, slowMachine);
+            if (step == 700_000_000L) {
+                assertEquals(List.of(SLOW, FAST), timed, "the third candidate would cross 2 s");
+                assertTrue(now[0] <= GemmTuner.BUDGET_NANOS, "tuning took " + now[0] + " ns");
+            } else {
+                assertEquals(CANDIDATES, timed, "three of 0.5 s fit in 2 s");
+            }
+            assertEquals(FAST, chosen);
+        }
+    }
+
     @Test
     void configurationsParseFromTheirOwnSpelling() {
         for (GemmConfig c : GemmConfig.CANDIDATES) {

@@ -126,6 +126,47 @@ class MatmulTest {
         be.release(out);
     }
 
+    /**
+     * The CPU-style kernel packs a transposed B row-major first when the product is large
+     * ({@link MatmulKernels#PACK_B_FROM}): batched, B at an offset and broadcast over one batch
+     * dimension, odd sizes, both dtypes, against the reference; the same product below the size
+     * (not packed) too.
+     */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
+    void transposedBIsPackedForTheVectorKernel(OpenClBackend be) {
+        GemmConfig vec = GemmConfig.VEC_DEFAULT;
+        for (DType t : KernelCatalog.types(KernelCatalog.FLOATING, be.info().fp64())) {
+            int[][] sizes = {{130, 129, 131}, {9, 5, 7}};
+            for (int[] s : sizes) {
+                int m = s[0];
+                int k = s[1];
+                int n = s[2];
+                boolean packed = MatmulKernels.packsB(vec, k, 2L * 3 * m * n * k);
+                assertEquals(m > 100, packed, "the large product is packed, the small one is not");
+                // A: [2, 3, m, k] row-major; B: [3 of N, K] transposed, at offset 5, broadcast over dim 0
+                double[] a = random(6 * m * k, 8);
+                double[] b = random(5 + 3 * n * k, 9);
+                DeviceBuffer ab = Host.upload(be, t, a);
+                DeviceBuffer bb = Host.upload(be, t, b);
+                DeviceBuffer out = be.allocate(t, 6L * m * n);
+                View av = View.contiguous(ab, 2, 3, m, k);
+                View bv = new View(bb, new int[] {2, 3, k, n}, new long[] {0, (long) n * k, 1, k}, 5);
+                be.matmul(vec, av, bv, out);
+                double[] got = Host.read(be, out);
+                for (int z = 0; z < 6; z++) {
+                    double[] want = reference(a, (long) z * m * k, 0, k, 1, b, 5 + (long) (z % 3) * n * k, 0, 1, k,
+                            1, m, k, n);
+                    assertClose(want, java.util.Arrays.copyOfRange(got, z * m * n, (z + 1) * m * n), t,
+                            t + " batch " + z + " " + m + "x" + k + " @ (" + n + "x" + k + ")ᵀ");
+                }
+                be.release(ab);
+                be.release(bb);
+                be.release(out);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
     void emptyInnerDimensionGivesZeros(OpenClBackend be) {

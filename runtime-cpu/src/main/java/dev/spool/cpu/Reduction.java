@@ -22,11 +22,19 @@ import java.util.Arrays;
  * <p>Two loop orders, same arithmetic: <em>rows</em> (one output at a time, its elements as
  * contiguous as the view allows) and <em>columns</em> (when outputs are adjacent in memory and
  * the reduced elements are not, e.g. summing a row-major matrix over its first axis: a run of
- * outputs is folded elementwise, one reduced position at a time).
+ * outputs is folded elementwise, one reduced position at a time). With the Vector API, a
+ * floating SUM, MAX or MIN in column order whose rows are contiguous runs
+ * {@link ColumnReduction}: the same arithmetic, whole rows in vectors.
  */
 final class Reduction {
     /** Elements folded into one partial result. */
     static final int BLOCK = 8192;
+    /**
+     * Fewest adjacent outputs one thread takes in column order: each reduced position is then
+     * a run of at least 1 KiB of float32, long enough for the hardware prefetcher (narrower
+     * pieces read every row in short strided bursts and wait on memory).
+     */
+    static final int COLUMN_GRAIN = 256;
 
     private final ReduceOp op;
     private final DType dtype;
@@ -41,6 +49,8 @@ final class Reduction {
     private final boolean floatingSum;
     /** A floating MAX or MIN that {@link SimdReduction#extreme} folds where the run is contiguous. */
     private final boolean extremeSimd;
+    /** A floating SUM, MAX or MIN that {@link ColumnReduction} folds in column order. */
+    private final boolean columnSimd;
 
     private Reduction(ReduceOp op, View x, int reducedDims, CpuBuffer out) {
         this.op = op;
@@ -59,6 +69,8 @@ final class Reduction {
         this.inner = innerLoop.size();
         this.floatingSum = op == ReduceOp.SUM && dtype.isFloating();
         this.extremeSimd = (op == ReduceOp.MAX || op == ReduceOp.MIN) && dtype.isFloating()
+                && VectorSupport.ENABLED;
+        this.columnSimd = (floatingSum || op == ReduceOp.MAX || op == ReduceOp.MIN) && dtype.isFloating()
                 && VectorSupport.ENABLED;
     }
 
@@ -83,7 +95,7 @@ final class Reduction {
         }
         long grain = Math.max(1, Parallel.GRAIN / inner);
         if (!op.isArg() && outerLoop.innerStride(0) == 1 && innerLoop.innerStride(0) != 1) {
-            par.forRange(outer, grain, this::columns);
+            par.forRange(outer, Math.max(grain, COLUMN_GRAIN), this::columns);
         } else if (outer >= par.threads() || inner <= 2 * BLOCK) {
             par.forRange(outer, grain, this::rows);
         } else {
@@ -146,6 +158,10 @@ final class Reduction {
 
     /** Outputs {@code [lo, hi)}, a run of adjacent outputs folded elementwise. */
     private void columns(long lo, long hi) {
+        if (columnSimd) {
+            columnsSimd(lo, hi);
+            return;
+        }
         BinaryOp combine = switch (op) {
             case SUM -> BinaryOp.ADD;
             case PROD -> BinaryOp.MUL;
@@ -185,6 +201,52 @@ final class Reduction {
             }
             lane.store(acc, n, dst, p[1], 1);
         });
+    }
+
+    /** {@link #columns} in {@link ColumnReduction}: whole rows in vectors, the same results. */
+    private void columnsSimd(long lo, long hi) {
+        int run = (int) Math.min(CHUNK, hi - lo);
+        int[] rows = new int[(int) Math.min(inner, BLOCK)];
+        double[] sums = floatingSum ? new double[DoubleLane.SUM_LANES * run] : null;
+        double[] acc = floatingSum ? new double[run] : null;
+        boolean max = op == ReduceOp.MAX;
+        outerLoop.forEach(lo, hi, (p, n) -> {
+            if (floatingSum) {
+                Arrays.fill(acc, 0, n, 0.0);
+            } else if (dst instanceof float[] d) {
+                Arrays.fill(d, p[1], p[1] + n, max ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
+            } else {
+                Arrays.fill((double[]) dst, p[1], p[1] + n, max ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY);
+            }
+            for (long b = 0; b < inner; b += BLOCK) {
+                long end = Math.min(inner, b + BLOCK);
+                int m = rowStarts(b, end, p[0], rows);
+                if (floatingSum) {
+                    Arrays.fill(sums, 0, DoubleLane.SUM_LANES * n, 0.0);
+                    ColumnReduction.sumBlock(src, rows, m, n, sums);
+                    for (int t = 0; t < n; t++) {
+                        acc[t] += sums[t]; // the block's total, as foldSum adds it
+                    }
+                } else {
+                    ColumnReduction.extremeRows(max, src, rows, m, n, dst, p[1]);
+                }
+            }
+            if (floatingSum) {
+                lane.store(acc, n, dst, p[1], 1);
+            }
+        });
+    }
+
+    /** The first element of each reduced position {@code [lo, hi)} of the outputs at {@code start}. */
+    private int rowStarts(long lo, long hi, long start, int[] rows) {
+        int rs = innerLoop.innerStride(0);
+        int[] m = {0};
+        innerLoop.forEach(lo, hi, start, (q, k) -> {
+            for (int u = 0; u < k; u++) {
+                rows[m[0]++] = q[0] + u * rs;
+            }
+        });
+        return m[0];
     }
 
     /**

@@ -50,9 +50,10 @@ public final class GradientTape implements AutoCloseable {
 
     private final boolean persistent;
     private final boolean watchAccessedVariables;
-    private final LongSet tracked = new LongSet();
     /** What this tape holds; the Cleaner releases it if the tape is dropped without reset(). */
     private final Holdings holdings = new Holdings();
+    /** Tracked tape ids, and the aliases that keep the recorded values alive. */
+    private final TrackedIds tracked = holdings.tracked;
     private final List<Record> records = holdings.records;
     /** Watched variables, each with the tape ids of its values read while recording. */
     private final Map<Variable, List<Long>> variables = new LinkedHashMap<>();
@@ -60,23 +61,11 @@ public final class GradientTape implements AutoCloseable {
     private int paused;
     private boolean consumed;
 
-    /** One recorded op: input and result tape ids, aliases that keep their values alive, the VJP. */
-    private record Record(String op, long[] inputIds, Tensor[] inputs, long resultId, Tensor result,
-                          VjpRule vjp) {
-        void release() {
-            for (Tensor t : inputs) {
-                t.close();
-            }
-            result.close();
-        }
-
-        /** {@link #release()} from the Cleaner, which must not wait for a device's lock. */
-        void releaseCollected() {
-            for (Tensor t : inputs) {
-                t.closeCollected();
-            }
-            result.closeCollected();
-        }
+    /**
+     * One recorded op: aliases of its inputs and result (their ids are the tape ids; the
+     * {@link Holdings} own them and keep their values alive), the VJP.
+     */
+    private record Record(String op, Tensor[] inputs, Tensor result, VjpRule vjp) {
     }
 
     /**
@@ -87,20 +76,17 @@ public final class GradientTape implements AutoCloseable {
      */
     private static final class Holdings implements Runnable {
         final List<Record> records = new ArrayList<>();
+        final TrackedIds tracked = new TrackedIds();
 
         @Override
         public void run() {
-            for (Record r : records) {
-                r.releaseCollected();
-            }
             records.clear();
+            tracked.releaseAliases(true);
         }
 
         void releaseAll() {
-            for (Record r : records) {
-                r.release();
-            }
             records.clear();
+            tracked.releaseAliases(false);
         }
     }
 
@@ -265,6 +251,11 @@ public final class GradientTape implements AutoCloseable {
         }
     }
 
+    /** Aliases this tape holds: one per tape id its records name (for tests). */
+    int heldAliases() {
+        return tracked.held();
+    }
+
     private boolean tracksAny(Tensor[] inputs) {
         for (Tensor t : inputs) {
             if (tracked.contains(t.id)) {
@@ -275,14 +266,11 @@ public final class GradientTape implements AutoCloseable {
     }
 
     private void add(String op, VjpRule vjp, Tensor result, Tensor[] inputs) {
-        long[] ids = new long[inputs.length];
         Tensor[] saved = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
-            ids[i] = inputs[i].id;
-            saved[i] = inputs[i].heldAlias();
+            saved[i] = tracked.hold(inputs[i]);
         }
-        records.add(new Record(op, ids, saved, result.id, result.heldAlias(), vjp));
-        tracked.add(result.id);
+        records.add(new Record(op, saved, tracked.hold(result), vjp));
     }
 
     // ---- gradients -----------------------------------------------------------------------
@@ -421,9 +409,9 @@ public final class GradientTape implements AutoCloseable {
         }
         // Forward: which results depend on a source.
         for (Record r : records) {
-            for (long id : r.inputIds) {
-                if (relevant.contains(id)) {
-                    relevant.add(r.resultId);
+            for (Tensor in : r.inputs) {
+                if (relevant.contains(in.id)) {
+                    relevant.add(r.result.id);
                     break;
                 }
             }
@@ -438,19 +426,19 @@ public final class GradientTape implements AutoCloseable {
                 grads.put(target.id, seed != null ? seed : Creation.onesLike(target));
                 for (int k = records.size() - 1; k >= 0; k--) {
                     Record r = records.get(k);
-                    if (!reached.contains(r.resultId)) {
+                    if (!reached.contains(r.result.id)) {
                         continue;
                     }
-                    boolean[] needs = new boolean[r.inputIds.length];
+                    boolean[] needs = new boolean[r.inputs.length];
                     boolean any = false;
                     for (int i = 0; i < needs.length; i++) {
-                        needs[i] = relevant.contains(r.inputIds[i]) && r.inputs[i].dtype().isFloating();
+                        needs[i] = relevant.contains(r.inputs[i].id) && r.inputs[i].dtype().isFloating();
                         if (needs[i]) {
-                            reached.add(r.inputIds[i]);
+                            reached.add(r.inputs[i].id);
                         }
                         any |= needs[i];
                     }
-                    Tensor g = grads.get(r.resultId);
+                    Tensor g = grads.get(r.result.id);
                     if (!any || g == null) {
                         continue;
                     }
@@ -460,7 +448,7 @@ public final class GradientTape implements AutoCloseable {
                             continue;
                         }
                         Tensor gi = ReductionOps.sumToShape(inGrads[i], r.inputs[i].shape());
-                        grads.merge(r.inputIds[i], gi, ElementwiseOps::add);
+                        grads.merge(r.inputs[i].id, gi, ElementwiseOps::add);
                     }
                 }
             }

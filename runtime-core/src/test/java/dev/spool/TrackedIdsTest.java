@@ -8,11 +8,11 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class LongSetTest {
+class TrackedIdsTest {
     @Test
     void agreesWithHashSetThroughGrowthAndClear() {
         Random r = new Random(42);
-        LongSet set = new LongSet();
+        TrackedIds set = new TrackedIds();
         Set<Long> ref = new HashSet<>();
         for (int round = 0; round < 3; round++) {
             for (int i = 0; i < 5000; i++) {
@@ -38,6 +38,6 @@ class LongSetTest {
 
     @Test
     void rejectsNonPositiveIds() {
-        assertThrows(IllegalArgumentException.class, () -> new LongSet().add(0));
+        assertThrows(IllegalArgumentException.class, () -> new TrackedIds().add(0));
     }
 }

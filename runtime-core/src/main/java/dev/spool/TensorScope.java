@@ -1,9 +1,9 @@
 package dev.spool;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.List;
 
 /**
  * Owns every tensor created on this thread while it is open, and closes them all when it
@@ -23,7 +23,11 @@ import java.util.Set;
 public final class TensorScope implements AutoCloseable {
     private static final ThreadLocal<Deque<TensorScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
 
-    private final Set<Tensor> owned = new LinkedHashSet<>();
+    /**
+     * In creation order. A list, not a set: each tensor is registered once, and a hash set
+     * cost a node and the tensor's identity hash per op (a tenth of a 1-element op).
+     */
+    private final List<Tensor> owned = new ArrayList<>();
     private final Thread thread = Thread.currentThread();
     private boolean closed;
 
@@ -42,7 +46,7 @@ public final class TensorScope implements AutoCloseable {
     /** Removes {@code t} from this scope so it outlives it; the enclosing scope, if any,
      *  takes it over. Returns {@code t}. */
     public Tensor keep(Tensor t) {
-        if (owned.remove(t)) {
+        if (removeOwned(t)) {
             boolean below = false;
             for (TensorScope s : STACK.get()) { // innermost first
                 if (below) {
@@ -53,6 +57,17 @@ public final class TensorScope implements AutoCloseable {
             }
         }
         return t;
+    }
+
+    /** Removes {@code t} (by identity) if owned; searched from the newest, which is what is usually kept. */
+    private boolean removeOwned(Tensor t) {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            if (owned.get(i) == t) {
+                owned.remove(i);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Number of tensors this scope currently owns. */

@@ -63,6 +63,16 @@ final class SimdElementwise {
         if (!(isFloat ? handlesFloat(op) : src instanceof double[] && handlesDouble(op))) {
             return false;
         }
+        if (x.size() <= CHUNK && x.isContiguous()) {
+            // one segment, as the loop below would hand out, without building the loop
+            int n = (int) x.size();
+            if (isFloat) {
+                unaryFloat(op, (float[]) src, (int) x.offset(), (float[]) dst, 0, n);
+            } else {
+                unaryDouble(op, (double[]) src, (int) x.offset(), (double[]) dst, 0, n);
+            }
+            return true;
+        }
         StridedLoop loop = new StridedLoop(x.shape(), new long[] {x.offset(), 0},
                 x.strides(), View.rowMajorStrides(x.shape()));
         int sx = loop.innerStride(0);
@@ -194,6 +204,19 @@ final class SimdElementwise {
                 || !(dst instanceof float[] || dst instanceof double[])) {
             return false;
         }
+        long size = a.size();
+        int da = size <= CHUNK ? runStride(a) : -1;
+        int db = size <= CHUNK ? runStride(b) : -1;
+        if (da >= 0 && db >= 0 && (da == 1 || db == 1 || size <= 1)) {
+            // one segment, as the loop below would hand out, without building the loop
+            if (dst instanceof float[] r) {
+                binaryFloat(op, (float[]) srcA, (int) a.offset(), da, (float[]) srcB, (int) b.offset(), db, r, 0, (int) size);
+            } else {
+                binaryDouble(op, (double[]) srcA, (int) a.offset(), da, (double[]) srcB, (int) b.offset(), db,
+                        (double[]) dst, 0, (int) size);
+            }
+            return true;
+        }
         StridedLoop loop = new StridedLoop(a.shape(), new long[] {a.offset(), b.offset(), 0},
                 a.strides(), b.strides(), View.rowMajorStrides(a.shape()));
         int sa = loop.innerStride(0);
@@ -214,6 +237,19 @@ final class SimdElementwise {
                     binaryDouble(op, x, p[0], sa, y, p[1], sb, r, p[2], n)));
         }
         return true;
+    }
+
+    /** 1 for a dense row-major view, 0 for one element broadcast everywhere (all strides 0), else -1. */
+    private static int runStride(View v) {
+        if (v.isContiguous()) {
+            return 1;
+        }
+        for (int d = 0; d < v.rank(); d++) {
+            if (v.strides()[d] != 0 && v.shape()[d] != 1) {
+                return -1;
+            }
+        }
+        return 0;
     }
 
     /** {@code r[pr + t] = op(x[px + t*sx], y[py + t*sy])}, each stride 0 or 1. */

@@ -499,4 +499,43 @@ class ElementwiseTest {
             default -> throw new IllegalArgumentException(op.name());
         };
     }
+
+    /**
+     * Small operands (one segment: run without building a loop) at an offset, against a
+     * scalar operand and with NaN: the same as plain Java arithmetic, float32 and float64.
+     */
+    @Test
+    void smallDenseAndScalarOperands() {
+        for (int n : new int[] {1, 7, 1024, 1025}) {
+            float[] host = CpuTesting.randomFloats(n + 3, n);
+            host[2 + n / 2] = Float.NaN;
+            DeviceBuffer buf = f32(host);
+            View a = view(buf, shape(n), strides(1), 2); // elements 2 .. n+1
+            View b = view(buf, shape(n), strides(1), 3);
+            View s = view(buf, shape(n), strides(0), 0); // host[0] everywhere
+            DeviceBuffer sum = out(DType.FLOAT32, n);
+            DeviceBuffer max = out(DType.FLOAT32, n);
+            DeviceBuffer neg = out(DType.FLOAT32, n);
+            CPU.binary(BinaryOp.ADD, a, b, sum);
+            CPU.binary(BinaryOp.MAX, s, a, max);
+            CPU.unary(UnaryOp.NEG, a, neg);
+            float[] rs = readF32(sum);
+            float[] rm = readF32(max);
+            float[] rn = readF32(neg);
+            double[] hd = new double[n + 3];
+            for (int i = 0; i < hd.length; i++) {
+                hd[i] = host[i] * 1.5;
+            }
+            DeviceBuffer dbuf = f64(hd);
+            DeviceBuffer dmul = out(DType.FLOAT64, n);
+            CPU.binary(BinaryOp.MUL, view(dbuf, shape(n), strides(1), 2), view(dbuf, shape(n), strides(0), 0), dmul);
+            double[] rd = readF64(dmul);
+            for (int t = 0; t < n; t++) {
+                assertEquals(host[2 + t] + host[3 + t], rs[t], 0f, "add " + n + " at " + t);
+                assertEquals(Math.max(host[0], host[2 + t]), rm[t], 0f, "max " + n + " at " + t);
+                assertEquals(-host[2 + t], rn[t], 0f, "neg " + n + " at " + t);
+                assertEquals(hd[2 + t] * hd[0], rd[t], 0d, "mul float64 " + n + " at " + t);
+            }
+        }
+    }
 }

@@ -268,9 +268,9 @@ public final class GradientTape implements AutoCloseable {
     private void add(String op, VjpRule vjp, Tensor result, Tensor[] inputs) {
         Tensor[] saved = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
-            saved[i] = tracked.hold(inputs[i]);
+            saved[i] = tracked.hold(inputs[i], false);
         }
-        records.add(new Record(op, saved, tracked.hold(result), vjp));
+        records.add(new Record(op, saved, tracked.hold(result, true), vjp));
     }
 
     // ---- gradients -----------------------------------------------------------------------

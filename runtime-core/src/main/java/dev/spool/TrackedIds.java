@@ -8,6 +8,9 @@ package dev.spool;
  * an input of many ops): tensors with the same id are aliases of one storage and layout, so
  * any of them serves.
  *
+ * An input the tape does not track (a constant operand) gets an alias without becoming tracked:
+ * its slot holds {@code -id}.
+ *
  * <p>Open addressing with linear probing over a power-of-two table, without boxing
  * ({@code HashSet<Long>} allocated a {@code Long} and a node per id). Ids are positive (0 marks
  * an empty slot). Not thread-safe: a tape belongs to one thread.
@@ -28,23 +31,23 @@ final class TrackedIds {
             if (v == id) {
                 return true;
             }
-            if (v == 0) {
+            if (v == 0 || v == -id) {
                 return false;
             }
         }
     }
 
-    /** Tracks {@code id} (no alias held for it yet). */
+    /** Tracks {@code id}. */
     void add(long id) {
-        find(id);
+        find(id, true);
     }
 
     /**
-     * Tracks {@code t}'s id and returns the alias held for it, made with
-     * {@link Tensor#heldAlias()} the first time.
+     * The alias held for {@code t}'s id, made with {@link Tensor#heldAlias()} the first time;
+     * {@code track}: the id is tracked from now on (else it keeps its state, untracked if new).
      */
-    Tensor hold(Tensor t) {
-        int i = find(t.id);
+    Tensor hold(Tensor t, boolean track) {
+        int i = find(t.id, track);
         Tensor a = aliases[i];
         if (a == null) {
             a = t.heldAlias();
@@ -54,7 +57,7 @@ final class TrackedIds {
         return a;
     }
 
-    /** Ids tracked. */
+    /** Ids tracked or held. */
     int size() {
         return size;
     }
@@ -96,8 +99,8 @@ final class TrackedIds {
         size = 0;
     }
 
-    /** The slot of {@code id}, inserted if absent. */
-    private int find(long id) {
+    /** The slot of {@code id}, inserted if absent; {@code track}: marked tracked. */
+    private int find(long id, boolean track) {
         if (id <= 0) {
             throw new IllegalArgumentException("tape ids are positive, got " + id);
         }
@@ -107,11 +110,14 @@ final class TrackedIds {
         int mask = ids.length - 1;
         for (int i = slot(id, mask); ; i = (i + 1) & mask) {
             long v = ids[i];
-            if (v == id) {
+            if (v == id || v == -id) {
+                if (track) {
+                    ids[i] = id;
+                }
                 return i;
             }
             if (v == 0) {
-                ids[i] = id;
+                ids[i] = track ? id : -id;
                 size++;
                 return i;
             }
@@ -126,7 +132,7 @@ final class TrackedIds {
         int mask = ids.length - 1;
         for (int j = 0; j < oldIds.length; j++) {
             if (oldIds[j] != 0) {
-                int i = slot(oldIds[j], mask);
+                int i = slot(Math.abs(oldIds[j]), mask);
                 while (ids[i] != 0) {
                     i = (i + 1) & mask;
                 }

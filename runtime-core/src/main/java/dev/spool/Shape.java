@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.spi.View;
 import java.util.Arrays;
 
 /** An immutable tensor shape: a list of non-negative dimension sizes. Rank 0 is a scalar. */
@@ -8,6 +9,8 @@ public final class Shape {
 
     private final int[] dims;
     private final long size;
+    /** Row-major strides, made on first use (a race makes equal arrays); never modified. */
+    private long[] rowMajorStrides;
 
     private Shape(int[] dims) {
         long n = 1;
@@ -68,6 +71,19 @@ public final class Shape {
         return dims;
     }
 
+    /**
+     * {@link View#rowMajorStrides} of this shape, one array shared by every tensor of this
+     * shape object (each op's result used to allocate its own): never to be modified.
+     */
+    long[] rowMajorStridesUnsafe() {
+        long[] s = rowMajorStrides;
+        if (s == null) {
+            s = View.rowMajorStrides(dims);
+            rowMajorStrides = s;
+        }
+        return s;
+    }
+
     /** Maps a possibly negative axis into {@code [0, rank)}, or throws naming the op. */
     static int normalizeAxis(int axis, int rank, String op) {
         int a = axis < 0 ? axis + rank : axis;
@@ -101,7 +117,18 @@ public final class Shape {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Shape s && Arrays.equals(s.dims, dims);
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof Shape s) || s.dims.length != dims.length) {
+            return false;
+        }
+        for (int i = 0; i < dims.length; i++) { // ranks are small: a plain loop beats Arrays.equals
+            if (s.dims[i] != dims[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

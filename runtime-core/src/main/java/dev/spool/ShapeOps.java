@@ -15,7 +15,7 @@ final class ShapeOps {
 
     /** Internal: a contiguous tensor seen with another shape of the same size; not recorded. */
     static Tensor viewAs(Tensor x, Shape shape) {
-        return Tensor.view(x, shape, View.rowMajorStrides(shape.dimsUnsafe()), x.offset);
+        return Tensor.view(x, shape, shape.rowMajorStridesUnsafe(), x.offset);
     }
 
     /** Reshape; one dimension may be -1 (inferred). A view when x is contiguous, else a copy. */

@@ -87,7 +87,7 @@ public final class Tensor implements Operand, AutoCloseable {
     /** A new tensor owning a fresh storage (reference count 1); registered with the current scope. */
     static Tensor create(Storage storage, Shape shape) {
         Tensor t = new Tensor(IDS.incrementAndGet(), storage, shape, storage.buffer.dtype(),
-                View.rowMajorStrides(shape.dimsUnsafe()), 0);
+                shape.rowMajorStridesUnsafe(), 0);
         TensorScope.register(t);
         return t;
     }

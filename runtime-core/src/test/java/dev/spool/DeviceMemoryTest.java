@@ -333,6 +333,26 @@ class DeviceMemoryTest {
         }
 
         @Override
+        public void softmax(View x, DeviceBuffer out, boolean log) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void softmaxGrad(View y, View g, DeviceBuffer out, boolean log) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void softmaxCrossEntropy(View labels, View logits, DeviceBuffer loss, DeviceBuffer logSoftmax) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
             throw new UnsupportedOperationException();
         }

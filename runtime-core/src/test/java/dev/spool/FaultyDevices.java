@@ -138,6 +138,30 @@ public final class FaultyDevices {
         }
 
         @Override
+        public void softmax(View x, DeviceBuffer out, boolean log) {
+            maybeFail("softmax");
+            inner.softmax(x, out, log);
+        }
+
+        @Override
+        public void softmaxGrad(View y, View g, DeviceBuffer out, boolean log) {
+            maybeFail("softmaxGrad");
+            inner.softmaxGrad(y, g, out, log);
+        }
+
+        @Override
+        public void softmaxCrossEntropy(View labels, View logits, DeviceBuffer loss, DeviceBuffer logSoftmax) {
+            maybeFail("softmaxCrossEntropy");
+            inner.softmaxCrossEntropy(labels, logits, loss, logSoftmax);
+        }
+
+        @Override
+        public void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out) {
+            maybeFail("softmaxCrossEntropyGrad");
+            inner.softmaxCrossEntropyGrad(g, logSoftmax, labels, out);
+        }
+
+        @Override
         public void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
             maybeFail("reduce");
             inner.reduce(op, x, reducedDims, out);

@@ -128,6 +128,42 @@ public interface Backend extends AutoCloseable {
      */
     void scatterAdd(View updates, View indices, DeviceBuffer out);
 
+    // ---- fused softmax ---------------------------------------------------------------------
+    // Softmax, logSoftmax and softmax cross-entropy are primitives, not composites of max, exp,
+    // sum and log: one launch forward and one backward instead of about nine each (the op that
+    // ends every classifier's training step). All four work along the last dimension of views of
+    // rank >= 1 whose leading dimensions are the rows (any strides: broadcast, permuted); core
+    // moves another axis last with a transposed view. Arithmetic per row is that of the
+    // composite: m = max(x) (NaN propagates), s = sum(exp(x - m)), so NaN and infinite inputs
+    // give what the composite gives. Dtypes: FLOAT32, FLOAT64.
+
+    /**
+     * {@code out = exp(x - m) / s} per row, or {@code x - m - log(s)} when {@code log}; out is
+     * contiguous with x's shape. Rows of length 0 write nothing.
+     */
+    void softmax(View x, DeviceBuffer out, boolean log);
+
+    /**
+     * The VJP of {@link #softmax} from its result {@code y} and the incoming gradient {@code g}
+     * (same shape): {@code out = y * (g - sum(g * y))} per row, or {@code g - exp(y) * sum(g)}
+     * when {@code log}.
+     */
+    void softmaxGrad(View y, View g, DeviceBuffer out, boolean log);
+
+    /**
+     * Per row, {@code loss[row] = -sum(labels * lsm)} with {@code lsm = logSoftmax(logits)}, which
+     * is also written (contiguous, logits' shape) for the backward pass. labels and logits have
+     * the same shape; loss is contiguous with the shape of the leading dimensions.
+     */
+    void softmaxCrossEntropy(View labels, View logits, DeviceBuffer loss, DeviceBuffer logSoftmax);
+
+    /**
+     * The VJP of the loss with respect to the logits: {@code out = g[row] * (exp(lsm) * sum(labels)
+     * - labels)} per row (exact also for labels that do not sum to 1); {@code g} has the shape of
+     * the leading dimensions, lsm and labels the logits' shape, out is contiguous.
+     */
+    void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out);
+
     // ---- random --------------------------------------------------------------------------
 
     /**

@@ -338,6 +338,17 @@ class GradientCheckTest {
                 labels, any(r, 2, 3));
         add("softmaxCrossEntropyWithLogits", "(4,) one row", x -> Spool.softmaxCrossEntropyWithLogits(x[0], x[1]),
                 Input.of(s(4), 0, 1, 0, 0).fixed(), any(r, 4));
+        // the fused primitives on other shapes: rank 3, rows of one, a strided (transposed) input,
+        // labels that do not sum to 1 (the gradient must not assume they do)
+        add("softmax", "(2, 3, 4) axis -1", x -> x[0].softmax(-1), any(r, 2, 3, 4));
+        add("softmax", "(2, 3, 4) axis 1", x -> x[0].softmax(1), any(r, 2, 3, 4));
+        add("softmax", "(3, 1) rows of one", x -> x[0].softmax(-1), any(r, 3, 1));
+        add("logSoftmax", "(2, 3, 4) axis -1", x -> x[0].logSoftmax(-1), any(r, 2, 3, 4));
+        add("logSoftmax", "(3, 2)ᵀview axis -1", x -> x[0].logSoftmax(-1), any(r, 3, 2).asTransposedView());
+        add("softmaxCrossEntropyWithLogits", "(2, 2, 3) labels not normalised",
+                x -> Spool.softmaxCrossEntropyWithLogits(x[0], x[1]), in(r, Domain.POSITIVE, s(2, 2, 3)), any(r, 2, 2, 3));
+        add("softmaxCrossEntropyWithLogits", "(3, 1) rows of one",
+                x -> Spool.softmaxCrossEntropyWithLogits(x[0], x[1]), any(r, 3, 1), any(r, 3, 1));
     }
 
     // ---- composites -------------------------------------------------------------------------
@@ -377,6 +388,17 @@ class GradientCheckTest {
                 in(r, Domain.AWAY_FROM_ZERO, s(4)));
         add("second order", "matmul", x -> innerGradient(x[0], v -> v.matmul(v, false, true).tanh()), any(r, 2, 3));
         add("second order", "softmax", x -> innerGradient(x[0], v -> v.softmax(-1).square()), any(r, 2, 3));
+        add("second order", "logSoftmax", x -> innerGradient(x[0], v -> v.logSoftmax(-1).square()), any(r, 2, 3));
+        add("second order", "softmax weighted", x -> innerGradient(x[0], v -> v.softmax(-1).mul(v)), any(r, 2, 3));
+        // the loss's backward primitive differentiated in the logits, the labels and its incoming gradient
+        add("second order", "softmax cross-entropy", x -> innerGradient(x[1],
+                v -> Spool.softmaxCrossEntropyWithLogits(x[0], v).square()), in(r, Domain.POSITIVE, s(2, 3)), any(r, 2, 3));
+        add("second order", "softmax cross-entropy in the labels", x -> innerGradient(x[1],
+                v -> Spool.softmaxCrossEntropyWithLogits(x[0], v).mul(x[0].sum(new int[] {1}, false))),
+                in(r, Domain.POSITIVE, s(2, 3)), any(r, 2, 3));
+        add("second order", "softmax cross-entropy, labels' gradient",
+                x -> innerGradient(x[0], v -> Spool.softmaxCrossEntropyWithLogits(v, x[1]).square()),
+                in(r, Domain.POSITIVE, s(2, 3)), any(r, 2, 3));
         add("second order", "reductions", x -> innerGradient(x[0], v -> v.max(new int[] {1}, false).mul(v.prod())),
                 in(r, Domain.AWAY_FROM_ZERO, s(2, 3)));
         add("second order", "gather", x -> innerGradient(x[0], v -> v.gather(Spool.constant(new int[] {2, 0, 2}), 0)

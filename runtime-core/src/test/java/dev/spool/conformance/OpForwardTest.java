@@ -129,6 +129,7 @@ class OpForwardTest {
         shapeRows();
         indexingRows();
         nnRows();
+        SoftmaxRows.add();
         dtypeRows();
         factoryRows();
         randomRows();

@@ -283,6 +283,66 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    // ---- fused softmax (Softmax) ---------------------------------------------------------------
+
+    @Override
+    public void softmax(View x, DeviceBuffer out, boolean log) {
+        requireSoftmaxInput("softmax", x);
+        Softmax.softmax(par, x, output("softmax", out, x.dtype(), x.size()), log);
+    }
+
+    @Override
+    public void softmaxGrad(View y, View g, DeviceBuffer out, boolean log) {
+        requireSoftmaxInput("softmaxGrad", y);
+        requireSameShape("softmaxGrad", y, g);
+        requireSameDType("softmaxGrad", y, g);
+        Softmax.softmaxGrad(par, y, g, output("softmaxGrad", out, y.dtype(), y.size()), log);
+    }
+
+    @Override
+    public void softmaxCrossEntropy(View labels, View logits, DeviceBuffer loss, DeviceBuffer logSoftmax) {
+        requireSoftmaxInput("softmaxCrossEntropy", logits);
+        requireSameShape("softmaxCrossEntropy", labels, logits);
+        requireSameDType("softmaxCrossEntropy", labels, logits);
+        long rows = 1;
+        for (int d = 0; d < logits.rank() - 1; d++) {
+            rows *= logits.shape()[d];
+        }
+        Softmax.crossEntropy(par, labels, logits, output("softmaxCrossEntropy", loss, logits.dtype(), rows),
+                output("softmaxCrossEntropy", logSoftmax, logits.dtype(), logits.size()));
+    }
+
+    @Override
+    public void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out) {
+        requireSoftmaxInput("softmaxCrossEntropyGrad", logSoftmax);
+        requireSameShape("softmaxCrossEntropyGrad", labels, logSoftmax);
+        requireSameDType("softmaxCrossEntropyGrad", labels, logSoftmax);
+        requireSameDType("softmaxCrossEntropyGrad", g, logSoftmax);
+        if (g.rank() != logSoftmax.rank() - 1
+                || !Arrays.equals(g.shape(), Arrays.copyOf(logSoftmax.shape(), g.rank()))) {
+            throw new IllegalArgumentException("cpu: softmaxCrossEntropyGrad: gradient " + g
+                    + " must have the leading dims of " + logSoftmax);
+        }
+        Softmax.crossEntropyGrad(par, g, logSoftmax, labels,
+                output("softmaxCrossEntropyGrad", out, logSoftmax.dtype(), logSoftmax.size()));
+    }
+
+    private void requireSoftmaxInput(String op, View x) {
+        checkOpen();
+        if (!x.dtype().isFloating()) {
+            throw new DTypeException("cpu: " + op + " does not accept " + x.dtype());
+        }
+        if (x.rank() == 0) {
+            throw new IllegalArgumentException("cpu: " + op + " needs a view of rank >= 1, got " + x);
+        }
+    }
+
+    private static void requireSameDType(String op, View a, View b) {
+        if (a.dtype() != b.dtype()) {
+            throw new DTypeException("cpu: " + op + " operands differ in dtype: " + a.dtype() + " and " + b.dtype());
+        }
+    }
+
     // ---- random --------------------------------------------------------------------------
 
     @Override

@@ -101,6 +101,28 @@ final class KernelCatalog {
         return "reduce_" + op.name() + "_partials";
     }
 
+    // the fused softmax primitives (softmax.cl): one work-group per row on GPUs, else one item
+
+    static String softmax(boolean workGroup) {
+        return "softmax" + style(workGroup);
+    }
+
+    static String softmaxGrad(boolean workGroup) {
+        return "softmax_grad" + style(workGroup);
+    }
+
+    static String crossEntropy(boolean workGroup) {
+        return "xent" + style(workGroup);
+    }
+
+    static String crossEntropyGrad(boolean workGroup) {
+        return "xent_grad" + style(workGroup);
+    }
+
+    private static String style(boolean workGroup) {
+        return workGroup ? "_wg" : "_rows";
+    }
+
     private static String suffix(boolean dense) {
         return dense ? "_contig" : "_strided";
     }
@@ -194,6 +216,13 @@ final class KernelCatalog {
                 out.add(new KernelRef("matmul", t, KernelSources.MATMUL, c.options(t), c.kernel()));
             }
             out.add(new KernelRef("randomUniform", t, KernelSources.RANDOM, ClTypes.options(t), RANDOM_UNIFORM));
+            for (boolean wg : new boolean[] {false, true}) {
+                String o = ClTypes.options(t);
+                out.add(new KernelRef("softmax", t, KernelSources.SOFTMAX, o, softmax(wg)));
+                out.add(new KernelRef("softmaxGrad", t, KernelSources.SOFTMAX, o, softmaxGrad(wg)));
+                out.add(new KernelRef("softmaxCrossEntropy", t, KernelSources.SOFTMAX, o, crossEntropy(wg)));
+                out.add(new KernelRef("softmaxCrossEntropyGrad", t, KernelSources.SOFTMAX, o, crossEntropyGrad(wg)));
+            }
         }
         return out;
     }
@@ -232,6 +261,9 @@ final class KernelCatalog {
         for (DType t : types(FLOATING, fp64)) {
             require(table, "matmul", t, missing);
             require(table, "randomUniform", t, missing);
+            for (String p : new String[] {"softmax", "softmaxGrad", "softmaxCrossEntropy", "softmaxCrossEntropyGrad"}) {
+                require(table, p, t, missing);
+            }
         }
         for (KernelRef k : table) {
             if (!KernelSources.ALL.contains(k.source())) {

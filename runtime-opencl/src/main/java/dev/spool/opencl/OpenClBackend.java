@@ -53,6 +53,7 @@ public final class OpenClBackend implements Backend {
     private final MatmulKernels matmuls;
     private final IndexingKernels indexing;
     private final RandomKernels random;
+    private final SoftmaxKernels softmaxes;
     /** False for a {@link #withStrategy} view, which shares its parent's device, programs and pool. */
     private final boolean ownsDevice;
     private final boolean memoryCheck = BufferPool.memoryCheck();
@@ -81,6 +82,7 @@ public final class OpenClBackend implements Backend {
         this.matmuls = new MatmulKernels(kernels, copies, GemmTuner.forDevice(device, tuning));
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
+        this.softmaxes = new SoftmaxKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
                 tuning.style(), device.info.fp64() ? "yes" : "no");
     }
@@ -324,6 +326,42 @@ public final class OpenClBackend implements Backend {
     public synchronized void randomUniform(DeviceBuffer out, long seed) {
         OpenClBuffer o = own(out);
         enqueue(() -> "randomUniform", () -> random.uniform(o, seed));
+    }
+
+    // ---- fused softmax (SoftmaxKernels) -------------------------------------------------------
+
+    @Override
+    public synchronized void softmax(View x, DeviceBuffer out, boolean log) {
+        own(x.buffer());
+        OpenClBuffer o = own(out);
+        enqueue(() -> (log ? "logSoftmax " : "softmax ") + x, () -> softmaxes.softmax(x, o, log));
+    }
+
+    @Override
+    public synchronized void softmaxGrad(View y, View g, DeviceBuffer out, boolean log) {
+        own(y.buffer());
+        own(g.buffer());
+        OpenClBuffer o = own(out);
+        enqueue(() -> (log ? "logSoftmaxGrad " : "softmaxGrad ") + y, () -> softmaxes.softmaxGrad(y, g, o, log));
+    }
+
+    @Override
+    public synchronized void softmaxCrossEntropy(View labels, View logits, DeviceBuffer loss, DeviceBuffer logSoftmax) {
+        own(labels.buffer());
+        own(logits.buffer());
+        OpenClBuffer l = own(loss);
+        OpenClBuffer o = own(logSoftmax);
+        enqueue(() -> "softmaxCrossEntropy " + logits, () -> softmaxes.crossEntropy(labels, logits, l, o));
+    }
+
+    @Override
+    public synchronized void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out) {
+        own(g.buffer());
+        own(logSoftmax.buffer());
+        own(labels.buffer());
+        OpenClBuffer o = own(out);
+        enqueue(() -> "softmaxCrossEntropyGrad " + logSoftmax,
+                () -> softmaxes.crossEntropyGrad(g, logSoftmax, labels, o));
     }
 
     /** matmul with configuration {@code c} of the kernel family instead of the tuner's choice:

@@ -55,6 +55,7 @@ class KernelSmokeTest {
             }
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
+                softmaxes(b, t);
             }
         }
         b.synchronize();
@@ -69,6 +70,7 @@ class KernelSmokeTest {
             reductions(b, t);
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
+                softmaxes(b, t);
             }
         }
         b.synchronize();
@@ -226,6 +228,34 @@ class KernelSmokeTest {
         double expected = t == DType.FLOAT32 ? Philox.uniformFloat(7, 299) : Philox.uniformDouble(7, 299);
         assertEquals(expected, Host.read(b, r)[299], "random " + t);
         release(b, a, c, out, r);
+    }
+
+    /**
+     * The four fused softmax primitives on rows of 3 and on a strided (transposed) view, each
+     * checked at one value: softmax of (0, 1, 2), loss of one-hot labels, and the VJPs.
+     */
+    private static void softmaxes(OpenClBackend b, DType t) {
+        DeviceBuffer x = Host.upload(b, t, 0, 1, 2, 0, 1, 2);
+        DeviceBuffer labels = Host.upload(b, t, 0, 0, 1, 0, 0, 1);
+        DeviceBuffer g = Host.upload(b, t, 1, 1);
+        DeviceBuffer out = b.allocate(t, 6);
+        DeviceBuffer lsm = b.allocate(t, 6);
+        DeviceBuffer loss = b.allocate(t, 2);
+        DeviceBuffer dx = b.allocate(t, 6);
+        double e = Math.exp(2) / (1 + Math.E + Math.exp(2));
+        b.softmax(View.contiguous(x, 2, 3), out, false);
+        assertEquals(e, Host.read(b, View.contiguous(out, 6))[5], 1e-6, "softmax " + t);
+        b.softmax(new View(x, new int[] {3, 2}, new long[] {1, 3}, 0), out, true); // rows (0, 0), (1, 1), (2, 2)
+        assertEquals(Math.log(0.5), Host.read(b, View.contiguous(out, 6))[5], 1e-6, "logSoftmax " + t);
+        b.softmaxGrad(View.contiguous(x, 2, 3), View.contiguous(labels, 2, 3), dx, false); // y (g - sum(g y))
+        assertEquals(2 * (1 - 2), Host.read(b, View.contiguous(dx, 6))[5], 1e-6, "softmaxGrad " + t);
+        b.softmaxGrad(View.contiguous(x, 2, 3), View.contiguous(labels, 2, 3), dx, true); // g - exp(y) sum(g)
+        assertEquals(1 - Math.exp(2), Host.read(b, View.contiguous(dx, 6))[5], 1e-5, "logSoftmaxGrad " + t);
+        b.softmaxCrossEntropy(View.contiguous(labels, 2, 3), View.contiguous(x, 2, 3), loss, lsm);
+        assertEquals(-Math.log(e), Host.read(b, View.contiguous(loss, 2))[1], 1e-6, "softmaxCrossEntropy " + t);
+        b.softmaxCrossEntropyGrad(View.contiguous(g, 2), View.contiguous(lsm, 2, 3), View.contiguous(labels, 2, 3), dx);
+        assertEquals(e - 1, Host.read(b, View.contiguous(dx, 6))[5], 1e-6, "softmaxCrossEntropyGrad " + t);
+        release(b, x, labels, g, out, lsm, loss, dx);
     }
 
     private static void release(OpenClBackend b, DeviceBuffer... buffers) {

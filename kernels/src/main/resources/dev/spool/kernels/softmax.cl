@@ -1,0 +1,265 @@
+/*
+ * Spool's fused softmax kernels (dev.spool.spi.Backend#softmax and the three after it): softmax
+ * and logSoftmax, their VJP, softmax cross-entropy (loss and logSoftmax) and its VJP in the
+ * logits, each one launch, along the last dimension. Every operand is a strided view: a layout_t
+ * `o` of its leading dims (with the view's offset) gives the start of each row, and `s` the
+ * stride along the row. Outputs are dense, `n` per row (the loss: one per row).
+ *
+ * Two strategies, picked by the host per device type:
+ *   *_rows: one work-item per row, three sequential passes over it: CPUs.
+ *   *_wg:   one work-group per row, its items striding the row, reductions as trees in local
+ *           memory (`scratch`, one T per item; the local size is a power of two): GPUs.
+ *
+ * Arithmetic per row is that of the composite the kernels replace: m = max(x) with NaN
+ * propagating, s = sum(exp(x - m)); softmax = exp(x - m) / s, logSoftmax = x - m - log(s).
+ *
+ * Types: -DT=float or -DT=double with -DT_IS_FP=1 (and -DT_IS_DOUBLE=1), as elementwise.cl.
+ */
+#ifndef T
+#define T float
+#define T_IS_FP 1
+#endif
+#ifdef T_IS_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+/* layout_t, layout_offset come from prelude.cl, which the host prepends. */
+
+#define NEG_INF (-(T)INFINITY)
+
+/* max that propagates NaN, as ReduceOp.MAX (fmax would drop it) */
+T max_nan(T a, T b) {
+    if (isnan(a) || isnan(b)) {
+        return a + b;
+    }
+    return a > b ? a : b;
+}
+
+/* Work-group reductions: every item passes its partial and gets the group's result. */
+T wg_max(T v, local T* scratch) {
+    int lid = (int)get_local_id(0);
+    scratch[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = (int)get_local_size(0) >> 1; k > 0; k >>= 1) {
+        if (lid < k) {
+            scratch[lid] = max_nan(scratch[lid], scratch[lid + k]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    T r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE); /* before scratch is reused */
+    return r;
+}
+
+T wg_sum(T v, local T* scratch) {
+    int lid = (int)get_local_id(0);
+    scratch[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = (int)get_local_size(0) >> 1; k > 0; k >>= 1) {
+        if (lid < k) {
+            scratch[lid] = scratch[lid] + scratch[lid + k];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    T r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+/* ---- softmax, logSoftmax (lg != 0) ------------------------------------------------------- */
+
+kernel void softmax_rows(global const T* x, layout_t xo, long xs, long rows, long n, uint lg,
+                         global T* out) {
+    long row = (long)get_global_id(0);
+    if (row < rows) {
+        long p = layout_offset(&xo, row);
+        global T* o = out + row * n;
+        T m = NEG_INF;
+        for (long j = 0; j < n; j++) {
+            m = max_nan(m, x[p + j * xs]);
+        }
+        T s = (T)0;
+        for (long j = 0; j < n; j++) {
+            s += exp(x[p + j * xs] - m);
+        }
+        if (lg) {
+            T ls = log(s);
+            for (long j = 0; j < n; j++) {
+                o[j] = (x[p + j * xs] - m) - ls;
+            }
+        } else {
+            for (long j = 0; j < n; j++) {
+                o[j] = exp(x[p + j * xs] - m) / s;
+            }
+        }
+    }
+}
+
+kernel void softmax_wg(global const T* x, layout_t xo, long xs, long rows, long n, uint lg,
+                       global T* out, local T* scratch) {
+    long row = (long)get_group_id(0);
+    long lid = (long)get_local_id(0);
+    long ls = (long)get_local_size(0);
+    long p = layout_offset(&xo, row);
+    global T* o = out + row * n;
+    T m = NEG_INF;
+    for (long j = lid; j < n; j += ls) {
+        m = max_nan(m, x[p + j * xs]);
+    }
+    m = wg_max(m, scratch);
+    T s = (T)0;
+    for (long j = lid; j < n; j += ls) {
+        s += exp(x[p + j * xs] - m);
+    }
+    s = wg_sum(s, scratch);
+    if (lg) {
+        T lsum = log(s);
+        for (long j = lid; j < n; j += ls) {
+            o[j] = (x[p + j * xs] - m) - lsum;
+        }
+    } else {
+        for (long j = lid; j < n; j += ls) {
+            o[j] = exp(x[p + j * xs] - m) / s;
+        }
+    }
+}
+
+/* ---- VJP of softmax: y (g - sum(g y)); of logSoftmax: g - exp(y) sum(g) ---------------- */
+
+kernel void softmax_grad_rows(global const T* y, layout_t yo, long ys, global const T* g, layout_t go,
+                              long gs, long rows, long n, uint lg, global T* out) {
+    long row = (long)get_global_id(0);
+    if (row < rows) {
+        long p = layout_offset(&yo, row);
+        long q = layout_offset(&go, row);
+        global T* o = out + row * n;
+        T s = (T)0;
+        for (long j = 0; j < n; j++) {
+            s += lg ? g[q + j * gs] : g[q + j * gs] * y[p + j * ys];
+        }
+        for (long j = 0; j < n; j++) {
+            T yv = y[p + j * ys];
+            T gv = g[q + j * gs];
+            o[j] = lg ? gv - exp(yv) * s : yv * (gv - s);
+        }
+    }
+}
+
+kernel void softmax_grad_wg(global const T* y, layout_t yo, long ys, global const T* g, layout_t go,
+                            long gs, long rows, long n, uint lg, global T* out, local T* scratch) {
+    long row = (long)get_group_id(0);
+    long lid = (long)get_local_id(0);
+    long ls = (long)get_local_size(0);
+    long p = layout_offset(&yo, row);
+    long q = layout_offset(&go, row);
+    global T* o = out + row * n;
+    T s = (T)0;
+    for (long j = lid; j < n; j += ls) {
+        s += lg ? g[q + j * gs] : g[q + j * gs] * y[p + j * ys];
+    }
+    s = wg_sum(s, scratch);
+    for (long j = lid; j < n; j += ls) {
+        T yv = y[p + j * ys];
+        T gv = g[q + j * gs];
+        o[j] = lg ? gv - exp(yv) * s : yv * (gv - s);
+    }
+}
+
+/* ---- cross-entropy: loss = -sum(labels lsm), lsm = logSoftmax(x) kept for the VJP ------ */
+
+kernel void xent_rows(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
+                      long rows, long n, global T* loss, global T* lsm) {
+    long row = (long)get_global_id(0);
+    if (row < rows) {
+        long pl = layout_offset(&lo, row);
+        long p = layout_offset(&xo, row);
+        global T* o = lsm + row * n;
+        T m = NEG_INF;
+        for (long j = 0; j < n; j++) {
+            m = max_nan(m, x[p + j * xs]);
+        }
+        T s = (T)0;
+        for (long j = 0; j < n; j++) {
+            s += exp(x[p + j * xs] - m);
+        }
+        T ls = log(s);
+        T acc = (T)0;
+        for (long j = 0; j < n; j++) {
+            T v = (x[p + j * xs] - m) - ls;
+            o[j] = v;
+            acc += l[pl + j * lstr] * v;
+        }
+        loss[row] = -acc;
+    }
+}
+
+kernel void xent_wg(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
+                    long rows, long n, global T* loss, global T* lsm, local T* scratch) {
+    long row = (long)get_group_id(0);
+    long lid = (long)get_local_id(0);
+    long lsz = (long)get_local_size(0);
+    long pl = layout_offset(&lo, row);
+    long p = layout_offset(&xo, row);
+    global T* o = lsm + row * n;
+    T m = NEG_INF;
+    for (long j = lid; j < n; j += lsz) {
+        m = max_nan(m, x[p + j * xs]);
+    }
+    m = wg_max(m, scratch);
+    T s = (T)0;
+    for (long j = lid; j < n; j += lsz) {
+        s += exp(x[p + j * xs] - m);
+    }
+    s = wg_sum(s, scratch);
+    T ls = log(s);
+    T acc = (T)0;
+    for (long j = lid; j < n; j += lsz) {
+        T v = (x[p + j * xs] - m) - ls;
+        o[j] = v;
+        acc += l[pl + j * lstr] * v;
+    }
+    acc = wg_sum(acc, scratch);
+    if (lid == 0) {
+        loss[row] = -acc;
+    }
+}
+
+/* ---- VJP of the loss in the logits: g[row] (exp(lsm) sum(labels) - labels) ------------- */
+
+kernel void xent_grad_rows(global const T* g, layout_t go, global const T* y, layout_t yo, long ys,
+                           global const T* l, layout_t lo, long lstr, long rows, long n, global T* out) {
+    long row = (long)get_global_id(0);
+    if (row < rows) {
+        T gr = g[layout_offset(&go, row)];
+        long p = layout_offset(&yo, row);
+        long pl = layout_offset(&lo, row);
+        global T* o = out + row * n;
+        T sl = (T)0;
+        for (long j = 0; j < n; j++) {
+            sl += l[pl + j * lstr];
+        }
+        for (long j = 0; j < n; j++) {
+            o[j] = gr * (exp(y[p + j * ys]) * sl - l[pl + j * lstr]);
+        }
+    }
+}
+
+kernel void xent_grad_wg(global const T* g, layout_t go, global const T* y, layout_t yo, long ys,
+                         global const T* l, layout_t lo, long lstr, long rows, long n, global T* out,
+                         local T* scratch) {
+    long row = (long)get_group_id(0);
+    long lid = (long)get_local_id(0);
+    long ls = (long)get_local_size(0);
+    T gr = g[layout_offset(&go, row)];
+    long p = layout_offset(&yo, row);
+    long pl = layout_offset(&lo, row);
+    global T* o = out + row * n;
+    T sl = (T)0;
+    for (long j = lid; j < n; j += ls) {
+        sl += l[pl + j * lstr];
+    }
+    sl = wg_sum(sl, scratch);
+    for (long j = lid; j < n; j += ls) {
+        o[j] = gr * (exp(y[p + j * ys]) * sl - l[pl + j * lstr]);
+    }
+}

@@ -54,6 +54,7 @@ if [ -n "$CLANG" ]; then
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DVW=16 -DROWS=8"
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    lint softmax.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     echo "oclgrind-check: kernels compile cleanly with $CLANG -Werror (OpenCL C 1.2)"
 else
     echo "oclgrind-check: clang not found, static kernel checks skipped"

@@ -361,6 +361,21 @@ class ParityTest {
         }
         add("softmaxCrossEntropyWithLogits", x -> Spool.softmaxCrossEntropyWithLogits(x[0], x[1]), 1e-4, 1e-5, true,
                 Input.of(s(67, 61), labels), logits);
+        // the fused primitives across both OpenCL strategies' sizes: rows of 1, of 1000 (rank 3) and of
+        // 4096 (more than a work-group), a moved axis (strided rows), soft labels; float64 too
+        Input wide = Input.of(s(3, 4096), Arrays.stream(Domain.ANY.sample(r, 3 * 4096)).map(v -> 8 * v).toArray());
+        add("softmax (2, 5, 1000)", x -> x[0].softmax(-1), 1e-4, 1e-6, true, in(r, Domain.ANY, s(2, 5, 1000)));
+        add("softmax (9, 1) rows of one", x -> x[0].softmax(-1), 1e-6, 1e-7, true, in(r, Domain.ANY, s(9, 1)));
+        add("softmax axis 1 of (4, 300, 3)", x -> x[0].softmax(1), 1e-4, 1e-6, true, in(r, Domain.ANY, s(4, 300, 3)));
+        add("logSoftmax (3, 4096)", x -> x[0].logSoftmax(-1), 1e-4, 1e-5, true, wide);
+        double[] soft = Arrays.stream(Domain.POSITIVE.sample(r, 3 * 4096)).map(v -> v / 2048).toArray();
+        add("softmaxCrossEntropyWithLogits (3, 4096) soft labels", x -> Spool.softmaxCrossEntropyWithLogits(x[0], x[1]),
+                1e-4, 1e-5, true, Input.of(s(3, 4096), soft), wide);
+        addFloat64("logSoftmax and cross-entropy float64", v -> {
+            Tensor x = Spool.randomNormal(s(5, 1000), 3, 0, 4, FLOAT64);
+            Tensor l = Spool.randomUniform(s(5, 1000), 4, 0, 1, FLOAT64);
+            return x.logSoftmax(-1).sum(new int[] {1}, false).add(Spool.softmaxCrossEntropyWithLogits(l, x));
+        }, 1e-7, Input.of(s(1), 0).fixed());
         add("mlp loss", x -> {
             Tensor h = x[0].matmul(x[1]).add(x[2]).tanh();
             Tensor out = h.matmul(x[3]).relu();

@@ -137,7 +137,7 @@ final class Softmax {
         Rows ys = new Rows(y);
         Rows gs = new Rows(g);
         Rows o = new Rows(out, rows, n);
-        if (log && fast(y, g)) {
+        if (fast(y, g)) {
             float[] yd = (float[]) ys.data;
             float[] gd = (float[]) gs.data;
             float[] od = (float[]) o.data;
@@ -146,13 +146,23 @@ final class Softmax {
                 int pg = (int) gs.start(r);
                 int q = (int) (r * n);
                 double s = 0;
-                for (int j = 0; j < n; j++) {
-                    s += gd[pg + j];
-                }
-                float sf = (float) s;
-                expBlocks(yd, p, od, q, n);
-                for (int j = 0; j < n; j++) {
-                    od[q + j] = gd[pg + j] - od[q + j] * sf;
+                if (log) {
+                    for (int j = 0; j < n; j++) {
+                        s += gd[pg + j];
+                    }
+                    float sf = (float) s;
+                    expBlocks(yd, p, od, q, n);
+                    for (int j = 0; j < n; j++) {
+                        od[q + j] = gd[pg + j] - od[q + j] * sf;
+                    }
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        s += gd[pg + j] * yd[p + j];
+                    }
+                    float sf = (float) s;
+                    for (int j = 0; j < n; j++) {
+                        od[q + j] = yd[p + j] * (gd[pg + j] - sf);
+                    }
                 }
             });
             return;

@@ -57,7 +57,19 @@ class FaultsTest {
             new Fault("matmul", "matmul", 1, false, (x, w) -> x.matmul(w)),
             new Fault("concat: the second part's copy", "copy", 2, false, (x, w) -> Spool.concat(List.of(x, x, x), 0)),
             new Fault("constant: the host copy", "write", 1, false, (x, w) -> Spool.constant(new float[] {1, 2, 3})),
-            new Fault("softmax: a launch in the middle", "binary", 2, true, (x, w) -> x.softmax(-1)),
+            new Fault("softmax: its one launch", "softmax", 1, false, (x, w) -> x.softmax(-1)),
+            new Fault("softmax along axis 0: its one launch between views", "softmax", 1, true, (x, w) -> x.softmax(0)),
+            new Fault("softmax cross-entropy: its one launch, two outputs", "softmaxCrossEntropy", 1, false,
+                    (x, w) -> Spool.softmaxCrossEntropyWithLogits(x, x)),
+            new Fault("softmax cross-entropy: the backward launch", "softmaxCrossEntropyGrad", 1, true, (x, w) -> {
+                GradientTape tape = new GradientTape();
+                Tensor loss;
+                try (tape) {
+                    tape.watch(x);
+                    loss = Spool.softmaxCrossEntropyWithLogits(w.transpose(), x).sum();
+                }
+                return tape.gradient(loss, x);
+            }),
             new Fault("mean: the division after the sum", "binary", 1, true, (x, w) -> x.mean(1)),
             new Fault("gradient: a launch of the backward pass", "matmul", 2, true, (x, w) -> {
                 GradientTape tape = new GradientTape();

@@ -44,7 +44,8 @@ class BenchmarksSmokeTest {
             ColumnSumBench.class, Map.of("rows", List.of("37"), "cols", List.of("19")),
             DispatchBench.class, Map.of("batch", List.of("10")),
             JoclLaunchBench.class, Map.of("batch", List.of("10")),
-            MlpStepBench.class, Map.of("batch", List.of("16")));
+            MlpStepBench.class, Map.of("batch", List.of("16")),
+            SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300")));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

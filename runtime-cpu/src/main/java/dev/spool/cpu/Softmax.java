@@ -206,11 +206,12 @@ final class Softmax {
                 int q = (int) (r * n);
                 float m = maxF(xd, p, n);
                 float lse = (float) Math.log(expShifted(xd, p, n, m, null, 0));
+                for (int j = 0; j < n; j++) { // a loop on its own: the JIT vectorises it
+                    od[q + j] = (xd[p + j] - m) - lse;
+                }
                 double acc = 0;
                 for (int j = 0; j < n; j++) {
-                    float v = (xd[p + j] - m) - lse;
-                    od[q + j] = v;
-                    acc += ld[pl + j] * v;
+                    acc += ld[pl + j] * od[q + j];
                 }
                 lossd[(int) r] = (float) -acc;
             });
@@ -315,12 +316,9 @@ final class Softmax {
         return m;
     }
 
+    /** {@link #max} of a dense float row, on vectors (the JIT does not vectorise Math.max). */
     private static float maxF(float[] x, int p, int n) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            m = Math.max(m, x[p + j]);
-        }
-        return m;
+        return (float) SimdReduction.extreme(true, x, p, n);
     }
 
     /**

@@ -55,6 +55,11 @@ if [ -n "$CLANG" ]; then
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DVW=16 -DROWS=8"
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint softmax.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    lint training.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    # binary ops with a unary epilogue (Backend.binaryUnary): the macro, for float and int types
+    for t in "${TYPES[@]:0:2}"; do lint elementwise.cl "$t -DEPILOGUE=TANH"; done
+    for t in "${TYPES[@]:2:2}"; do lint elementwise.cl "$t -DEPILOGUE=RELU"; done
+    lint elementwise.cl "-DEPILOGUE=SIGMOID"
     echo "oclgrind-check: kernels compile cleanly with $CLANG -Werror (OpenCL C 1.2)"
 else
     echo "oclgrind-check: clang not found, static kernel checks skipped"

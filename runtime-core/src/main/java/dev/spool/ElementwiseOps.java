@@ -73,14 +73,22 @@ final class ElementwiseOps {
 
     static Tensor tanh(Tensor x) {
         // 1 - y^2
-        return unary("tanh", UnaryOp.TANH, x, true, (g, in, y, needs) ->
-                new Tensor[] {mul(g, sub(Creation.scalarLike(y, 1), mul(y, y)))});
+        return unary("tanh", UnaryOp.TANH, x, true, (g, in, y, needs) -> new Tensor[] {tanhGrad(g, y)});
+    }
+
+    /** tanh's VJP from its result {@code y}: {@code g (1 - y^2)}. */
+    static Tensor tanhGrad(Tensor g, Tensor y) {
+        return mul(g, sub(Creation.scalarLike(y, 1), mul(y, y)));
     }
 
     static Tensor sigmoid(Tensor x) {
         // y (1 - y)
-        return unary("sigmoid", UnaryOp.SIGMOID, x, true, (g, in, y, needs) ->
-                new Tensor[] {mul(g, mul(y, sub(Creation.scalarLike(y, 1), y)))});
+        return unary("sigmoid", UnaryOp.SIGMOID, x, true, (g, in, y, needs) -> new Tensor[] {sigmoidGrad(g, y)});
+    }
+
+    /** sigmoid's VJP from its result {@code y}: {@code g y (1 - y)}. */
+    static Tensor sigmoidGrad(Tensor g, Tensor y) {
+        return mul(g, mul(y, sub(Creation.scalarLike(y, 1), y)));
     }
 
     /** Composite: x * x. */

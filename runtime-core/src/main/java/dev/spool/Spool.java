@@ -427,6 +427,57 @@ public final class Spool {
         return x.identity();
     }
 
+    // ---- bias-add and fused activations (tf.nn.bias_add) --------------------------------
+
+    /** {@code x + bias} with a rank-1 {@code bias} the size of {@code x}'s last axis ({@code tf.nn.bias_add}). */
+    public static Tensor biasAdd(Operand x, Operand bias) {
+        return BiasOps.biasAdd(x.value(), bias.value());
+    }
+
+    /** {@code activation(x + bias)} in one kernel launch; differentiable in both inputs. */
+    public static Tensor biasAdd(Operand x, Operand bias, FusedActivation activation) {
+        return BiasOps.biasAdd(x.value(), bias.value(), activation);
+    }
+
+    // ---- training updates (TensorFlow's raw training ops, one launch per variable) -------
+
+    /** {@code var -= lr * grad} ({@code tf.raw_ops.ResourceApplyGradientDescent}). Not recorded on tapes. */
+    public static Variable applyGradientDescent(Variable var, double lr, Operand grad) {
+        return TrainingOps.applyGradientDescent(var, lr, grad);
+    }
+
+    /**
+     * {@code tf.raw_ops.ResourceApplyMomentum}: {@code accum = accum * momentum + grad}, then
+     * {@code var -= lr * accum}, or with Nesterov {@code var -= grad * lr + accum * momentum * lr}.
+     */
+    public static Variable applyMomentum(Variable var, Variable accum, double lr, Operand grad, double momentum,
+                                         boolean useNesterov) {
+        return TrainingOps.applyMomentum("applyMomentum", var, accum, lr, grad, momentum, useNesterov, false);
+    }
+
+    /**
+     * {@code tf.raw_ops.ResourceApplyKerasMomentum}, the rule of Keras's {@code SGD}:
+     * {@code accum = accum * momentum - lr * grad}, then {@code var += accum}, or with Nesterov
+     * {@code var += accum * momentum - lr * grad}. Unlike {@link #applyMomentum} the
+     * accumulator includes the learning rate, so the two differ when it changes between steps.
+     */
+    public static Variable applyKerasMomentum(Variable var, Variable accum, double lr, Operand grad, double momentum,
+                                              boolean useNesterov) {
+        return TrainingOps.applyMomentum("applyKerasMomentum", var, accum, lr, grad, momentum, useNesterov, true);
+    }
+
+    /**
+     * {@code tf.raw_ops.ResourceApplyAdam} (without Nesterov): with
+     * {@code lr_t = lr * sqrt(1 - beta2Power) / (1 - beta1Power)} (computed in double),
+     * {@code m += (grad - m) * (1 - beta1)}, {@code v += (grad^2 - v) * (1 - beta2)},
+     * {@code var -= lr_t * m / (sqrt(v) + epsilon)}: epsilon is Kingma and Ba's "epsilon hat",
+     * as in Keras. {@code beta1Power} is {@code beta1^t} for step {@code t} (from 1).
+     */
+    public static Variable applyAdam(Variable var, Variable m, Variable v, double beta1Power, double beta2Power,
+                                     double lr, double beta1, double beta2, double epsilon, Operand grad) {
+        return TrainingOps.applyAdam(var, m, v, beta1Power, beta2Power, lr, beta1, beta2, epsilon, grad);
+    }
+
     private static List<Tensor> values(List<? extends Operand> parts) {
         List<Tensor> out = new ArrayList<>(parts.size());
         for (Operand o : parts) {

@@ -109,6 +109,25 @@ public final class Variable implements Operand, AutoCloseable {
         }
     }
 
+    /**
+     * The value itself, not a read: no tape sees it and no alias is made. For core's fused
+     * updates ({@link TrainingOps}), which name their op when the variable is closed.
+     */
+    synchronized Tensor currentFor(String op) {
+        if (current.isClosed()) {
+            throw new IllegalStateException(op + ": variable '" + name + "' is closed");
+        }
+        return current;
+    }
+
+    /** Swaps in {@code fresh}, whose shape, dtype and device the caller has checked. Earlier
+     *  reads keep the old value: they hold aliases of their own. */
+    synchronized void replace(Tensor fresh) {
+        Tensor old = current;
+        current = fresh.alias();
+        old.close();
+    }
+
     private void checkOpen() {
         if (current.isClosed()) {
             throw new IllegalStateException("variable '" + name + "' is closed");

@@ -315,6 +315,28 @@ class DeviceMemoryTest {
         }
 
         @Override
+        public void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void applyGradientDescent(View var, View grad, double lr, DeviceBuffer varOut) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void applyMomentum(View var, View accum, View grad, double lr, double momentum, boolean nesterov,
+                                  boolean keras, DeviceBuffer varOut, DeviceBuffer accumOut) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void applyAdam(View var, View m, View v, View grad, double alpha, double beta1, double beta2,
+                              double epsilon, DeviceBuffer varOut, DeviceBuffer mOut, DeviceBuffer vOut) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void binary(BinaryOp op, View a, View b, DeviceBuffer out) {
             if (op != BinaryOp.MUL) {
                 throw new UnsupportedOperationException("fake: " + op);

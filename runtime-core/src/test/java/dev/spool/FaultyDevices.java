@@ -162,6 +162,32 @@ public final class FaultyDevices {
         }
 
         @Override
+        public void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
+            maybeFail("binaryUnary");
+            inner.binaryUnary(op, epilogue, a, b, out);
+        }
+
+        @Override
+        public void applyGradientDescent(View var, View grad, double lr, DeviceBuffer varOut) {
+            maybeFail("applyGradientDescent");
+            inner.applyGradientDescent(var, grad, lr, varOut);
+        }
+
+        @Override
+        public void applyMomentum(View var, View accum, View grad, double lr, double momentum, boolean nesterov,
+                                  boolean keras, DeviceBuffer varOut, DeviceBuffer accumOut) {
+            maybeFail("applyMomentum");
+            inner.applyMomentum(var, accum, grad, lr, momentum, nesterov, keras, varOut, accumOut);
+        }
+
+        @Override
+        public void applyAdam(View var, View m, View v, View grad, double alpha, double beta1, double beta2,
+                              double epsilon, DeviceBuffer varOut, DeviceBuffer mOut, DeviceBuffer vOut) {
+            maybeFail("applyAdam");
+            inner.applyAdam(var, m, v, grad, alpha, beta1, beta2, epsilon, varOut, mOut, vOut);
+        }
+
+        @Override
         public void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out) {
             maybeFail("reduce");
             inner.reduce(op, x, reducedDims, out);

@@ -341,35 +341,38 @@ uchar bin_LESS_EQUAL(T a, T b) { return a <= b ? (uchar)1 : (uchar)0; }
 uchar bin_GREATER(T a, T b) { return a > b ? (uchar)1 : (uchar)0; }
 uchar bin_GREATER_EQUAL(T a, T b) { return a >= b ? (uchar)1 : (uchar)0; }
 
-#define BINARY(NAME, OUT)                                                                     \
-kernel void binary_##NAME##_contig(global const T* a, long aoff, global const T* b, long boff, \
+/* The four variants of binary op NAME, named PREFIX##NAME##_variant, each storing F(result): F is
+ * empty for the plain kernels, the epilogue for the binary_unary_ ones. */
+#define BINARY_KERNELS(PREFIX, NAME, OUT, F)                                                  \
+kernel void PREFIX##NAME##_contig(global const T* a, long aoff, global const T* b, long boff, \
                                    global OUT* out, long n) {                                 \
     long i = (long)get_global_id(0);                                                          \
     if (i < n) {                                                                              \
-        out[i] = bin_##NAME(a[aoff + i], b[boff + i]);                                        \
+        out[i] = F(bin_##NAME(a[aoff + i], b[boff + i]));                                      \
     }                                                                                         \
 }                                                                                             \
-kernel void binary_##NAME##_strided(global const T* a, layout_t al, global const T* b,        \
+kernel void PREFIX##NAME##_strided(global const T* a, layout_t al, global const T* b,        \
                                     layout_t bl, global OUT* out, long n) {                   \
     long i = (long)get_global_id(0);                                                          \
     if (i < n) {                                                                              \
-        out[i] = bin_##NAME(a[layout_offset(&al, i)], b[layout_offset(&bl, i)]);              \
+        out[i] = F(bin_##NAME(a[layout_offset(&al, i)], b[layout_offset(&bl, i)]));            \
     }                                                                                         \
 }                                                                                             \
-kernel void binary_##NAME##_scalar_a(global const T* a, long aoff, global const T* b,         \
+kernel void PREFIX##NAME##_scalar_a(global const T* a, long aoff, global const T* b,         \
                                      long boff, global OUT* out, long n) {                    \
     long i = (long)get_global_id(0);                                                          \
     if (i < n) {                                                                              \
-        out[i] = bin_##NAME(a[aoff], b[boff + i]);                                            \
+        out[i] = F(bin_##NAME(a[aoff], b[boff + i]));                                          \
     }                                                                                         \
 }                                                                                             \
-kernel void binary_##NAME##_scalar_b(global const T* a, long aoff, global const T* b,         \
+kernel void PREFIX##NAME##_scalar_b(global const T* a, long aoff, global const T* b,         \
                                      long boff, global OUT* out, long n) {                    \
     long i = (long)get_global_id(0);                                                          \
     if (i < n) {                                                                              \
-        out[i] = bin_##NAME(a[aoff + i], b[boff]);                                            \
+        out[i] = F(bin_##NAME(a[aoff + i], b[boff]));                                          \
     }                                                                                         \
 }
+#define BINARY(NAME, OUT) BINARY_KERNELS(binary_, NAME, OUT, )
 
 #ifndef T_IS_BOOL
 BINARY(ADD, T) BINARY(SUB, T) BINARY(MUL, T) BINARY(DIV, T) BINARY(POW, T)
@@ -377,6 +380,16 @@ BINARY(MAX, T) BINARY(MIN, T) BINARY(RELU_GRAD, T)
 #endif
 BINARY(EQUAL, uchar) BINARY(NOT_EQUAL, uchar) BINARY(LESS, uchar) BINARY(LESS_EQUAL, uchar)
 BINARY(GREATER, uchar) BINARY(GREATER_EQUAL, uchar)
+
+/* Backend.binaryUnary: with -DEPILOGUE=NAME, the arithmetic ops once more as binary_unary_OP_*,
+ * each result passed through unary op NAME in the same work-item (bias-add + relu in one launch).
+ * The host builds one program per (type, epilogue). */
+#if defined(EPILOGUE) && !defined(T_IS_BOOL)
+#define APPLY_EPILOGUE(v) SPOOL_CAT(op_, EPILOGUE)(v)
+#define BINARY_UNARY(NAME) BINARY_KERNELS(binary_unary_, NAME, T, APPLY_EPILOGUE)
+BINARY_UNARY(ADD) BINARY_UNARY(SUB) BINARY_UNARY(MUL) BINARY_UNARY(DIV) BINARY_UNARY(POW)
+BINARY_UNARY(MAX) BINARY_UNARY(MIN) BINARY_UNARY(RELU_GRAD)
+#endif
 
 /* ---- select ------------------------------------------------------------------------------- */
 kernel void select_contig(global const uchar* c, long coff, global const T* a, long aoff,

@@ -1,6 +1,9 @@
 package dev.spool.spi;
 
 import dev.spool.DType;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * One compute device of a backend: the small set of primitives that every user-facing op is
@@ -173,6 +176,58 @@ public interface Backend extends AutoCloseable {
      * {@code (seed, i)}, bit for bit, on every backend.
      */
     void randomUniform(DeviceBuffer out, long seed);
+
+    // ---- fused elementwise (bias-add + activation) ----------------------------------------
+
+    /**
+     * The unary ops {@link #binaryUnary} takes as its epilogue: the activations. Each costs the
+     * OpenCL backend a program build (and the kernel tests a run), so the set grows when an op
+     * needs it, not before.
+     */
+    Set<UnaryOp> EPILOGUES = Collections.unmodifiableSet(EnumSet.of(UnaryOp.RELU, UnaryOp.TANH, UnaryOp.SIGMOID));
+
+    /**
+     * {@code out[i] = epilogue(op(a[i], b[i]))} in one launch: what {@link #binary} then
+     * {@link #unary} compute, without the intermediate buffer or the second launch ({@code
+     * relu(x·W + b)}). {@code op} is arithmetic (not a comparison); a and b as for {@link
+     * #binary}; {@code epilogue} one of {@link #EPILOGUES} that accepts the dtype. The result
+     * equals the two primitives' to the last bit.
+     */
+    void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out);
+
+    // ---- training updates (one launch per parameter) -------------------------------------
+    //
+    // TensorFlow's raw training ops (ApplyGradientDescent, ApplyMomentum, ApplyKerasMomentum,
+    // ApplyAdam). Inputs are contiguous views of one float dtype and one shape (core copies
+    // others); each new value goes to a fresh output, never to an input, so that tensors read
+    // from a variable before the update keep the old value. Hyperparameters arrive as doubles
+    // and are converted to the dtype once; the arithmetic is the dtype's, in the order written,
+    // without fused multiply-adds, so that it matches the same formula written with primitives.
+
+    /** {@code varOut = var - lr * grad}. Dtypes: FLOAT32, FLOAT64. */
+    void applyGradientDescent(View var, View grad, double lr, DeviceBuffer varOut);
+
+    /**
+     * Momentum, in one of two forms. TensorFlow's ({@code keras} false):
+     * {@code accumOut = accum * momentum + grad}, then {@code varOut = var - lr * accumOut}, or
+     * with {@code nesterov} {@code varOut = var - (grad * lr + accumOut * momentum * lr)}.
+     * Keras's ({@code keras} true, the accumulator includes the learning rate):
+     * {@code accumOut = accum * momentum - grad * lr}, then {@code varOut = var + accumOut}, or
+     * with {@code nesterov} {@code varOut = var + (accumOut * momentum - grad * lr)}.
+     * Dtypes: FLOAT32, FLOAT64.
+     */
+    void applyMomentum(View var, View accum, View grad, double lr, double momentum, boolean nesterov,
+                       boolean keras, DeviceBuffer varOut, DeviceBuffer accumOut);
+
+    /**
+     * Adam, TensorFlow's ApplyAdam with {@code alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)}
+     * computed by core in double: {@code mOut = m + (grad - m) * (1 - beta1)},
+     * {@code vOut = v + (grad * grad - v) * (1 - beta2)},
+     * {@code varOut = var - mOut * alpha / (sqrt(vOut) + epsilon)}; {@code 1 - beta} in double,
+     * then converted. Dtypes: FLOAT32, FLOAT64.
+     */
+    void applyAdam(View var, View m, View v, View grad, double alpha, double beta1, double beta2, double epsilon,
+                   DeviceBuffer varOut, DeviceBuffer mOut, DeviceBuffer vOut);
 
     // ---- lifecycle -----------------------------------------------------------------------
 

@@ -72,6 +72,7 @@ class GradientCheckTest {
             shapeCases();
             gatherCases();
             nnCases();
+            biasAddCases();
             compositeCases();
             secondOrderCases();
         }
@@ -324,6 +325,23 @@ class GradientCheckTest {
     }
 
     // ---- nn ---------------------------------------------------------------------------------
+
+    /** x away from 0 and a bias below 0.1 in size: no sum near relu's kink. */
+    private static void biasAddCases() {
+        Random r = rng("biasAdd", "cases");
+        add("biasAdd", "(3, 4) + (4,)", x -> Spool.biasAdd(x[0], x[1]), any(r, 3, 4), any(r, 4));
+        for (dev.spool.FusedActivation a : dev.spool.FusedActivation.values()) {
+            GradCheck.Fn fn = x -> Spool.biasAdd(x[0], x[1], a);
+            Input bias = Input.of(s(4), Arrays.stream(Domain.ANY.sample(r, 4)).map(v -> v / 20).toArray());
+            add("biasAdd+" + a, "(3, 4) + (4,)", fn, in(r, Domain.AWAY_FROM_ZERO, s(3, 4)), bias);
+            add("biasAdd+" + a, "(2, 3, 4) + (4,)", fn, in(r, Domain.AWAY_FROM_ZERO, s(2, 3, 4)), bias);
+            add("biasAdd+" + a, "(4, 3)ᵀview + (3,)", fn, in(r, Domain.AWAY_FROM_ZERO, s(4, 3)).asTransposedView(),
+                    Input.of(s(3), 0.05, -0.02, 0.08));
+            // second order: the VJP (from the result) is itself differentiated by an outer tape
+            add("biasAdd+" + a, "second order", x -> innerGradient(x[0], v -> Spool.biasAdd(v, x[1], a).mul(v)),
+                    in(r, Domain.AWAY_FROM_ZERO, s(2, 3)), Input.of(s(3), 0.05, -0.02, 0.08));
+        }
+    }
 
     private static void nnCases() {
         Random r = rng("nn", "cases");

@@ -130,10 +130,84 @@ class OpForwardTest {
         indexingRows();
         nnRows();
         SoftmaxRows.add();
+        biasAddRows();
         dtypeRows();
         factoryRows();
         randomRows();
         formatRows();
+    }
+
+    // ---- bias-add, alone and with a fused activation ------------------------------------
+
+    /** Host reference of {@code activation(x + bias)}, bias along the last axis. */
+    private static double[] biasAddRef(double[] x, double[] bias, java.util.function.DoubleUnaryOperator act) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = act.applyAsDouble(x[i] + bias[i % bias.length]);
+        }
+        return out;
+    }
+
+    private static void biasAddRows() {
+        java.util.Map<dev.spool.FusedActivation, java.util.function.DoubleUnaryOperator> refs = java.util.Map.of(
+                dev.spool.FusedActivation.RELU, v -> Math.max(v, 0),
+                dev.spool.FusedActivation.TANH, Math::tanh,
+                dev.spool.FusedActivation.SIGMOID, v -> 1 / (1 + Math.exp(-v)));
+        row("biasAdd", d -> {
+            Random r = new Random(ElementwiseTable.seed("biasAdd"));
+            double[] x = f32(ElementwiseTable.Domain.ANY.sample(r, 3 * 5 * 7));
+            double[] b = f32(ElementwiseTable.Domain.ANY.sample(r, 7));
+            assertClose(Spool.biasAdd(f(s(3, 5, 7), x), f(s(7), b)), s(3, 5, 7), FLOAT32,
+                    biasAddRef(x, b, v -> v), F32_RTOL, F32_ATOL);
+            assertExact(Spool.biasAdd(t(INT32, s(2, 2), 1, 2, 3, 4), t(INT32, s(2), 10, -20)), s(2, 2), INT32,
+                    11, -18, 13, -16);
+        });
+        for (dev.spool.FusedActivation a : dev.spool.FusedActivation.values()) {
+            row("biasAdd+" + a, d -> {
+                Random r = new Random(ElementwiseTable.seed("biasAdd+" + a));
+                double[] x = f32(ElementwiseTable.Domain.ANY.sample(r, 37 * 61));
+                double[] b = f32(ElementwiseTable.Domain.ANY.sample(r, 61));
+                double[] expected = biasAddRef(x, b, refs.get(a));
+                Tensor xt = f(s(37, 61), x);
+                Tensor bt = f(s(61), b);
+                Tensor fused = Spool.biasAdd(xt, bt, a);
+                assertClose(fused, s(37, 61), FLOAT32, expected, F32_RTOL, F32_ATOL);
+                // the SPI promises the bits of the two primitives it replaces
+                Tensor sum = xt.add(bt);
+                Tensor twoOps = switch (a) {
+                    case RELU -> sum.relu();
+                    case TANH -> sum.tanh();
+                    case SIGMOID -> sum.sigmoid();
+                };
+                assertArrayEquals(twoOps.toFloatArray(), fused.toFloatArray(), "fused vs add then " + a);
+                // a transposed x: the kernel reads it strided
+                assertClose(Spool.biasAdd(transposedView(FLOAT32, s(37, 61), x), bt, a), s(37, 61), FLOAT32,
+                        expected, F32_RTOL, F32_ATOL);
+                if (d.supportsFloat64()) {
+                    assertClose(Spool.biasAdd(t(FLOAT64, s(37, 61), x), t(FLOAT64, s(61), b), a), s(37, 61), FLOAT64,
+                            expected, 1e-12, 1e-12);
+                }
+            });
+        }
+        row("biasAdd+RELU on integers, NaN kept", d -> {
+            assertExact(Spool.biasAdd(t(INT64, s(2, 2), 1, -2, 3, -4), t(INT64, s(2), -2, 1), dev.spool.FusedActivation.RELU),
+                    s(2, 2), INT64, 0, 0, 1, 0);
+            assertExact(Spool.biasAdd(f(s(3), Double.NaN, -1, 1), f(s(3), 0, 0, 0), dev.spool.FusedActivation.RELU),
+                    s(3), FLOAT32, Double.NaN, 0, 1);
+        });
+        row("biasAdd rejects a bias of the wrong shape or dtype", d -> {
+            ShapeException rank = assertThrows(ShapeException.class,
+                    () -> Spool.biasAdd(f(s(2, 3), iota(6)), f(s(1, 3), iota(3)), dev.spool.FusedActivation.RELU));
+            assertTrue(rank.getMessage().contains("biasAdd") && rank.getMessage().contains("rank 1"), rank.getMessage());
+            ShapeException last = assertThrows(ShapeException.class, () -> Spool.biasAdd(f(s(2, 3), iota(6)), f(s(2), 1, 2)));
+            assertTrue(last.getMessage().contains("(2,)") && last.getMessage().contains("(2, 3)"), last.getMessage());
+            assertThrows(ShapeException.class, () -> Spool.biasAdd(f(s(), 1), f(s(1), 1)));
+            assertThrows(dev.spool.DTypeException.class,
+                    () -> Spool.biasAdd(f(s(2, 3), iota(6)), t(INT32, s(3), 1, 2, 3), dev.spool.FusedActivation.RELU));
+            dev.spool.DTypeException tanhInt = assertThrows(dev.spool.DTypeException.class,
+                    () -> Spool.biasAdd(t(INT32, s(2), 1, 2), t(INT32, s(2), 1, 2), dev.spool.FusedActivation.TANH));
+            assertTrue(tanhInt.getMessage().contains("biasAdd+tanh"), tanhInt.getMessage());
+        });
     }
 
     // ---- elementwise ------------------------------------------------------------------------

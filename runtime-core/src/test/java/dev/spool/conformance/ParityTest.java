@@ -134,6 +134,7 @@ class ParityTest {
             matmulRows();
             shapeRows();
             nnRows();
+            fusedRows();
             dtypeAndFactoryRows();
         }
         return ROWS;
@@ -347,6 +348,63 @@ class ParityTest {
         add("oneHot", x -> Spool.oneHot(x[0], 7), 0, 0, false, ints(r, INT32, s(4099), 8));
         add("oneHot int64 to int32", x -> Spool.oneHot(x[0], 1000, 3, -1, INT32), 0, 0, false,
                 Input.indices(s(7), INT64, 0, 999, 1000, -1, 500, 3, 3));
+    }
+
+    /** Bias-add with each fused activation (and its gradients); each training update, three steps. */
+    private static void fusedRows() {
+        Random r = rng("fused");
+        for (dev.spool.FusedActivation a : dev.spool.FusedActivation.values()) {
+            add("biasAdd+" + a, x -> Spool.biasAdd(x[0], x[1], a), RTOL, ATOL, true,
+                    in(r, Domain.ANY, s(67, 61)), in(r, Domain.ANY, s(61)));
+            add("biasAdd+" + a + " (61, 67)ᵀview", x -> Spool.biasAdd(x[0], x[1], a), RTOL, ATOL, true,
+                    in(r, Domain.ANY, s(61, 67)).asTransposedView(), in(r, Domain.ANY, s(61)));
+        }
+        Input w = in(r, Domain.ANY, s(67, 61));
+        Input g = in(r, Domain.ANY, s(67, 61));
+        Input slot = in(r, Domain.ANY, s(67, 61));
+        Input positive = in(r, Domain.POSITIVE, s(67, 61));
+        add("applyGradientDescent", x -> updated(x, 1, (vars, grad, t) -> Spool.applyGradientDescent(vars[0], 0.1, grad)),
+                RTOL, ATOL, false, w, g);
+        for (boolean keras : new boolean[] {false, true}) {
+            for (boolean nesterov : new boolean[] {false, true}) {
+                add((keras ? "applyKerasMomentum" : "applyMomentum") + (nesterov ? " nesterov" : ""), x -> updated(x, 2,
+                        (vars, grad, t) -> {
+                            if (keras) {
+                                Spool.applyKerasMomentum(vars[0], vars[1], 0.1, grad, 0.9, nesterov);
+                            } else {
+                                Spool.applyMomentum(vars[0], vars[1], 0.1, grad, 0.9, nesterov);
+                            }
+                        }), RTOL, ATOL, false, w, slot, g);
+            }
+        }
+        add("applyAdam", x -> updated(x, 3, (vars, grad, t) -> Spool.applyAdam(vars[0], vars[1], vars[2],
+                Math.pow(0.9, t), Math.pow(0.999, t), 0.01, 0.9, 0.999, 1e-7, grad)), RTOL, ATOL, false, w, slot, positive, g);
+    }
+
+    interface Update {
+        void apply(dev.spool.Variable[] vars, Tensor grad, int step);
+    }
+
+    /** Variables from the first {@code n} inputs, three updates with the last as gradient; all values, concatenated. */
+    private static Tensor updated(Tensor[] x, int n, Update update) {
+        dev.spool.Variable[] vars = new dev.spool.Variable[n];
+        for (int i = 0; i < n; i++) {
+            vars[i] = new dev.spool.Variable(x[i]);
+        }
+        try {
+            for (int t = 1; t <= 3; t++) {
+                update.apply(vars, x[n].mul(1.0 / t), t);
+            }
+            List<Tensor> values = new ArrayList<>();
+            for (dev.spool.Variable v : vars) {
+                values.add(v.value());
+            }
+            return Spool.concat(values, 0);
+        } finally {
+            for (dev.spool.Variable v : vars) {
+                v.close();
+            }
+        }
     }
 
     private static void nnRows() {

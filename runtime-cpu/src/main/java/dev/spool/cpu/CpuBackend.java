@@ -163,6 +163,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void unary(UnaryOp op, View x, DeviceBuffer out) {
         DType t = x.dtype();
+        requireAccepts(op, t);
+        Elementwise.unary(par, op, x, output(op.name(), out, t, x.size()));
+    }
+
+    private static void requireAccepts(UnaryOp op, DType t) {
         boolean ok = switch (op) {
             case NOT -> t == DType.BOOL;
             case NEG, ABS, SIGN, RELU -> t.isNumeric();
@@ -171,7 +176,6 @@ public final class CpuBackend implements Backend {
         if (!ok) {
             throw new DTypeException("cpu: " + op + " does not accept " + t);
         }
-        Elementwise.unary(par, op, x, output(op.name(), out, t, x.size()));
     }
 
     @Override
@@ -364,6 +368,69 @@ public final class CpuBackend implements Backend {
             });
         } else {
             throw new DTypeException("cpu: randomUniform needs float32 or float64, got " + o.dtype());
+        }
+    }
+
+    // ---- fused elementwise (bias-add + activation) ----------------------------------------
+
+    /** The binary op, then the epilogue in place over the output: the same loops (and bits) as
+     *  the two primitives, with no intermediate buffer. */
+    @Override
+    public void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
+        if (op.isComparison()) {
+            throw new IllegalArgumentException("cpu: binaryUnary needs an arithmetic op, got " + op);
+        }
+        if (!EPILOGUES.contains(epilogue)) {
+            throw new IllegalArgumentException("cpu: binaryUnary: " + epilogue + " is not one of " + EPILOGUES);
+        }
+        requireAccepts(epilogue, a.dtype());
+        binary(op, a, b, out);
+        View y = View.contiguous(out, a.shape());
+        unary(epilogue, y, out);
+    }
+
+    // ---- training updates ----------------------------------------------------------------
+
+    @Override
+    public void applyGradientDescent(View var, View grad, double lr, DeviceBuffer varOut) {
+        String op = "applyGradientDescent";
+        requireUpdate(op, var, grad);
+        TrainingUpdates.gradientDescent(par, var, grad, lr, output(op, varOut, var.dtype(), var.size()));
+    }
+
+    @Override
+    public void applyMomentum(View var, View accum, View grad, double lr, double momentum, boolean nesterov,
+                              boolean keras, DeviceBuffer varOut, DeviceBuffer accumOut) {
+        String op = "applyMomentum";
+        requireUpdate(op, var, accum, grad);
+        TrainingUpdates.momentum(par, var, accum, grad, lr, momentum, nesterov, keras,
+                output(op, varOut, var.dtype(), var.size()), output(op, accumOut, var.dtype(), var.size()));
+    }
+
+    @Override
+    public void applyAdam(View var, View m, View v, View grad, double alpha, double beta1, double beta2,
+                          double epsilon, DeviceBuffer varOut, DeviceBuffer mOut, DeviceBuffer vOut) {
+        String op = "applyAdam";
+        requireUpdate(op, var, m, v, grad);
+        long n = var.size();
+        TrainingUpdates.adam(par, var, m, v, grad, alpha, beta1, beta2, epsilon, output(op, varOut, var.dtype(), n),
+                output(op, mOut, var.dtype(), n), output(op, vOut, var.dtype(), n));
+    }
+
+    /** Float operands of one dtype and shape, dense (the SPI's contract for updates). */
+    private static void requireUpdate(String op, View... views) {
+        DType t = views[0].dtype();
+        if (!t.isFloating()) {
+            throw new DTypeException("cpu: " + op + " needs float32 or float64, got " + t);
+        }
+        for (View v : views) {
+            if (v.dtype() != t) {
+                throw new DTypeException("cpu: " + op + " of " + t + " and " + v.dtype());
+            }
+            requireSameShape(op, views[0], v);
+            if (!v.isContiguous()) {
+                throw new IllegalArgumentException("cpu: " + op + " needs contiguous operands, got " + v);
+            }
         }
     }
 

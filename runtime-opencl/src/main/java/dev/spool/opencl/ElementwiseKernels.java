@@ -1,6 +1,7 @@
 package dev.spool.opencl;
 
 import dev.spool.DType;
+import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
@@ -23,6 +24,8 @@ final class ElementwiseKernels {
     private final Kernels k;
     private final KernelCall[] unaryCalls = new KernelCall[UNARY_OPS * DTYPES * 2];
     private final KernelCall[] binaryCalls = new KernelCall[BINARY_OPS * DTYPES * KernelCatalog.BinaryVariant.COUNT];
+    private final KernelCall[] binaryUnaryCalls =
+            new KernelCall[UNARY_OPS * BINARY_OPS * DTYPES * KernelCatalog.BinaryVariant.COUNT];
     private final KernelCall[] selectCalls = new KernelCall[DTYPES * 2];
 
     ElementwiseKernels(Kernels kernels) {
@@ -60,6 +63,25 @@ final class ElementwiseKernels {
     }
 
     void binary(BinaryOp op, View a, View b, OpenClBuffer out) {
+        binary(op, null, a, b, out);
+    }
+
+    /** {@code epilogue(op(a, b))}: the binary kernels of elementwise.cl built with -DEPILOGUE. */
+    void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, OpenClBuffer out) {
+        if (op.isComparison()) {
+            throw new IllegalArgumentException("binaryUnary needs an arithmetic op, got " + op);
+        }
+        if (!Backend.EPILOGUES.contains(epilogue)) {
+            throw new IllegalArgumentException("binaryUnary: " + epilogue + " is not one of " + Backend.EPILOGUES);
+        }
+        if (!KernelCatalog.accepts(epilogue, a.dtype())) {
+            k.requireDType(false, "binaryUnary epilogue " + epilogue, a.dtype(), "the dtypes of unary " + epilogue);
+        }
+        binary(op, epilogue, a, b, out);
+    }
+
+    /** A binary op, followed by {@code epilogue} unless it is null. */
+    private void binary(BinaryOp op, UnaryOp epilogue, View a, View b, OpenClBuffer out) {
         DType t = a.dtype();
         if (t != b.dtype()) {
             k.requireSame("binary " + op, "second operand", t, b.dtype());
@@ -95,7 +117,8 @@ final class ElementwiseKernels {
             aoff = l[0].offset;
             boff = l[1].offset;
         }
-        KernelCall call = binaryCall(op, t, variant).mem(ab);
+        KernelCall call = (epilogue == null ? binaryCall(op, t, variant) : binaryUnaryCall(op, epilogue, t, variant))
+                .mem(ab);
         if (variant == KernelCatalog.BinaryVariant.STRIDED) {
             call.layout(l[0]).mem(bb).layout(l[1]);
         } else {
@@ -156,6 +179,17 @@ final class ElementwiseKernels {
         if (call == null) {
             call = binaryCalls[slot] = k.call(KernelSources.ELEMENTWISE, ClTypes.options(t),
                     KernelCatalog.binary(op, variant));
+        }
+        return call.begin();
+    }
+
+    private KernelCall binaryUnaryCall(BinaryOp op, UnaryOp epilogue, DType t, KernelCatalog.BinaryVariant variant) {
+        int slot = ((epilogue.ordinal() * BINARY_OPS + op.ordinal()) * DTYPES + t.ordinal())
+                * KernelCatalog.BinaryVariant.COUNT + variant.ordinal();
+        KernelCall call = binaryUnaryCalls[slot];
+        if (call == null) {
+            call = binaryUnaryCalls[slot] = k.call(KernelSources.ELEMENTWISE, KernelCatalog.epilogueOptions(t, epilogue),
+                    KernelCatalog.binaryUnary(op, variant));
         }
         return call.begin();
     }

@@ -2,6 +2,7 @@ package dev.spool.opencl;
 
 import dev.spool.BackendException;
 import dev.spool.DType;
+import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
@@ -40,6 +41,11 @@ final class KernelCatalog {
         return op.isComparison() || t.isNumeric();
     }
 
+    /** Backend.binaryUnary: an arithmetic op, then any unary op that accepts the dtype. */
+    static boolean acceptsBinaryUnary(BinaryOp op, UnaryOp epilogue, DType t) {
+        return !op.isComparison() && accepts(op, t) && Backend.EPILOGUES.contains(epilogue) && accepts(epilogue, t);
+    }
+
     // ---- kernel names ---------------------------------------------------------------------------
 
     static String unary(UnaryOp op, boolean dense) {
@@ -70,6 +76,16 @@ final class KernelCatalog {
         return "binary_" + op.name() + variant.suffix;
     }
 
+    /** A binary kernel with a unary epilogue (built with {@link #epilogueOptions}). */
+    static String binaryUnary(BinaryOp op, BinaryVariant variant) {
+        return "binary_unary_" + op.name() + variant.suffix;
+    }
+
+    /** elementwise.cl for dtype {@code t} with every binary_unary_* kernel ending in {@code epilogue}. */
+    static String epilogueOptions(DType t, UnaryOp epilogue) {
+        return ClTypes.options(t) + " -DEPILOGUE=" + epilogue.name();
+    }
+
     static String select(boolean dense) {
         return "select" + suffix(dense);
     }
@@ -85,6 +101,9 @@ final class KernelCatalog {
     static final String MATMUL_TILED = "matmul_tiled";
     static final String MATMUL_ROWS = "matmul_rows";
     static final String MATMUL_VEC = "matmul_vec";
+    static final String APPLY_GRADIENT_DESCENT = "apply_gradient_descent";
+    static final String APPLY_MOMENTUM = "apply_momentum";
+    static final String APPLY_ADAM = "apply_adam";
 
     /** One work-item per (row, chunk): CPUs, and short rows on GPUs. */
     static String reduceChunks(ReduceOp op) {
@@ -185,6 +204,17 @@ final class KernelCatalog {
                     }
                 }
             }
+            // one program per (dtype, epilogue), built at its first use
+            for (UnaryOp epilogue : UnaryOp.values()) {
+                for (BinaryOp op : BinaryOp.values()) {
+                    if (acceptsBinaryUnary(op, epilogue, t)) {
+                        for (BinaryVariant v : BinaryVariant.values()) {
+                            out.add(new KernelRef("binaryUnary " + op + " " + epilogue, t, KernelSources.ELEMENTWISE,
+                                    epilogueOptions(t, epilogue), binaryUnary(op, v)));
+                        }
+                    }
+                }
+            }
             for (DType index : INDEX) {
                 out.add(new KernelRef("gather", t, KernelSources.INDEXING, indexOptions(t, index), GATHER));
                 if (t.isNumeric()) {
@@ -223,6 +253,9 @@ final class KernelCatalog {
                 out.add(new KernelRef("softmaxCrossEntropy", t, KernelSources.SOFTMAX, o, crossEntropy(wg)));
                 out.add(new KernelRef("softmaxCrossEntropyGrad", t, KernelSources.SOFTMAX, o, crossEntropyGrad(wg)));
             }
+            for (String k : List.of(APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM)) {
+                out.add(new KernelRef(k, t, KernelSources.TRAINING, ClTypes.options(t), k));
+            }
         }
         return out;
     }
@@ -250,6 +283,11 @@ final class KernelCatalog {
                 if (accepts(op, t)) {
                     require(table, "binary " + op, t, missing);
                 }
+                for (UnaryOp epilogue : UnaryOp.values()) {
+                    if (acceptsBinaryUnary(op, epilogue, t)) {
+                        require(table, "binaryUnary " + op + " " + epilogue, t, missing);
+                    }
+                }
             }
         }
         for (DType t : types(NUMERIC, fp64)) {
@@ -263,6 +301,9 @@ final class KernelCatalog {
             require(table, "randomUniform", t, missing);
             for (String p : new String[] {"softmax", "softmaxGrad", "softmaxCrossEntropy", "softmaxCrossEntropyGrad"}) {
                 require(table, p, t, missing);
+            }
+            for (String k : List.of(APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM)) {
+                require(table, k, t, missing);
             }
         }
         for (KernelRef k : table) {

@@ -54,6 +54,7 @@ public final class OpenClBackend implements Backend {
     private final IndexingKernels indexing;
     private final RandomKernels random;
     private final SoftmaxKernels softmaxes;
+    private final TrainingKernels training;
     /** False for a {@link #withStrategy} view, which shares its parent's device, programs and pool. */
     private final boolean ownsDevice;
     private final boolean memoryCheck = BufferPool.memoryCheck();
@@ -83,6 +84,7 @@ public final class OpenClBackend implements Backend {
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
         this.softmaxes = new SoftmaxKernels(kernels);
+        this.training = new TrainingKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
                 tuning.style(), device.info.fp64() ? "yes" : "no");
     }
@@ -362,6 +364,52 @@ public final class OpenClBackend implements Backend {
         OpenClBuffer o = own(out);
         enqueue(() -> "softmaxCrossEntropyGrad " + logSoftmax,
                 () -> softmaxes.crossEntropyGrad(g, logSoftmax, labels, o));
+    }
+
+    // ---- fused elementwise and training updates ---------------------------------------------
+
+    @Override
+    public synchronized void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
+        own(a.buffer());
+        own(b.buffer());
+        OpenClBuffer o = own(out);
+        enqueue(() -> "binaryUnary " + op + " " + epilogue + " " + a + ", " + b,
+                () -> elementwise.binaryUnary(op, epilogue, a, b, o));
+    }
+
+    @Override
+    public synchronized void applyGradientDescent(View var, View grad, double lr, DeviceBuffer varOut) {
+        own(var.buffer());
+        own(grad.buffer());
+        OpenClBuffer o = own(varOut);
+        enqueue(() -> "applyGradientDescent " + var, () -> training.gradientDescent(var, grad, lr, o));
+    }
+
+    @Override
+    public synchronized void applyMomentum(View var, View accum, View grad, double lr, double momentum,
+                                           boolean nesterov, boolean keras, DeviceBuffer varOut,
+                                           DeviceBuffer accumOut) {
+        own(var.buffer());
+        own(accum.buffer());
+        own(grad.buffer());
+        OpenClBuffer o = own(varOut);
+        OpenClBuffer ao = own(accumOut);
+        enqueue(() -> "applyMomentum " + var,
+                () -> training.momentum(var, accum, grad, lr, momentum, nesterov, keras, o, ao));
+    }
+
+    @Override
+    public synchronized void applyAdam(View var, View m, View v, View grad, double alpha, double beta1, double beta2,
+                                       double epsilon, DeviceBuffer varOut, DeviceBuffer mOut, DeviceBuffer vOut) {
+        own(var.buffer());
+        own(m.buffer());
+        own(v.buffer());
+        own(grad.buffer());
+        OpenClBuffer o = own(varOut);
+        OpenClBuffer mo = own(mOut);
+        OpenClBuffer vo = own(vOut);
+        enqueue(() -> "applyAdam " + var,
+                () -> training.adam(var, m, v, grad, alpha, beta1, beta2, epsilon, o, mo, vo));
     }
 
     /** matmul with configuration {@code c} of the kernel family instead of the tuner's choice:

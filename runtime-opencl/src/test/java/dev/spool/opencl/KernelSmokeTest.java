@@ -56,6 +56,7 @@ class KernelSmokeTest {
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
+                trainingUpdates(b, t);
             }
         }
         b.synchronize();
@@ -138,6 +139,29 @@ class KernelSmokeTest {
                 b.binary(op, strided, stridedY, o);
                 b.binary(op, dense, scalarY, o);
                 b.binary(op, scalarY, dense, o);
+            }
+        }
+        // binaryUnary: every epilogue (one program each) with every variant of ADD, every op with relu
+        for (UnaryOp epilogue : UnaryOp.values()) {
+            if (KernelCatalog.acceptsBinaryUnary(BinaryOp.ADD, epilogue, t)) {
+                b.binaryUnary(BinaryOp.ADD, epilogue, dense, denseY, out);
+                b.binaryUnary(BinaryOp.ADD, epilogue, strided, stridedY, out);
+                b.binaryUnary(BinaryOp.ADD, epilogue, dense, scalarY, out);
+                b.binaryUnary(BinaryOp.ADD, epilogue, scalarY, dense, out);
+            }
+        }
+        for (BinaryOp op : BinaryOp.values()) {
+            if (KernelCatalog.acceptsBinaryUnary(op, UnaryOp.RELU, t)) {
+                for (View[] ab : new View[][] {{dense, denseY}, {strided, stridedY}, {dense, scalarY}, {scalarY, dense}}) {
+                    b.binaryUnary(op, UnaryOp.RELU, ab[0], ab[1], out);
+                }
+            }
+        }
+        if (KernelCatalog.acceptsBinaryUnary(BinaryOp.ADD, UnaryOp.RELU, t)) {
+            b.binaryUnary(BinaryOp.ADD, UnaryOp.RELU, dense, denseY, out);
+            double[] sum = Host.read(b, out);
+            for (int i = 0; i < 15; i++) {
+                assertEquals(Math.max(0, 2 * v[i]), sum[i], "binaryUnary ADD RELU " + t + " at " + i);
             }
         }
         b.binary(BinaryOp.EQUAL, strided, stridedY, bools);
@@ -256,6 +280,33 @@ class KernelSmokeTest {
         b.softmaxCrossEntropyGrad(View.contiguous(g, 2), View.contiguous(lsm, 2, 3), View.contiguous(labels, 2, 3), dx);
         assertEquals(e - 1, Host.read(b, View.contiguous(dx, 6))[5], 1e-6, "softmaxCrossEntropyGrad " + t);
         release(b, x, labels, g, out, lsm, loss, dx);
+    }
+
+    /** Each update once, with offsets, on values whose results are exact in float32. */
+    private static void trainingUpdates(OpenClBackend b, DType t) {
+        DeviceBuffer w = Host.upload(b, t, 0, 1, 2, 3, 4);
+        DeviceBuffer g = Host.upload(b, t, 9, 2, 4, 8, 16);
+        DeviceBuffer s1 = Host.upload(b, t, 1, 1, 1, 1);
+        DeviceBuffer s2 = Host.upload(b, t, 0, 0, 0, 0);
+        View var = new View(w, new int[] {4}, new long[] {1}, 1);
+        View grad = new View(g, new int[] {4}, new long[] {1}, 1);
+        DeviceBuffer o1 = b.allocate(t, 4);
+        DeviceBuffer o2 = b.allocate(t, 4);
+        DeviceBuffer o3 = b.allocate(t, 4);
+        b.applyGradientDescent(var, grad, 0.5, o1);
+        assertArrayEquals(new double[] {0, 0, -1, -4}, Host.read(b, o1), "applyGradientDescent " + t);
+        for (boolean keras : new boolean[] {false, true}) {
+            b.applyMomentum(var, View.contiguous(s1, 4), grad, 0.5, 0.5, true, keras, o1, o2);
+            // accum = 0.5 + g (TF) or 0.5 - g/2 (Keras)
+            assertArrayEquals(keras ? new double[] {-0.5, -1.5, -3.5, -7.5} : new double[] {2.5, 4.5, 8.5, 16.5},
+                    Host.read(b, o2), "applyMomentum " + t + (keras ? " keras" : ""));
+        }
+        b.applyAdam(var, View.contiguous(s2, 4), View.contiguous(s2, 4), grad, 0.5, 0.5, 0.75, 0, o1, o2, o3);
+        assertArrayEquals(new double[] {1, 2, 4, 8}, Host.read(b, o2), "applyAdam m " + t);
+        assertArrayEquals(new double[] {1, 4, 16, 64}, Host.read(b, o3), "applyAdam v " + t);
+        // var - m * 0.5 / sqrt(v) = var - 0.5
+        assertArrayEquals(new double[] {0.5, 1.5, 2.5, 3.5}, Host.read(b, o1), "applyAdam var " + t);
+        release(b, w, g, s1, s2, o1, o2, o3);
     }
 
     private static void release(OpenClBackend b, DeviceBuffer... buffers) {

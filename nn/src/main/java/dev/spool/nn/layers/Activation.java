@@ -1,5 +1,6 @@
 package dev.spool.nn.layers;
 
+import dev.spool.FusedActivation;
 import dev.spool.Tensor;
 
 /** An elementwise (or, for softmax, last-axis) function applied after a layer. */
@@ -7,11 +8,39 @@ import dev.spool.Tensor;
 public interface Activation {
     Tensor apply(Tensor x);
 
+    /**
+     * The same function as a {@link FusedActivation}, which a layer can run in the kernel of its
+     * bias-add ({@link dev.spool.Spool#biasAdd(dev.spool.Operand, dev.spool.Operand, FusedActivation)}),
+     * or null if it has none.
+     */
+    default FusedActivation fused() {
+        return null;
+    }
+
     /** The identity (Keras's {@code activation=None}). */
     Activation LINEAR = x -> x;
-    Activation RELU = Tensor::relu;
-    Activation TANH = Tensor::tanh;
-    Activation SIGMOID = Tensor::sigmoid;
+    Activation RELU = fusable(FusedActivation.RELU, Tensor::relu);
+    Activation TANH = fusable(FusedActivation.TANH, Tensor::tanh);
+    Activation SIGMOID = fusable(FusedActivation.SIGMOID, Tensor::sigmoid);
     /** Softmax over the last axis. */
     Activation SOFTMAX = x -> x.softmax(x.rank() - 1);
+
+    private static Activation fusable(FusedActivation fused, Activation plain) {
+        return new Activation() {
+            @Override
+            public Tensor apply(Tensor x) {
+                return plain.apply(x);
+            }
+
+            @Override
+            public FusedActivation fused() {
+                return fused;
+            }
+
+            @Override
+            public String toString() {
+                return fused.name().toLowerCase(java.util.Locale.ROOT);
+            }
+        };
+    }
 }

@@ -1,9 +1,11 @@
 package dev.spool.nn.layers;
 
 import dev.spool.DType;
+import dev.spool.FusedActivation;
 import dev.spool.Operand;
 import dev.spool.Shape;
 import dev.spool.ShapeException;
+import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
 import java.util.Map;
@@ -53,7 +55,10 @@ public final class Dense implements Layer {
         if (s.rank() < 1 || s.dim(s.rank() - 1) != inputs) {
             throw new ShapeException("Dense '" + name + "': input shape " + s + " must end in " + inputs);
         }
-        return activation.apply(input.value().matmul(kernel).add(bias));
+        Tensor z = input.value().matmul(kernel);
+        FusedActivation fused = activation.fused();
+        // relu(z + b) as one launch where the activation can run in the bias-add's kernel
+        return fused != null ? Spool.biasAdd(z, bias, fused) : activation.apply(Spool.biasAdd(z, bias));
     }
 
     @Override

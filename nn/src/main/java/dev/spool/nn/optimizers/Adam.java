@@ -1,5 +1,6 @@
 package dev.spool.nn.optimizers;
 
+import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
 
@@ -37,11 +38,8 @@ public class Adam extends Optimizer {
 
     @Override
     protected void update(Variable w, Tensor g, double lr, long step) {
-        Variable m = slot(w, "m");
-        Variable v = slot(w, "v");
-        double alpha = lr * Math.sqrt(1 - Math.pow(beta2, step)) / (1 - Math.pow(beta1, step));
-        m.assignAdd(g.sub(m).mul(1 - beta1));
-        v.assignAdd(g.square().sub(v).mul(1 - beta2));
-        w.assignSub(m.mul(alpha).div(v.sqrt().add(epsilon)));
+        // one launch per variable (tf.raw_ops.ApplyAdam), the formula above in the variable's dtype
+        Spool.applyAdam(w, slot(w, "m"), slot(w, "v"), Math.pow(beta1, step), Math.pow(beta2, step), lr,
+                beta1, beta2, epsilon, g);
     }
 }

@@ -1,5 +1,6 @@
 package dev.spool.nn.optimizers;
 
+import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
 
@@ -39,13 +40,11 @@ public final class SGD extends Optimizer {
 
     @Override
     protected void update(Variable w, Tensor g, double lr, long step) {
+        // one launch per variable (tf.raw_ops' ApplyGradientDescent and ApplyKerasMomentum)
         if (momentum == 0) {
-            w.assignSub(g.mul(lr));
-            return;
+            Spool.applyGradientDescent(w, lr, g);
+        } else {
+            Spool.applyKerasMomentum(w, slot(w, "momentum"), lr, g, momentum, nesterov);
         }
-        Variable m = slot(w, "momentum");
-        Tensor lrG = g.mul(lr);
-        m.assign(m.mul(momentum).sub(lrG));
-        w.assignAdd(nesterov ? m.mul(momentum).sub(lrG) : m.value());
     }
 }

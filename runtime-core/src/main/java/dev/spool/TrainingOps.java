@@ -1,0 +1,142 @@
+package dev.spool;
+
+import dev.spool.spi.Backend;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.View;
+
+/**
+ * Optimizer updates as one primitive per parameter: TensorFlow's raw training ops
+ * ({@code ResourceApplyGradientDescent}, {@code ResourceApplyMomentum},
+ * {@code ResourceApplyKerasMomentum}, {@code ResourceApplyAdam}). Written with ops, an Adam
+ * step is twelve launches and eleven temporaries per parameter; here it is one launch.
+ *
+ * <p>Each new value goes to a fresh buffer that the variable then holds, as {@link
+ * Variable#assign} does: tensors read from the variable before the update keep the old value.
+ * Not recorded on tapes (an update is not differentiable).
+ */
+final class TrainingOps {
+    private TrainingOps() {
+    }
+
+    /** The launch of one update: inputs (variable and slots first, the gradient last), outputs. */
+    @FunctionalInterface
+    private interface Update {
+        void run(Backend backend, View[] in, DeviceBuffer[] out);
+    }
+
+    static Variable applyGradientDescent(Variable var, double lr, Operand grad) {
+        update("applyGradientDescent", new Variable[] {var}, new String[] {"var"}, grad,
+                (b, in, out) -> b.applyGradientDescent(in[0], in[1], lr, out[0]));
+        return var;
+    }
+
+    static Variable applyMomentum(String op, Variable var, Variable accum, double lr, Operand grad, double momentum,
+                                  boolean nesterov, boolean keras) {
+        update(op, new Variable[] {var, accum}, new String[] {"var", "accum"}, grad,
+                (b, in, out) -> b.applyMomentum(in[0], in[1], in[2], lr, momentum, nesterov, keras, out[0], out[1]));
+        return var;
+    }
+
+    static Variable applyAdam(Variable var, Variable m, Variable v, double beta1Power, double beta2Power, double lr,
+                              double beta1, double beta2, double epsilon, Operand grad) {
+        // in double on the host, as the optimizers of Keras and Spool's nn compute it
+        double alpha = lr * Math.sqrt(1 - beta2Power) / (1 - beta1Power);
+        update("applyAdam", new Variable[] {var, m, v}, new String[] {"var", "m", "v"}, grad,
+                (b, in, out) -> b.applyAdam(in[0], in[1], in[2], in[3], alpha, beta1, beta2, epsilon,
+                        out[0], out[1], out[2]));
+        return var;
+    }
+
+    /**
+     * Checks the variables (open, distinct, one shape, float dtype and device) and the gradient
+     * against the first, runs {@code launch} on contiguous inputs into fresh outputs, and swaps
+     * the outputs into the variables.
+     */
+    private static void update(String op, Variable[] vars, String[] roles, Operand grad, Update launch) {
+        for (int i = 0; i < vars.length; i++) {
+            if (vars[i] == null) {
+                throw new IllegalArgumentException(op + ": " + roles[i] + " is null");
+            }
+            for (int j = 0; j < i; j++) {
+                if (vars[i] == vars[j]) {
+                    throw new IllegalArgumentException(op + ": " + roles[j] + " and " + roles[i]
+                            + " are the same variable '" + vars[i].name() + "'");
+                }
+            }
+        }
+        if (grad == null) {
+            throw new IllegalArgumentException(op + ": grad is null");
+        }
+        try (GradientTape.Suspension quiet = GradientTape.suspendAll()) {
+            synchronized (vars[0]) {
+                Tensor[] in = new Tensor[vars.length + 1];
+                for (int i = 0; i < vars.length; i++) {
+                    in[i] = vars[i].currentFor(op);
+                }
+                in[vars.length] = grad.value();
+                Tensor w = in[0];
+                Prims.requireFloating(op, w);
+                for (int i = 1; i < in.length; i++) {
+                    String what = i < vars.length ? roles[i] + " ('" + vars[i].name() + "')" : "grad";
+                    requireLike(op, what, in[i], vars[0]);
+                }
+                run(op, vars, in, launch);
+            }
+        }
+    }
+
+    private static void requireLike(String op, String what, Tensor t, Variable var) {
+        t.checkOpen();
+        if (!t.shape().equals(var.shape())) {
+            throw new ShapeException(op + ": " + what + " has shape " + t.shape() + ", variable '" + var.name()
+                    + "' has shape " + var.shape());
+        }
+        if (t.dtype() != var.dtype()) {
+            throw new DTypeException(op + ": " + what + " is " + t.dtype() + ", variable '" + var.name()
+                    + "' is " + var.dtype() + "; cast one with cast()");
+        }
+        if (t.device() != var.device()) {
+            throw new DeviceException(op + ": " + what + " is on " + t.device() + ", variable '" + var.name()
+                    + "' on " + var.device() + "; move one with tensor.to(device)");
+        }
+    }
+
+    private static void run(String op, Variable[] vars, Tensor[] in, Update launch) {
+        Device d = in[0].device();
+        Tensor[] copies = new Tensor[in.length];
+        Tensor[] out = new Tensor[vars.length];
+        try {
+            View[] views = new View[in.length];
+            for (int i = 0; i < in.length; i++) {
+                Tensor t = in[i];
+                if (!t.isContiguous()) { // rare (a variable made from a transposed view): the SPI takes dense inputs
+                    t = copies[i] = Prims.copy(t, t.dtype());
+                }
+                views[i] = t.spiView();
+            }
+            DeviceBuffer[] buffers = new DeviceBuffer[vars.length];
+            for (int i = 0; i < vars.length; i++) {
+                out[i] = Prims.empty(d, in[0].dtype(), in[0].shape());
+                buffers[i] = out[i].storage.buffer;
+            }
+            synchronized (d) {
+                d.checkOpen();
+                launch.run(d.backend(), views, buffers);
+            }
+            for (int i = 0; i < vars.length; i++) {
+                vars[i].replace(out[i]);
+            }
+        } finally {
+            closeAll(copies);
+            closeAll(out); // the variables hold aliases; on failure nobody sees a half-written value
+        }
+    }
+
+    private static void closeAll(Tensor[] ts) {
+        for (Tensor t : ts) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+}

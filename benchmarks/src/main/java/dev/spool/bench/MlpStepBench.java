@@ -1,6 +1,7 @@
 package dev.spool.bench;
 
 import dev.spool.Device;
+import dev.spool.FusedActivation;
 import dev.spool.GradientTape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
@@ -24,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One SGD training step of an MLP 784 → 256 (relu) → 10, mean softmax cross-entropy, learning
  * rate 0.1, on a fixed batch: forward under a GradientTape, tape.gradient for the four
- * Variables, assignSub updates, all inside a TensorScope so that memory stays flat. The device
+ * Variables, fused updates (applyGradientDescent; bias-add + relu is one op too), all inside a TensorScope so that memory stays flat. The device
  * is synchronised at the end of each step. Model and data: MlpData, shared with
  * the DJL peer.
  */
@@ -78,13 +79,13 @@ public class MlpStepBench {
         GradientTape tape = new GradientTape();
         Tensor loss;
         try (tape) {
-            Tensor hidden = x.matmul(w1).add(b1).relu();
-            Tensor logits = hidden.matmul(w2).add(b2);
+            Tensor hidden = Spool.biasAdd(x.matmul(w1), b1, FusedActivation.RELU);
+            Tensor logits = Spool.biasAdd(hidden.matmul(w2), b2);
             loss = Spool.softmaxCrossEntropyWithLogits(labels, logits).mean();
         }
         List<Tensor> grads = tape.gradient(loss, params);
         for (int i = 0; i < params.size(); i++) {
-            params.get(i).assignSub(grads.get(i).mul(MlpData.LR));
+            Spool.applyGradientDescent(params.get(i), MlpData.LR, grads.get(i));
         }
         return loss;
     }

@@ -45,7 +45,8 @@ class BenchmarksSmokeTest {
             DispatchBench.class, Map.of("batch", List.of("10")),
             JoclLaunchBench.class, Map.of("batch", List.of("10")),
             MlpStepBench.class, Map.of("batch", List.of("16")),
-            SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300")));
+            SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300")),
+            AdamStepBench.class, Map.of());
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

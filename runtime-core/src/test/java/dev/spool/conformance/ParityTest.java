@@ -357,7 +357,7 @@ class ParityTest {
             add("biasAdd+" + a, x -> Spool.biasAdd(x[0], x[1], a), RTOL, ATOL, true,
                     in(r, Domain.ANY, s(67, 61)), in(r, Domain.ANY, s(61)));
             add("biasAdd+" + a + " (61, 67)ᵀview", x -> Spool.biasAdd(x[0], x[1], a), RTOL, ATOL, true,
-                    in(r, Domain.ANY, s(61, 67)).asTransposedView(), in(r, Domain.ANY, s(61)));
+                    in(r, Domain.ANY, s(61, 67)).asTransposedView(), in(r, Domain.ANY, s(67)));
         }
         Input w = in(r, Domain.ANY, s(67, 61));
         Input g = in(r, Domain.ANY, s(67, 61));

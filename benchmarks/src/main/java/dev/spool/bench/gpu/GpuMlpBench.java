@@ -2,6 +2,7 @@ package dev.spool.bench.gpu;
 
 import dev.spool.DType;
 import dev.spool.Device;
+import dev.spool.FusedActivation;
 import dev.spool.GradientTape;
 import dev.spool.Shape;
 import dev.spool.Spool;
@@ -22,8 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One training step of a 784 → 256 → 10 MLP (relu, mean softmax cross-entropy) on a batch of
- * 128: forward under a tape, the gradients of the four Variables, SGD with learning rate 0.1,
- * then a wait for the device.
+ * 128: forward under a tape (bias-add + relu fused), the gradients of the four Variables, SGD
+ * with learning rate 0.1 (applyGradientDescent, one launch per variable), then a wait for the device.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -70,13 +71,13 @@ public class GpuMlpBench {
             GradientTape tape = new GradientTape();
             Tensor loss;
             try (tape) {
-                Tensor hidden = x.matmul(params.get(0)).add(params.get(1)).relu();
-                Tensor logits = hidden.matmul(params.get(2)).add(params.get(3));
+                Tensor hidden = Spool.biasAdd(x.matmul(params.get(0)), params.get(1), FusedActivation.RELU);
+                Tensor logits = Spool.biasAdd(hidden.matmul(params.get(2)), params.get(3));
                 loss = Spool.softmaxCrossEntropyWithLogits(labels, logits).mean();
             }
             List<Tensor> grads = tape.gradient(loss, params);
             for (int i = 0; i < params.size(); i++) {
-                params.get(i).assignSub(grads.get(i).mul(LEARNING_RATE));
+                Spool.applyGradientDescent(params.get(i), LEARNING_RATE, grads.get(i));
             }
             dev.synchronize();
         }

@@ -6,8 +6,8 @@ import dev.spool.spi.View;
  * The optimizer updates of the SPI (ApplyGradientDescent, ApplyMomentum, ApplyAdam) over dense
  * arrays, split across threads. Each formula is written exactly as the SPI states it, in the
  * dtype's arithmetic and without fused multiply-adds, so that it gives the same bits as the
- * same update written with elementwise primitives. Plain loops: the JIT vectorises them (no
- * calls, no branches but Nesterov's, which is loop-invariant), and they are bound by memory.
+ * same update written with elementwise primitives. Plain loops, bound by memory, except float32
+ * Adam, whose sqrt and division the JIT leaves scalar: {@link SimdTrainingUpdates} takes it first.
  */
 final class TrainingUpdates {
     private TrainingUpdates() {
@@ -108,7 +108,9 @@ final class TrainingUpdates {
             float f1 = (float) c1;
             float f2 = (float) c2;
             par.forRange(wOut.length, Parallel.GRAIN, (lo, hi) -> {
-                for (int i = (int) lo; i < hi; i++) {
+                int from = VectorSupport.ENABLED ? SimdTrainingUpdates.adam(w, wo, mi, mo, vi, vo, g, go, a, f1, f2, e,
+                        wOut, mOutA, vOutA, (int) lo, (int) hi) : (int) lo;
+                for (int i = from; i < hi; i++) {
                     float gi = g[go + i];
                     float mn = mi[mo + i] + (gi - mi[mo + i]) * f1;
                     float vn = vi[vo + i] + (gi * gi - vi[vo + i]) * f2;

@@ -16,6 +16,27 @@ final class Creation {
         return t;
     }
 
+    /**
+     * A tensor whose element {@code i} (row-major) is {@code value(i)}, computed on the host. The
+     * device buffer is allocated first, so a size beyond the device's memory budget is a
+     * {@link DeviceOutOfMemoryException} before any host array is made.
+     */
+    private static Tensor generated(Device device, Shape shape, DType dtype, java.util.function.IntToDoubleFunction value) {
+        int n = shape.sizeAsInt("creating a tensor");
+        Tensor t = Prims.empty(device, dtype, shape);
+        try {
+            double[] values = new double[n];
+            for (int i = 0; i < n; i++) {
+                values[i] = value.applyAsDouble(i);
+            }
+            device.write(t.storage.buffer, convert(values, dtype));
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
     /** A tensor from a Java array of any nesting; the dtype follows the element type. */
     static Tensor constant(Device device, Object nestedArray) {
         HostArrays.Flat flat = HostArrays.flatten(nestedArray);
@@ -55,36 +76,31 @@ final class Creation {
     /** {@code [start, start + delta, ...)} up to but excluding {@code limit}, as TF's {@code tf.range}. */
     static Tensor range(Device device, double start, double limit, double delta, DType dtype) {
         if (delta == 0) {
-            throw new IllegalArgumentException("range: delta must not be zero");
+            throw new ShapeException("range: delta must not be zero");
         }
-        long n = Math.max(0, (long) Math.ceil((limit - start) / delta));
-        Shape shape = Shape.of(Math.toIntExact(n));
-        double[] values = new double[(int) n];
-        for (int i = 0; i < n; i++) {
-            values[i] = start + i * delta;
+        double count = Math.ceil((limit - start) / delta);
+        if (Double.isNaN(count) || count > Integer.MAX_VALUE) {
+            throw new ShapeException("range: start " + start + ", limit " + limit + " and delta " + delta
+                    + " do not give a length that fits a tensor (" + count + " elements)");
         }
-        return fromHost(device, shape, dtype, convert(values, dtype));
+        int n = (int) Math.max(0, count);
+        return generated(device, Shape.of(n), dtype, i -> start + i * delta);
     }
 
     /** {@code num} evenly spaced values from start to stop inclusive, as {@code tf.linspace}. */
     static Tensor linspace(Device device, double start, double stop, int num, DType dtype) {
         if (num < 0) {
-            throw new IllegalArgumentException("linspace: num must be >= 0, got " + num);
+            throw new ShapeException("linspace: num must be >= 0, got " + num);
         }
-        double[] values = new double[num];
-        for (int i = 0; i < num; i++) {
-            values[i] = num == 1 ? start : start + (stop - start) * i / (num - 1);
-        }
-        return fromHost(device, Shape.of(num), dtype, convert(values, dtype));
+        return generated(device, Shape.of(num), dtype,
+                i -> num == 1 ? start : start + (stop - start) * i / (num - 1));
     }
 
     /** The {@code rows x cols} identity matrix. */
     static Tensor eye(Device device, int rows, int cols, DType dtype) {
-        double[] values = new double[Math.multiplyExact(rows, cols)];
-        for (int i = 0; i < Math.min(rows, cols); i++) {
-            values[i * cols + i] = 1;
-        }
-        return fromHost(device, Shape.of(rows, cols), dtype, convert(values, dtype));
+        Shape shape = Shape.of(rows, cols); // a negative size is a ShapeException here
+        shape.sizeAsInt("eye");
+        return generated(device, shape, dtype, i -> i / cols == i % cols ? 1 : 0);
     }
 
     /** Uniform in [min, max) from Philox keyed by {@code seed}: the same values on every device. */

@@ -81,7 +81,7 @@ public final class Device {
         stack.push(device);
         return () -> {
             if (stack.peek() != device) {
-                throw new IllegalStateException("device scopes closed out of order");
+                throw new UsageException("device scopes closed out of order");
             }
             stack.pop();
         };

@@ -38,9 +38,12 @@ import org.slf4j.LoggerFactory;
  * unconnected.
  *
  * <p>A non-persistent tape (the default) answers one {@code gradient} or {@code jacobian} call and
- * then frees what it recorded; a second call throws {@link IllegalStateException}. A persistent
+ * then frees what it recorded; a second call throws {@link UsageException}. A persistent
  * tape answers any number of calls and holds its recorded tensors until {@link #reset()} or until
- * it is garbage collected.
+ * it is garbage collected. *
+ * <p>A tape belongs to the thread that created it: {@code watch}, {@code gradient},
+ * {@code jacobian}, {@code reset}, {@code stopRecording} and {@code close} on another thread throw
+ * {@link UsageException}. Threads that train concurrently each create their own tapes.
  */
 public final class GradientTape implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GradientTape.class);
@@ -60,6 +63,8 @@ public final class GradientTape implements AutoCloseable {
     private boolean active = true;
     private int paused;
     private boolean consumed;
+    /** The thread that created the tape: the only one that records on it, and may use it. */
+    private final Thread owner = Thread.currentThread();
 
     /**
      * One recorded op: aliases of its inputs and result (their ids are the tape ids; the
@@ -123,10 +128,21 @@ public final class GradientTape implements AutoCloseable {
         if (!active) {
             return;
         }
+        checkThread("close");
         active = false;
-        Deque<GradientTape> stack = ACTIVE.get();
-        if (!stack.remove(this)) {
-            log.warn("GradientTape closed on a thread other than the one that created it");
+        ACTIVE.get().remove(this);
+    }
+
+    /**
+     * A tape belongs to the thread that created it: only that thread's ops are recorded on it,
+     * and its records are not guarded for concurrent use. Another thread gets a
+     * {@link UsageException} rather than a race.
+     */
+    private void checkThread(String call) {
+        if (Thread.currentThread() != owner) {
+            throw new UsageException("GradientTape." + call + ": the tape was created on thread '"
+                    + owner.getName() + "' and is used on thread '" + Thread.currentThread().getName()
+                    + "'; a tape belongs to the thread that created it (give each thread its own tape)");
         }
     }
 
@@ -135,6 +151,7 @@ public final class GradientTape implements AutoCloseable {
     /** Tracks {@code tensors} so that ops on them are recorded. Non-float tensors are ignored
      *  with a warning. */
     public void watch(Operand... tensors) {
+        checkThread("watch");
         for (Operand o : tensors) {
             if (o instanceof Variable v) {
                 watchVariable(v);
@@ -151,6 +168,7 @@ public final class GradientTape implements AutoCloseable {
     }
 
     private void watchVariable(Variable v) {
+        v.checkOpen();
         if (!v.dtype().isFloating()) {
             log.warn("GradientTape.watch: variable '{}' of dtype {} ignored: only float32/float64 "
                     + "variables are differentiable", v.name(), v.dtype());
@@ -161,11 +179,13 @@ public final class GradientTape implements AutoCloseable {
 
     /** The variables this tape watches, in the order they were first watched. */
     public List<Variable> watchedVariables() {
+        checkThread("watchedVariables");
         return List.copyOf(variables.keySet());
     }
 
     /** Forgets everything recorded and watched; the tape keeps recording if it was. */
     public void reset() {
+        checkThread("reset");
         holdings.releaseAll();
         tracked.clear();
         variables.clear();
@@ -174,6 +194,7 @@ public final class GradientTape implements AutoCloseable {
 
     /** Pauses this tape's recording until the returned scope is closed (TF's {@code stop_recording}). */
     public Pause stopRecording() {
+        checkThread("stopRecording");
         paused++;
         return new Pause(this);
     }
@@ -277,7 +298,8 @@ public final class GradientTape implements AutoCloseable {
 
     /** d target / d source. {@code null} when target does not depend on source. */
     public Tensor gradient(Operand target, Operand source) {
-        return gradient(target, List.of(source), null, UnconnectedGradients.NONE).get(0);
+        return gradient(target, List.of(java.util.Objects.requireNonNull(source, "GradientTape.gradient: source is null")),
+                null, UnconnectedGradients.NONE).get(0);
     }
 
     /** d target / d source for each source; {@code null} for unconnected sources. */
@@ -300,6 +322,7 @@ public final class GradientTape implements AutoCloseable {
             Tensor t = target.value();
             Tensor seed;
             if (outputGradient != null) {
+                outputGradient.checkOpen("gradient");
                 if (!outputGradient.shape().equals(t.shape())) {
                     throw new ShapeException("gradient: output gradient shape " + outputGradient.shape()
                             + " does not match target shape " + t.shape());
@@ -369,8 +392,9 @@ public final class GradientTape implements AutoCloseable {
     }
 
     private void consume(String call) {
+        checkThread(call);
         if (consumed) {
-            throw new IllegalStateException("GradientTape." + call + " can only be called once on a "
+            throw new UsageException("GradientTape." + call + " can only be called once on a "
                     + "non-persistent tape; create it with new GradientTape(true) to call it again");
         }
         if (!persistent) {
@@ -397,6 +421,7 @@ public final class GradientTape implements AutoCloseable {
         for (Operand s : sources) {
             long[] ids;
             if (s instanceof Variable v) {
+                v.checkOpen(); // a closed variable is an error, not an unconnected source
                 List<Long> reads = variables.getOrDefault(v, List.of());
                 ids = reads.stream().mapToLong(Long::longValue).toArray();
             } else {

@@ -101,7 +101,7 @@ final class HostArrays {
      */
     static Flat flatten(Object nested) {
         if (nested == null || !nested.getClass().isArray()) {
-            throw new IllegalArgumentException("expected a Java array, got "
+            throw new DTypeException("constant: expected a Java array of float, double, int, long or boolean, got "
                     + (nested == null ? "null" : nested.getClass().getName()));
         }
         List<Integer> dims = new ArrayList<>();
@@ -112,6 +112,9 @@ final class HostArrays {
             c = c.getComponentType();
             if (c.isArray()) {
                 probe = Array.getLength(probe) > 0 ? Array.get(probe, 0) : Array.newInstance(c.getComponentType(), 0);
+                if (probe == null) {
+                    throw new ShapeException("constant: a null row at depth " + dims.size());
+                }
             }
         }
         DType dtype;
@@ -138,6 +141,9 @@ final class HostArrays {
     }
 
     private static void copyInto(Object src, int depth, int[] dims, Object flat, int[] pos, DType dtype) {
+        if (src == null) {
+            throw new ShapeException("constant: a null row at depth " + depth);
+        }
         int n = Array.getLength(src);
         if (n != dims[depth]) {
             throw new ShapeException("constant: ragged nested array, expected length " + dims[depth]

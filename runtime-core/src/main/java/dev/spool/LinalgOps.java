@@ -35,7 +35,8 @@ final class LinalgOps {
         int[] outDims = Arrays.copyOf(batch.toArray(), batch.rank() + 2);
         outDims[batch.rank()] = m;
         outDims[batch.rank() + 1] = n;
-        Tensor y = Prims.matmul(broadcastBatch(av, batch), broadcastBatch(bv, batch), d, a.dtype(), Shape.of(outDims));
+        Tensor y = Prims.matmul(broadcastBatch(av, batch), broadcastBatch(bv, batch), d, a.dtype(),
+                Shape.of(outDims), a, b);
         GradientTape.record("matmul", (g, in, out, needs) -> {
             Tensor x0 = in[0];
             Tensor x1 = in[1];

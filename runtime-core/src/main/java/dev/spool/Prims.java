@@ -26,13 +26,25 @@ final class Prims {
     static Device deviceOf(String op, Tensor... inputs) {
         Device d = inputs[0].device();
         for (Tensor t : inputs) {
-            t.checkOpen();
+            t.checkOpen(op);
             if (t.device() != d) {
                 throw new DeviceException(op + ": tensors on different devices, " + d + " and "
                         + t.device() + "; move one with tensor.to(device)");
             }
         }
         return d;
+    }
+
+    /**
+     * Checks again, under the device's lock, that the inputs are open: a tensor closed by another
+     * thread after {@link #deviceOf} must not have its buffer (by then released, perhaps reused)
+     * read. Closing releases the buffer under the same lock, so after this check it stays until
+     * the primitive is issued.
+     */
+    static void stillOpen(String op, Tensor... inputs) {
+        for (Tensor t : inputs) {
+            t.checkOpen(op);
+        }
     }
 
     static void requireSameDType(String op, Tensor a, Tensor b) {
@@ -80,7 +92,9 @@ final class Prims {
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen(op.name().toLowerCase(java.util.Locale.ROOT), x);
                 d.backend().unary(op, x.spiView(), out.storage.buffer);
+
             }
         } catch (RuntimeException | Error e) {
             out.close();
@@ -97,6 +111,7 @@ final class Prims {
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen(name, a, b);
                 d.backend().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
             }
         } catch (RuntimeException | Error e) {
@@ -117,6 +132,7 @@ final class Prims {
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen("where", cond, a, b);
                 d.backend().select(broadcastView(cond, shape), broadcastView(a, shape),
                         broadcastView(b, shape), out.storage.buffer);
             }
@@ -163,6 +179,7 @@ final class Prims {
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen(op.name().toLowerCase(java.util.Locale.ROOT), x);
                 d.backend().reduce(op, new View(v.buffer(), shape, strides, v.offset()), rank - kept,
                         out.storage.buffer);
             }
@@ -174,11 +191,12 @@ final class Prims {
     }
 
     /** Batched matmul of operands already broadcast to {@code [batch..., M, K]} / {@code [batch..., K, N]}. */
-    static Tensor matmul(View a, View b, Device d, DType dtype, Shape outShape) {
+    static Tensor matmul(View a, View b, Device d, DType dtype, Shape outShape, Tensor... inputs) {
         Tensor out = empty(d, dtype, outShape);
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen("matmul", inputs);
                 d.backend().matmul(a, b, out.storage.buffer);
             }
         } catch (RuntimeException | Error e) {
@@ -193,7 +211,7 @@ final class Prims {
         Device d = deviceOf("copy", x);
         Tensor out = empty(d, dtype, x.shape());
         try {
-            copyInto(x.spiView(), out.spiView(), d);
+            copyInto(x.spiView(), out.spiView(), d, x);
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
@@ -202,9 +220,10 @@ final class Prims {
     }
 
     /** Writes {@code src} into the (possibly strided) view {@code dst} of a fresh tensor. */
-    static void copyInto(View src, View dst, Device d) {
+    static void copyInto(View src, View dst, Device d, Tensor source) {
         synchronized (d) {
             d.checkOpen();
+            stillOpen("copy", source);
             d.backend().copy(src, dst);
         }
     }
@@ -215,6 +234,7 @@ final class Prims {
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen("gather", params3, indices1);
                 d.backend().gather(params3.spiView(), indices1.spiView(), out.storage.buffer);
             }
         } catch (RuntimeException | Error e) {
@@ -230,6 +250,7 @@ final class Prims {
         try {
             synchronized (d) {
                 d.checkOpen();
+                stillOpen("scatterAdd", updates3, indices1);
                 d.backend().scatterAdd(updates3.spiView(), indices1.spiView(), out.storage.buffer);
             }
         } catch (RuntimeException | Error e) {

@@ -176,7 +176,7 @@ final class ShapeOps {
     static Tensor padInto(Tensor x, Shape shape, int[] begin) {
         Tensor out = Creation.zeros(x.device(), shape, x.dtype());
         if (x.size() > 0) {
-            Prims.copyInto(x.spiView(), sliceView(out, begin, x.shape()), x.device());
+            Prims.copyInto(x.spiView(), sliceView(out, begin, x.shape()), x.device(), x);
         }
         int[] sizes = x.shape().toArray();
         GradientTape.record("padInto", (g, in, y, needs) -> new Tensor[] {slice(g, begin, sizes)}, out, x);
@@ -226,7 +226,7 @@ final class ShapeOps {
                 Tensor t = parts.get(k);
                 begins[k] = begin.clone();
                 if (t.size() > 0) {
-                    Prims.copyInto(t.spiView(), sliceView(out, begin, t.shape()), d);
+                    Prims.copyInto(t.spiView(), sliceView(out, begin, t.shape()), d, t);
                 }
                 begin[a] += t.shape().dim(a);
             }

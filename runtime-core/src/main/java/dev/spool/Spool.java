@@ -111,12 +111,12 @@ public final class Spool {
 
     /** Zeros with x's shape, dtype and device. */
     public static Tensor zerosLike(Operand x) {
-        return Creation.zeros(x.device(), x.shape(), x.dtype());
+        return Creation.zerosLike(x.value());
     }
 
     /** Ones with x's shape, dtype and device. */
     public static Tensor onesLike(Operand x) {
-        return Creation.ones(x.device(), x.shape(), x.dtype());
+        return Creation.onesLike(x.value());
     }
 
     /** int32 {@code [0, limit)}. */

@@ -19,9 +19,14 @@ final class Storage {
     }
 
     void retain() {
-        if (refs.getAndIncrement() <= 0) {
-            throw new IllegalStateException("storage already released");
-        }
+        int n;
+        do {
+            n = refs.get();
+            if (n <= 0) {
+                throw new ClosedException("the memory of this tensor on " + device + " is already released"
+                        + " (closed, perhaps by another thread)");
+            }
+        } while (!refs.compareAndSet(n, n + 1));
     }
 
     void release() {

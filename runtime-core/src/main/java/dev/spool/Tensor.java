@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * <p>A tensor holds device memory until {@link #close()} (idempotent), the {@link TensorScope}
  * it was created in closes, or the garbage collector finds it unreachable (a safety net that is
  * counted in {@link DeviceStats#leakedTensors()}). Using a closed tensor throws
- * {@link IllegalStateException}.
+ * {@link ClosedException}, also when another thread closed it while an op was about to read it.
  *
  * <p>Create tensors with {@link Spool} ({@code Spool.constant}, {@code Spool.ones}, ...); the
  * ops are the methods of {@link Operand}.
@@ -186,8 +186,29 @@ public final class Tensor implements Operand, AutoCloseable {
 
     void checkOpen() {
         if (handle.released != 0) {
-            throw new IllegalStateException("tensor #" + id + " " + shape + " " + dtype
+            throw new ClosedException("tensor #" + id + " " + shape + " " + dtype
                     + " on " + device() + " is closed");
+        }
+    }
+
+    /** {@link #checkOpen()} with the op that wanted the tensor named in the message. */
+    void checkOpen(String op) {
+        if (handle.released != 0) {
+            throw new ClosedException(op + ": tensor #" + id + " " + shape + " " + dtype
+                    + " on " + device() + " is closed");
+        }
+    }
+
+    /**
+     * Reads {@code src} (a view of this tensor's storage) to the host under the device's lock,
+     * checking there that this tensor is still open: another thread's close releases the buffer
+     * under the same lock, so the read never sees a released (perhaps reused) buffer.
+     */
+    private void readLocked(View src, Object hostArray) {
+        Device d = device();
+        synchronized (d) {
+            checkOpen("read");
+            d.read(src, hostArray);
         }
     }
 
@@ -217,7 +238,7 @@ public final class Tensor implements Operand, AutoCloseable {
     Object readHost() {
         checkOpen();
         Object array = dtype.newHostArray(shape.sizeAsInt("reading values"));
-        device().read(spiView(), array);
+        readLocked(spiView(), array);
         return array;
     }
 
@@ -252,6 +273,7 @@ public final class Tensor implements Operand, AutoCloseable {
      * The typed readers ({@link #floatValue()}, {@link #longValue()}, ...) convert instead.
      */
     public Object item() {
+        checkOpen();
         return switch (dtype) {
             case FLOAT32 -> floatValue();
             case FLOAT64 -> doubleValue();
@@ -304,7 +326,7 @@ public final class Tensor implements Operand, AutoCloseable {
             at += index[i] * strides[i];
         }
         Object one = dtype.newHostArray(1);
-        device().read(new View(storage.buffer, new int[0], new long[0], at), one);
+        readLocked(new View(storage.buffer, new int[0], new long[0], at), one);
         return HostArrays.toDoubles(one)[0];
     }
 
@@ -314,6 +336,7 @@ public final class Tensor implements Operand, AutoCloseable {
     }
 
     private void requireOneElement() {
+        checkOpen();
         if (size() != 1) {
             throw new ShapeException("value of a tensor with shape " + shape
                     + ": only one-element tensors have a single value");

@@ -81,12 +81,12 @@ public final class TensorScope implements AutoCloseable {
             return;
         }
         if (Thread.currentThread() != thread) {
-            throw new IllegalStateException("a TensorScope must be closed on the thread that opened it");
+            throw new UsageException("a TensorScope must be closed on the thread that opened it");
         }
         Deque<TensorScope> stack = STACK.get();
         if (stack.peek() != this) {
             // Stay open and on the stack, so that closing in the right order still frees everything.
-            throw new IllegalStateException("tensor scopes closed out of order");
+            throw new UsageException("tensor scopes closed out of order");
         }
         closed = true;
         stack.pop();

@@ -115,7 +115,7 @@ public final class Variable implements Operand, AutoCloseable {
      */
     synchronized Tensor currentFor(String op) {
         if (current.isClosed()) {
-            throw new IllegalStateException(op + ": variable '" + name + "' is closed");
+            throw new ClosedException(op + ": variable '" + name + "' is closed");
         }
         return current;
     }
@@ -128,9 +128,9 @@ public final class Variable implements Operand, AutoCloseable {
         old.close();
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (current.isClosed()) {
-            throw new IllegalStateException("variable '" + name + "' is closed");
+            throw new ClosedException("variable '" + name + "' is closed");
         }
     }
 

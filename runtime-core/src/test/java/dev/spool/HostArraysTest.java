@@ -52,8 +52,8 @@ class HostArraysTest {
         DTypeException e = assertThrows(DTypeException.class, () -> HostArrays.flatten(new short[] {1}));
         assertTrue(e.getMessage().contains("short"), e.getMessage());
         assertThrows(DTypeException.class, () -> HostArrays.flatten(new String[] {"a"}));
-        assertThrows(IllegalArgumentException.class, () -> HostArrays.flatten(3.0f));
-        assertThrows(IllegalArgumentException.class, () -> HostArrays.flatten(null));
+        assertThrows(DTypeException.class, () -> HostArrays.flatten(3.0f));
+        assertThrows(DTypeException.class, () -> HostArrays.flatten(null));
     }
 
     @Test

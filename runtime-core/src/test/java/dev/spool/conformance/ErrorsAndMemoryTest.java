@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spool.ClosedException;
 import dev.spool.DType;
 import dev.spool.DTypeException;
 import dev.spool.Device;
@@ -28,6 +29,7 @@ import dev.spool.Spool;
 import dev.spool.SpoolException;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
+import dev.spool.UsageException;
 import dev.spool.Variable;
 import dev.spool.testing.TestDevices;
 import java.util.ArrayList;
@@ -244,7 +246,7 @@ class ErrorsAndMemoryTest {
                         }
                     });
             for (Executable use : uses) {
-                IllegalStateException e = assertThrows(IllegalStateException.class, use);
+                ClosedException e = assertThrows(ClosedException.class, use);
                 assertTrue(e.getMessage().contains("closed") && e.getMessage().contains("(2, 3)"), e.getMessage());
             }
             assertEquals(shapeOf(other), s(2, 3)); // the other tensor is untouched
@@ -377,7 +379,7 @@ class ErrorsAndMemoryTest {
             Tensor a = Spool.ones(2);
             TensorScope inner = new TensorScope();
             Tensor b = Spool.ones(2);
-            assertThrows(IllegalStateException.class, outer::close);
+            assertThrows(UsageException.class, outer::close);
             assertFalse(a.isClosed(), "a refused close closes nothing");
             inner.close();
             assertTrue(b.isClosed());
@@ -390,7 +392,7 @@ class ErrorsAndMemoryTest {
             if (device != Device.cpu()) { // device scopes compare devices: it takes two to mix up the order
                 Device.Scope first = Device.use(Device.cpu());
                 Device.Scope second = Device.use(device);
-                assertThrows(IllegalStateException.class, first::close);
+                assertThrows(UsageException.class, first::close);
                 second.close();
                 first.close();
             }
@@ -491,10 +493,10 @@ class ErrorsAndMemoryTest {
             }
             v.close();
             assertDoesNotThrow(v::close);
-            IllegalStateException e = assertThrows(IllegalStateException.class, v::value);
+            ClosedException e = assertThrows(ClosedException.class, v::value);
             assertTrue(e.getMessage().contains("'v'") && e.getMessage().contains("closed"), e.getMessage());
             try (TensorScope scope = new TensorScope()) {
-                assertThrows(IllegalStateException.class, () -> v.assign(Spool.ones(3)));
+                assertThrows(ClosedException.class, () -> v.assign(Spool.ones(3)));
             }
             assertEquals("<Variable 'v' (closed)>", v.toString());
             assertBuffersBack(before, device.stats(), "after the variable closed");

@@ -1,0 +1,122 @@
+package dev.spool.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spool.Device;
+import dev.spool.DeviceStats;
+import dev.spool.testing.Mlp;
+import dev.spool.testing.TestDevices;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Soak: the speed issues' MLP (784 → 256 → 10, relu, mean softmax cross-entropy, SGD 0.1) trained
+ * for many steps with a {@code TensorScope} per step. After a warm-up step, the device's live
+ * buffers and bytes are the same at every checkpoint (max − min = 0), no tensor is left to the
+ * garbage collector, and the Java heap after a full collection does not grow by more than
+ * {@link #HEAP_GROWTH_BOUND} (the smallest of the first three checkpoints against the smallest of
+ * the last three: a leak of a few hundred bytes a step over 10,000 steps would show).
+ *
+ * <p>CI runs {@code spool.soak.steps} = 1,000 steps of batch {@code spool.soak.batch} = 16 (the
+ * full batch of 128 costs several times as much; see docs/RELIABILITY.md for the times measured);
+ * {@code scripts/reliability.sh} runs 10,000 steps at batch 128 and reads the report this writes
+ * to {@code target/reliability/soak-<device>.txt}.
+ */
+@ExtendWith(TestDevices.Available.class)
+class SoakTest {
+    static final long HEAP_GROWTH_BOUND = 8L << 20;
+
+    /**
+     * Lets the garbage collector release what earlier tests in this JVM dropped (their buffers
+     * are released by the Cleaner, queued, and freed at the device's next stats()), so that it
+     * does not show up as a change during the soak.
+     */
+    static void settle(Device device) {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            device.stats();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void memoryStaysFlatOverManySteps(Device device) throws IOException {
+        int steps = Integer.getInteger("spool.soak.steps", 1000);
+        int batch = Integer.getInteger("spool.soak.batch", 16);
+        int every = Math.max(1, steps / 20);
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        List<String> rows = new ArrayList<>();
+        List<Long> heap = new ArrayList<>();
+        long minLive = Long.MAX_VALUE;
+        long maxLive = Long.MIN_VALUE;
+        long minBuffers = Long.MAX_VALUE;
+        long maxBuffers = Long.MIN_VALUE;
+        float firstLoss;
+        float lastLoss = Float.NaN;
+        long start;
+        long end;
+        DeviceStats warm;
+        DeviceStats last;
+        settle(device);
+        try (Device.Scope on = Device.use(device); Mlp mlp = new Mlp(batch, 784, 256, 7)) {
+            firstLoss = mlp.step(true); // warm-up: anything made once (kernels, pools) is made here
+            device.synchronize();
+            warm = device.stats();
+            start = System.nanoTime();
+            for (int step = 1; step <= steps; step++) {
+                lastLoss = mlp.step(true);
+                if (step % every == 0 || step == steps) {
+                    DeviceStats s = device.stats();
+                    minLive = Math.min(minLive, s.liveBytes());
+                    maxLive = Math.max(maxLive, s.liveBytes());
+                    minBuffers = Math.min(minBuffers, s.liveBuffers());
+                    maxBuffers = Math.max(maxBuffers, s.liveBuffers());
+                    System.gc();
+                    long used = memory.getHeapMemoryUsage().getUsed();
+                    heap.add(used);
+                    rows.add(step + " " + s.liveBuffers() + " " + s.liveBytes() + " " + used);
+                }
+            }
+            end = System.nanoTime();
+            last = device.stats();
+        }
+        long heapFirst = Math.min(heap.get(0), Math.min(heap.get(1), heap.get(2)));
+        int n = heap.size();
+        long heapLast = Math.min(heap.get(n - 1), Math.min(heap.get(n - 2), heap.get(n - 3)));
+        DeviceStats delta = last.minus(warm);
+        String summary = String.format(java.util.Locale.ROOT,
+                "soak on %s: %d steps, batch %d, %.1f s (%.1f ms/step); live buffers %d..%d, live bytes %d..%d"
+                        + " (warm-up %d buffers, %d bytes); tensors left to the GC %d; heap after GC %.1f MB -> %.1f MB"
+                        + " (growth %.2f MB, bound %d MB); loss %.4f -> %.4f",
+                device, steps, batch, (end - start) / 1e9, (end - start) / 1e6 / steps, minBuffers, maxBuffers,
+                minLive, maxLive, warm.liveBuffers(), warm.liveBytes(), delta.leakedTensors(), heapFirst / 1e6,
+                heapLast / 1e6, (heapLast - heapFirst) / 1e6, HEAP_GROWTH_BOUND >> 20, firstLoss, lastLoss);
+        System.out.println(summary);
+        Path dir = Path.of("target", "reliability");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("soak-" + device.id().replace(':', '_') + ".txt"),
+                summary + "\n# step liveBuffers liveBytes heapAfterGc\n" + String.join("\n", rows) + "\n");
+
+        assertEquals(warm.liveBytes(), minLive, summary);
+        assertEquals(warm.liveBytes(), maxLive, "live bytes flat: " + summary);
+        assertEquals(warm.liveBuffers(), minBuffers, summary);
+        assertEquals(warm.liveBuffers(), maxBuffers, "live buffers flat: " + summary);
+        assertEquals(0, delta.leakedTensors(), "every tensor closed by its scope: " + summary);
+        assertTrue(heapLast - heapFirst < HEAP_GROWTH_BOUND, "heap after GC flat: " + summary);
+        assertTrue(lastLoss < firstLoss, "it trains: " + summary);
+    }
+}

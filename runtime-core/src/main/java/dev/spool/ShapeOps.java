@@ -133,6 +133,11 @@ final class ShapeOps {
 
     /** Broadcasts to {@code dims} (NumPy rules) as a view with stride-0 dimensions. */
     static Tensor broadcastTo(Tensor x, int... dims) {
+        for (int d : dims) {
+            if (d < 0) {
+                throw new ShapeException("broadcastTo: negative size in " + java.util.Arrays.toString(dims));
+            }
+        }
         Shape target = Shape.of(dims);
         Shape b = Shape.broadcast("broadcastTo", x.shape(), target);
         if (!b.equals(target)) {

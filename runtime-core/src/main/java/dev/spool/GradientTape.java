@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * unconnected.
  *
  * <p>A non-persistent tape (the default) answers one {@code gradient} or {@code jacobian} call and
- * then frees what it recorded; a second call throws {@link UsageException}. A persistent
+ * then frees what it recorded and stops recording until {@link #reset()}; a second call throws
+ * {@link UsageException}. A persistent
  * tape answers any number of calls and holds its recorded tensors until {@link #reset()} or until
  * it is garbage collected. *
  * <p>A tape belongs to the thread that created it: {@code watch}, {@code gradient},
@@ -186,6 +187,10 @@ public final class GradientTape implements AutoCloseable {
     /** Forgets everything recorded and watched; the tape keeps recording if it was. */
     public void reset() {
         checkThread("reset");
+        Deque<GradientTape> stack = ACTIVE.get();
+        if (active && !stack.contains(this)) {
+            stack.push(this); // answered while open: records again, as before its gradient
+        }
         holdings.releaseAll();
         tracked.clear();
         variables.clear();
@@ -405,6 +410,10 @@ public final class GradientTape implements AutoCloseable {
     private void releaseIfDone() {
         if (!persistent) {
             holdings.releaseAll();
+            // Answered: it cannot be asked again until reset(), so it stops recording until then.
+            // A tape the user never closes (no try-with-resources) would otherwise record every
+            // later op on this thread that reads a watched variable, holding its tensors for ever.
+            ACTIVE.get().remove(this);
         }
     }
 

@@ -36,15 +36,12 @@ run() { local jvm=$1; shift; java $jvm --add-modules jdk.incubator.vector -cp "$
 
 # ---- bad input, soak, threads: the conformance tests with the long settings -----------------
 TESTS='BadInputSweepTest,BadInputTableTest,SoakTest,ThreadsTest'
-for module in runtime-cpu runtime-opencl; do
-  rm -rf "$module/target/reliability"
-  SPOOL_REQUIRE_OPENCL=1 mvn -B -o -pl "$module" -am verify -Dtest="$TESTS" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Dspool.soak.steps="$SOAK_STEPS" -Dspool.soak.batch="$SOAK_BATCH" > "$RESULTS/$module-tests.log" 2>&1 \
-      || { echo "tests failed on $module: see $RESULTS/$module-tests.log"; exit 1; }
-  cp "$module"/target/reliability/*.txt "$RESULTS/"
-  grep -h '^Tests run:.*in dev.spool.conformance\|Tests run:.*-- in dev.spool.conformance' "$RESULTS/$module-tests.log" \
-      | sed "s/^/$module: /" > "$RESULTS/$module-counts.txt" || true
-done
+# One reactor run for both backends (a second with -pl runtime-opencl -am would run the cpu module's again).
+rm -rf runtime-cpu/target/reliability runtime-opencl/target/reliability
+SPOOL_REQUIRE_OPENCL=1 mvn -B -o -pl runtime-cpu,runtime-opencl -am verify -Dtest="$TESTS" \
+    -Dsurefire.failIfNoSpecifiedTests=false -Dspool.soak.steps="$SOAK_STEPS" -Dspool.soak.batch="$SOAK_BATCH" \
+    > "$RESULTS/tests.log" 2>&1 || { echo "tests failed: see $RESULTS/tests.log"; exit 1; }
+cp runtime-cpu/target/reliability/*.txt runtime-opencl/target/reliability/*.txt "$RESULTS/"
 uptime > "$RESULTS/load-end.txt"
 
 python3 scripts/reliability_report.py --results "$RESULTS" --doc docs/RELIABILITY.md

@@ -54,19 +54,16 @@ final class TrainingOps {
      */
     private static void update(String op, Variable[] vars, String[] roles, Operand grad, Update launch) {
         for (int i = 0; i < vars.length; i++) {
-            if (vars[i] == null) {
-                throw new IllegalArgumentException(op + ": " + roles[i] + " is null");
-            }
+            String role = roles[i];
+            java.util.Objects.requireNonNull(vars[i], () -> op + ": " + role + " is null");
             for (int j = 0; j < i; j++) {
                 if (vars[i] == vars[j]) {
-                    throw new IllegalArgumentException(op + ": " + roles[j] + " and " + roles[i]
+                    throw new UsageException(op + ": " + roles[j] + " and " + roles[i]
                             + " are the same variable '" + vars[i].name() + "'");
                 }
             }
         }
-        if (grad == null) {
-            throw new IllegalArgumentException(op + ": grad is null");
-        }
+        java.util.Objects.requireNonNull(grad, () -> op + ": grad is null");
         try (GradientTape.Suspension quiet = GradientTape.suspendAll()) {
             synchronized (vars[0]) {
                 Tensor[] in = new Tensor[vars.length + 1];

@@ -7,6 +7,7 @@ import dev.spool.ClosedException;
 import dev.spool.DType;
 import dev.spool.Device;
 import dev.spool.DeviceException;
+import dev.spool.FusedActivation;
 import dev.spool.GradientTape;
 import dev.spool.Operand;
 import dev.spool.Shape;
@@ -246,6 +247,11 @@ class BadInputSweepTest {
         } else if (type == UnconnectedGradients.class) {
             p.add(arg("NONE", Kind.BASE, () -> UnconnectedGradients.NONE));
             p.add(arg("ZERO", Kind.BAD, () -> UnconnectedGradients.ZERO));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == FusedActivation.class) {
+            p.add(arg("RELU", Kind.BASE, () -> FusedActivation.RELU));
+            p.add(arg("TANH", Kind.BAD, () -> FusedActivation.TANH));
+            p.add(arg("SIGMOID", Kind.BAD, () -> FusedActivation.SIGMOID));
             p.add(arg("null", Kind.NULL, () -> null));
         } else if (type == Operand[].class) {
             p.add(arg("[(2, 3)]", Kind.BASE, () -> new Operand[] {base()}));

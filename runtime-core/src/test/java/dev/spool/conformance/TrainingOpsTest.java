@@ -301,12 +301,12 @@ class TrainingOpsTest {
             DTypeException integer = assertThrows(DTypeException.class,
                     () -> Spool.applyGradientDescent(ints, 0.1, Spool.constant(new int[] {1, 1})));
             assertMessage(integer, "applyGradientDescent", "int32");
-            IllegalArgumentException same = assertThrows(IllegalArgumentException.class,
+            dev.spool.UsageException same = assertThrows(dev.spool.UsageException.class,
                     () -> Spool.applyAdam(w, m, m, 0.9, 0.999, 0.1, 0.9, 0.999, 1e-7, Spool.zeros(2, 3)));
             assertMessage(same, "applyAdam", "m", "v", "'w/m'");
             Variable closed = new Variable(Spool.zeros(2, 3), "closed");
             closed.close();
-            IllegalStateException closedError = assertThrows(IllegalStateException.class,
+            dev.spool.ClosedException closedError = assertThrows(dev.spool.ClosedException.class,
                     () -> Spool.applyKerasMomentum(w, closed, 0.1, Spool.zeros(2, 3), 0.9, false));
             assertMessage(closedError, "applyKerasMomentum", "'closed'", "closed");
             if (device != Device.cpu()) {

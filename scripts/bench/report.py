@@ -63,6 +63,8 @@ def jmh_key(bench, params):
         ("DjlDispatchBench", "add"): "dispatch",
         ("JoclLaunchBench", "launchAdd"): "bareLaunch",
         ("MlpStepBench", "step"): "mlp",
+        ("SoftmaxXentBench", "forwardAndGradient"): f"xent:{params.get('shape')}:{params.get('impl')}",
+        ("AdamStepBench", "update"): f"adam:{params.get('path')}",
         ("DjlMlpStepBench", "step"): "mlp",
     }.get((cls, method))
     if cls == "JoclLaunchBench":
@@ -192,7 +194,23 @@ def cpu_table(r, sizes):
     lines.append(row(["MLP step 784→256→10, batch 128, SGD", fmt_time(m), "—", fmt_time(dm),
                       "—" if rel is None else f"time {rel:.2f}× DJL",
                       "≤ 1.5× DJL time", met(None if rel is None else rel <= 1.5)]))
+    lines += fused_rows(spool, True)
     return lines
+
+
+def fused_rows(spool, cpu_table):
+    """Fused primitives against the composites they replaced, same device and run (no target)."""
+    out = []
+    items = [(f"xent:{s}", f"softmax cross-entropy, forward + gradient, [{s.replace('x', ', ')}]")
+             for s in ("128x10", "1024x1000")] + [("adam", "Adam update of a 784×256 variable")]
+    for k, label in items:
+        f, c = spool.get(f"{k}:fused"), spool.get(f"{k}:composite")
+        sp = "—" if f is None or c is None else f"speed {c / f:.2f}× the composite"
+        if cpu_table:
+            out.append(row([label + ", fused", fmt_time(f), "—", "—", f"{sp} ({fmt_time(c)})", "—", "—"]))
+        else:
+            out.append(row([label + ", fused", fmt_time(f), f"composite {fmt_time(c)}", sp, "—", "—"]))
+    return out
 
 
 def ratio_text(pairs):
@@ -248,6 +266,7 @@ def opencl_table(r, device, sizes):
     lines.append(row(["MLP step 784→256→10, batch 128, SGD", fmt_time(m), f"`cpu` {fmt_time(mc)}",
                       "—" if rel is None else f"time {rel:.2f}× cpu", "faster than `cpu`",
                       met(None if rel is None else rel < 1.0)]))
+    lines += fused_rows(spool, False)
     return lines
 
 

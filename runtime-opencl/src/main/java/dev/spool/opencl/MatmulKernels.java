@@ -74,8 +74,9 @@ final class MatmulKernels {
             BufferPool.Block packed = k.scratch(t, batch * kk * n);
             try {
                 copies.toDense(b, Layout.collapse(b.shape(), b)[0], packed.mem());
-                Layout dense = Layout.collapse(batchShape, new long[][] {denseStrides(batchShape, kk * n)},
-                        new long[] {0}, 0, r - 2)[0];
+                long[] packedBatchStrides = Arrays.copyOf(View.rowMajorStrides(b.shape()), r - 2);
+                Layout dense = Layout.collapse(batchShape, new long[][] {packedBatchStrides}, new long[] {0}, 0,
+                        r - 2)[0];
                 launch(c, t, am, ab, a.strides()[r - 2], a.strides()[r - 1], packed.mem(), dense, n, 1, out.mem(),
                         m, n, kk, batch);
             } finally {
@@ -90,17 +91,6 @@ final class MatmulKernels {
     /** Whether {@code c} gets B packed first: see {@link #PACK_B_FROM}. */
     static boolean packsB(GemmConfig c, long sbn, long work) {
         return !c.tiled() && c.vw() > 1 && sbn != 1 && work >= PACK_B_FROM;
-    }
-
-    /** Row-major strides of the batch dimensions {@code shape} whose innermost element spans {@code inner}. */
-    private static long[] denseStrides(long[] shape, long inner) {
-        long[] s = new long[shape.length];
-        long step = inner;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            s[i] = step;
-            step *= shape[i];
-        }
-        return s;
     }
 
     private void launch(GemmConfig c, DType t, cl_mem a, Layout ab, long sam, long sak, cl_mem b, Layout bb,

@@ -51,19 +51,19 @@ class TranscendentalAccuracyTest {
         b.release(in);
         b.release(out);
         double worst = 0;
-        float worstAt = 0;
+        int worstAt = 0;
         for (int i = 0; i < x.length; i++) {
-            double e = exact.applyAsDouble(x[i]);
-            double err = ulps(e, got[i]);
+            double err = ulps(exact.applyAsDouble(x[i]), got[i]);
             if (err > worst) {
                 worst = err;
-                worstAt = x[i];
+                worstAt = i;
             }
         }
         double w = worst;
-        float at = worstAt;
+        float at = x[worstAt];
+        float gotAt = got[worstAt];
         assertTrue(w <= bound, () -> op + ": " + w + " ulp at x = " + at + " (" + Float.floatToRawIntBits(at)
-                + " bits); got " + got[indexOf(x, at)] + ", exact " + exact.applyAsDouble(at));
+                + " bits); got " + gotAt + ", exact " + exact.applyAsDouble(at));
     }
 
     /** The error of {@code got} in units of the float32 ulp of the exact value; NaN and infinities
@@ -81,14 +81,6 @@ class TranscendentalAccuracyTest {
         return Math.abs(exact - got) / Math.ulp((float) exact);
     }
 
-    private static int indexOf(float[] x, float v) {
-        for (int i = 0; i < x.length; i++) {
-            if (Float.floatToRawIntBits(x[i]) == Float.floatToRawIntBits(v)) {
-                return i;
-            }
-        }
-        return -1;
-    }
 
     static float[] arguments() {
         SplittableRandom r = new SplittableRandom(20261130);

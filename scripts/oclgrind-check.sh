@@ -41,7 +41,7 @@ if [ -n "$CLANG" ]; then
     for f in "$KERNELS"/*.cl; do [ "$(basename "$f")" = prelude.cl ] || lint "$(basename "$f")" ""; done
     for t in "${TYPES[@]}"; do
         lint elementwise.cl "$t"
-        lint elementwise.cl "$t -DSPOOL_FMA_BUILTIN"   # what PoCL builds
+        lint elementwise.cl "$t -DSPOOL_FMA_BUILTIN -DSPOOL_CHUNK=1024"   # what PoCL builds
         lint indexing.cl "$t -DIDX=int"
         lint indexing.cl "$t -DIDX=long"
         for d in "${TYPES[@]}"; do
@@ -55,7 +55,7 @@ if [ -n "$CLANG" ]; then
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DVW=16 -DROWS=8"
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint softmax.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
-    lint training.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    lint training.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DSPOOL_CHUNK=1024"
     # binary ops with a unary epilogue (Backend.binaryUnary): the macro, for float and int types
     for t in "${TYPES[@]:0:2}"; do lint elementwise.cl "$t -DEPILOGUE=TANH"; done
     for t in "${TYPES[@]:2:2}"; do lint elementwise.cl "$t -DEPILOGUE=RELU"; done

@@ -32,22 +32,19 @@ D convert_value(S v) {
 }
 
 kernel void copy_contig(global const S* src, long soff, global D* dst, long doff, long n) {
-    long i = (long)get_global_id(0);
-    if (i < n) {
+    SPOOL_FOR_CHUNK(i, n) {
         dst[doff + i] = convert_value(src[soff + i]);
     }
 }
 
 kernel void copy_strided(global const S* src, layout_t sl, global D* dst, layout_t dl, long n) {
-    long i = (long)get_global_id(0);
-    if (i < n) {
+    SPOOL_FOR_CHUNK(i, n) {
         dst[layout_offset(&dl, i)] = convert_value(src[layout_offset(&sl, i)]);
     }
 }
 
 kernel void fill(global D* dst, D value, long n) {
-    long i = (long)get_global_id(0);
-    if (i < n) {
+    SPOOL_FOR_CHUNK(i, n) {
         dst[i] = value;
     }
 }

@@ -23,8 +23,7 @@
 /* var_out = var - lr * grad */
 kernel void apply_gradient_descent(global const T* var, long var_off, global const T* grad, long grad_off,
                                    T lr, global T* var_out, long n) {
-    long i = (long)get_global_id(0);
-    if (i < n) {
+    SPOOL_FOR_CHUNK(i, n) {
         var_out[i] = var[var_off + i] - lr * grad[grad_off + i];
     }
 }
@@ -35,8 +34,7 @@ kernel void apply_gradient_descent(global const T* var, long var_off, global con
 kernel void apply_momentum(global const T* var, long var_off, global const T* accum, long accum_off,
                            global const T* grad, long grad_off, T lr, T momentum, uint nesterov, uint keras,
                            global T* var_out, global T* accum_out, long n) {
-    long i = (long)get_global_id(0);
-    if (i < n) {
+    SPOOL_FOR_CHUNK(i, n) {
         T g = grad[grad_off + i];
         T w = var[var_off + i];
         T acc;
@@ -57,8 +55,7 @@ kernel void apply_adam(global const T* var, long var_off, global const T* m, lon
                        global const T* v, long v_off, global const T* grad, long grad_off,
                        T alpha, T one_minus_beta1, T one_minus_beta2, T epsilon,
                        global T* var_out, global T* m_out, global T* v_out, long n) {
-    long i = (long)get_global_id(0);
-    if (i < n) {
+    SPOOL_FOR_CHUNK(i, n) {
         T g = grad[grad_off + i];
         T mi = m[m_off + i];
         T vi = v[v_off + i];

@@ -44,7 +44,7 @@ final class CopyKernels {
         }
         DType t = dst.dtype();
         k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                .mem(dst).scalar(t, value).i64(n).run1d(n, k.tuning().elementwiseLocal());
+                .mem(dst).scalar(t, value).i64(n).runElements(n, k.tuning());
     }
 
     private void run(DType st, cl_mem src, Layout sl, DType dt, cl_mem dst, Layout dl, long n) {
@@ -55,6 +55,6 @@ final class CopyKernels {
         } else {
             call.mem(src).layout(sl).mem(dst).layout(dl);
         }
-        call.i64(n).run1d(n, k.tuning().elementwiseLocal());
+        call.i64(n).runElements(n, k.tuning());
     }
 }

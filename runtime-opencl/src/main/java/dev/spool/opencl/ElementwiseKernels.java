@@ -7,7 +7,8 @@ import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
 
 /**
- * unary, binary and select (elementwise.cl): one work-item per output element.
+ * unary, binary and select (elementwise.cl): one output element per work-item on GPUs, a chunk
+ * of consecutive ones on CPU devices ({@link KernelCall#runElements}).
  *
  * <p>The launch path of these small ops is most of what a small op costs, so it does no string
  * work and no map lookup: each (op, dtype, variant) keeps its {@link KernelCall} in a table, and
@@ -49,7 +50,7 @@ final class ElementwiseKernels {
         }
         OpenClBuffer xb = (OpenClBuffer) x.buffer();
         if (x.isContiguous()) {
-            unaryCall(op, t, true).mem(xb).i64(x.offset()).mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
+            unaryCall(op, t, true).mem(xb).i64(x.offset()).mem(out).i64(n).runElements(n, k.tuning());
             return;
         }
         Layout xl = Layout.collapse(x.shape(), x)[0];
@@ -59,7 +60,7 @@ final class ElementwiseKernels {
         } else {
             call.layout(xl);
         }
-        call.mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
+        call.mem(out).i64(n).runElements(n, k.tuning());
     }
 
     void binary(BinaryOp op, View a, View b, OpenClBuffer out) {
@@ -124,7 +125,7 @@ final class ElementwiseKernels {
         } else {
             call.i64(aoff).mem(bb).i64(boff);
         }
-        call.mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
+        call.mem(out).i64(n).runElements(n, k.tuning());
     }
 
     void select(View cond, View a, View b, OpenClBuffer out) {
@@ -151,7 +152,7 @@ final class ElementwiseKernels {
         operand(call, (OpenClBuffer) cond.buffer(), l[0], dense);
         operand(call, (OpenClBuffer) a.buffer(), l[1], dense);
         operand(call, (OpenClBuffer) b.buffer(), l[2], dense);
-        call.mem(out).i64(n).run1d(n, k.tuning().elementwiseLocal());
+        call.mem(out).i64(n).runElements(n, k.tuning());
     }
 
     /** Whether every element of {@code v} is the same element of its buffer (a broadcast scalar). */

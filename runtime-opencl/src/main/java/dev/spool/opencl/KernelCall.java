@@ -193,6 +193,16 @@ final class KernelCall {
         run(global1, local1);
     }
 
+    /**
+     * The {@code n} elements (n > 0) of a kernel that walks them with SPOOL_FOR_CHUNK: one
+     * work-item per {@code tuning.elementwiseChunk()} elements. Chunked work-items go one per
+     * group, so that a mid-sized tensor still gives every core a group.
+     */
+    void runElements(long n, Tuning tuning) {
+        int chunk = tuning.elementwiseChunk();
+        run1d((n + chunk - 1) / chunk, chunk == 1 ? tuning.elementwiseLocal() : 1);
+    }
+
     void run(long[] global, long[] local) {
         clEnqueueNDRangeKernel(device.queue, kernel, global.length, null, global, local, 0, null, null);
         device.launches++;

@@ -11,12 +11,15 @@ final class Kernels {
     final ProgramCache programs;
     final BufferPool pool;
     private final Tuning tuning;
+    /** The tuning's build options: a program built for another tuning is another program. */
+    private final String tuningOptions;
 
     Kernels(OpenClDevice device, ProgramCache programs, BufferPool pool, Tuning tuning) {
         this.device = device;
         this.programs = programs;
         this.pool = pool;
         this.tuning = tuning;
+        this.tuningOptions = tuning.buildOptions();
     }
 
     Tuning tuning() {
@@ -29,7 +32,8 @@ final class Kernels {
      * KernelCall#begin()} on it instead.
      */
     KernelCall call(String source, String options, String name) {
-        return programs.kernel(source, options, name).begin();
+        String all = tuningOptions.isEmpty() ? options : options.isEmpty() ? tuningOptions : options + " " + tuningOptions;
+        return programs.kernel(source, all, name).begin();
     }
 
     /** Scratch memory for {@code count} elements of {@code dtype}; give it back with {@link #free}. */

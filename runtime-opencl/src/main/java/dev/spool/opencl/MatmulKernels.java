@@ -123,9 +123,9 @@ final class MatmulKernels {
         try {
             // inputs need no values for timing, but are filled so no run reads undefined memory
             k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                    .mem(a.mem()).scalar(t, 0.5).i64(elems).run1d(elems, k.tuning().elementwiseLocal());
+                    .mem(a.mem()).scalar(t, 0.5).i64(elems).runElements(elems, k.tuning());
             k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                    .mem(b.mem()).scalar(t, 0.25).i64(elems).run1d(elems, k.tuning().elementwiseLocal());
+                    .mem(b.mem()).scalar(t, 0.25).i64(elems).runElements(elems, k.tuning());
             Layout none = new Layout(0, new long[0], new long[0]);
             double best = Double.MAX_VALUE;
             for (int run = 0; run < 3; run++) {

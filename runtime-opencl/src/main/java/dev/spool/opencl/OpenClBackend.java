@@ -111,6 +111,10 @@ public final class OpenClBackend implements Backend {
         return kernels.tuning().style().name();
     }
 
+    Tuning tuning() {
+        return kernels.tuning();
+    }
+
     // ---- memory --------------------------------------------------------------------------------
 
     @Override

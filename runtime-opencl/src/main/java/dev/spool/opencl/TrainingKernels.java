@@ -25,7 +25,7 @@ final class TrainingKernels {
         call(0, KernelCatalog.APPLY_GRADIENT_DESCENT, t)
                 .mem((OpenClBuffer) var.buffer()).i64(var.offset())
                 .mem((OpenClBuffer) grad.buffer()).i64(grad.offset())
-                .scalar(t, lr).mem(varOut).i64(n).run1d(n, k.tuning().elementwiseLocal());
+                .scalar(t, lr).mem(varOut).i64(n).runElements(n, k.tuning());
     }
 
     void momentum(View var, View accum, View grad, double lr, double momentum, boolean nesterov, boolean keras,
@@ -41,7 +41,7 @@ final class TrainingKernels {
                 .mem((OpenClBuffer) accum.buffer()).i64(accum.offset())
                 .mem((OpenClBuffer) grad.buffer()).i64(grad.offset())
                 .scalar(t, lr).scalar(t, momentum).u32(nesterov ? 1 : 0).u32(keras ? 1 : 0)
-                .mem(varOut).mem(accumOut).i64(n).run1d(n, k.tuning().elementwiseLocal());
+                .mem(varOut).mem(accumOut).i64(n).runElements(n, k.tuning());
     }
 
     void adam(View var, View m, View v, View grad, double alpha, double beta1, double beta2, double epsilon,
@@ -60,7 +60,7 @@ final class TrainingKernels {
                 .mem((OpenClBuffer) v.buffer()).i64(v.offset())
                 .mem((OpenClBuffer) grad.buffer()).i64(grad.offset())
                 .scalar(t, alpha).scalar(t, 1 - beta1).scalar(t, 1 - beta2).scalar(t, epsilon)
-                .mem(varOut).mem(mOut).mem(vOut).i64(n).run1d(n, k.tuning().elementwiseLocal());
+                .mem(varOut).mem(mOut).mem(vOut).i64(n).runElements(n, k.tuning());
     }
 
     /** Float operands of one dtype and shape, dense and inside their buffers; returns the size. */

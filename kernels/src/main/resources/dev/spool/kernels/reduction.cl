@@ -8,6 +8,7 @@
  *   reduce_OP_chunks: one work-item per (row, chunk), reducing its contiguous block
  *                     sequentially (float16-style vector loads when rows are dense): CPUs.
  *   reduce_OP_wg:     one work-group per (row, chunk) with a tree in local memory: GPUs.
+ *   reduce_OP_columns: 16 neighbouring rows per work-item along a strided reduced axis: CPUs.
  * Partial results (chunks > 1) are reduced by a second pass; ARGMAX/ARGMIN carry (value,
  * index) pairs, combined by reduce_ARGOP_partials.
  *
@@ -202,6 +203,38 @@ kernel void reduce_##OP##_wg(global const T* x, layout_t outer, layout_t inner, 
 }
 
 REDUCE(SUM) REDUCE(PROD) REDUCE(MAX) REDUCE(MIN)
+
+/* CPU devices, rows that lie side by side (outer stride 1) reduced along a strided axis: the
+ * column sums of a bias gradient. Each work-item reduces 16 neighbouring rows at once, walking
+ * the reduced axis with one 16-wide load per step, where reduce_OP_chunks would read one element
+ * per cache line in each work-item (PoCL, [4096, 1024] along axis 0: 19 ms, 9x the cpu device).
+ * Each row is still reduced in order, one element after the other. */
+#define REDUCE_COLUMNS(OP)                                                                     \
+kernel void reduce_##OP##_columns(global const T* x, long base, long stride, long rows,       \
+                                  long len, global OUT* out) {                                 \
+    long r0 = (long)get_global_id(0) * 16;                                                     \
+    if (r0 + 16 <= rows) {                                                                     \
+        ACC16 v = (ACC16)(IDENT_##OP);                                                         \
+        for (long j = 0; j < len; j++) {                                                       \
+            v = vcomb_##OP(v, TO_ACC16(vload16(0, x + base + r0 + j * stride)));               \
+        }                                                                                      \
+        ACC lanes[16];                                                                         \
+        vstore16(v, 0, lanes);                                                                 \
+        for (int k = 0; k < 16; k++) {                                                         \
+            out[r0 + k] = (OUT)lanes[k];                                                       \
+        }                                                                                      \
+    } else {                                                                                   \
+        for (long r = r0; r < rows; r++) {                                                     \
+            ACC acc = IDENT_##OP;                                                              \
+            for (long j = 0; j < len; j++) {                                                   \
+                acc = comb_##OP(acc, (ACC)x[base + r + j * stride]);                           \
+            }                                                                                  \
+            out[r] = (OUT)acc;                                                                 \
+        }                                                                                      \
+    }                                                                                          \
+}
+
+REDUCE_COLUMNS(SUM) REDUCE_COLUMNS(PROD) REDUCE_COLUMNS(MAX) REDUCE_COLUMNS(MIN)
 
 /* ---- index reductions --------------------------------------------------------------------- */
 #define ARG_REDUCE(OP)                                                                          \

@@ -115,6 +115,11 @@ final class KernelCatalog {
         return "reduce_" + op.name() + "_wg";
     }
 
+    /** 16 side-by-side rows per work-item along a strided axis (column sums): CPUs. */
+    static String reduceColumns(ReduceOp op) {
+        return "reduce_" + op.name() + "_columns";
+    }
+
     /** Combines (value, index) partials of ARGMAX/ARGMIN. */
     static String reducePartials(ReduceOp op) {
         return "reduce_" + op.name() + "_partials";
@@ -235,6 +240,9 @@ final class KernelCatalog {
                     }
                     out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceChunks(op)));
                     out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceWorkGroup(op)));
+                    if (!op.isArg() && o.equals(programs.get(0))) { // one pass only
+                        out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceColumns(op)));
+                    }
                     if (op.isArg()) {
                         out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reducePartials(op)));
                     }

@@ -11,13 +11,16 @@ import org.jocl.cl_mem;
  * row into chunks so that the device has enough independent work, reduces every chunk, then
  * reduces the partial results per row. CPUs reduce each chunk in one work-item (contiguous
  * blocks, vector loads); GPUs in one work-group (a tree in local memory), except short rows,
- * which one work-item handles on either.
+ * which one work-item handles on either. On CPUs, rows that lie side by side and are reduced
+ * along a strided axis (column sums) go 16 at a time through one work-item instead.
  */
 final class ReductionKernels {
     /** Elements a CPU work-item should at least reduce before splitting a row is worth it. */
     private static final long CPU_MIN_CHUNK = 4096;
     /** Rows at most this long are reduced by one work-item each on GPUs too. */
     private static final long GPU_SHORT_ROW = 64;
+    /** Rows per work-item of reduce_OP_columns (its vload16). */
+    private static final long COLUMNS = 16;
 
     private final Kernels k;
 
@@ -47,9 +50,19 @@ final class ReductionKernels {
         cl_mem xm = ((OpenClBuffer) x.buffer()).mem();
         if (op.isArg()) {
             argReduce(op, t, xm, outer, inner, rows, len, out.mem());
+        } else if (k.tuning().style() == Tuning.Style.CPU && isColumns(outer, inner)) {
+            k.call(KernelSources.REDUCTION, KernelCatalog.reduceOptions(t, t, k.device.info.fp64()),
+                    KernelCatalog.reduceColumns(op))
+                    .mem(xm).i64(outer.offset).i64(inner.strides[0]).i64(rows).i64(len).mem(out.mem())
+                    .run1d(ceilDiv(rows, COLUMNS), 1);
         } else {
             reduceValues(op, t, t, xm, outer, inner, rows, len, out.mem());
         }
+    }
+
+    /** Rows side by side, reduced along one strided axis: reduce_OP_columns's case. */
+    private static boolean isColumns(Layout outer, Layout inner) {
+        return outer.shape.length == 1 && outer.strides[0] == 1 && inner.shape.length == 1 && inner.strides[0] > 1;
     }
 
     /**

@@ -228,6 +228,50 @@ class ReductionTest {
         }
     }
 
+    /**
+     * Columns of a row-major [5, 20] buffer reduced along its rows (reduce_OP_columns on CPU
+     * devices: 16 columns in vector lanes, 4 in the scalar tail): NaN wins in both parts, and
+     * MAX/MIN order -0 below +0 in both.
+     */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
+    void columnReductionsKeepNanAndSignedZeros(OpenClBackend b) {
+        int len = 5;
+        int cols = 20;
+        for (DType t : KernelCatalog.types(KernelCatalog.FLOATING, b.info().fp64())) {
+            double[] x = new double[len * cols];
+            for (int j = 0; j < len; j++) {
+                for (int c = 0; c < cols; c++) {
+                    x[j * cols + c] = c == 3 || c == 17 ? (j == 2 ? Double.NaN : j) // NaN mid-column
+                            : c == 5 || c == 18 ? (j % 2 == 0 ? -0.0 : 0.0) // signed zeros
+                            : j - c;
+                }
+            }
+            DeviceBuffer xb = Host.upload(b, t, x);
+            View columns = new View(xb, new int[] {cols, len}, new long[] {1, cols}, 0);
+            DeviceBuffer out = b.allocate(t, cols);
+            for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN}) {
+                b.reduce(op, columns, 1, out);
+                double[] got = Host.read(b, out);
+                for (int c = 0; c < cols; c++) {
+                    String what = op + " " + t + " column " + c;
+                    if (c == 3 || c == 17) {
+                        assertEquals(Double.NaN, got[c], what);
+                    } else if (c == 5 || c == 18) {
+                        double zero = op == ReduceOp.MIN ? -0.0 : 0.0; // SUM: -0 + 0 = +0
+                        assertEquals(Math.copySign(1, zero), Math.copySign(1, got[c]), what + ": sign of zero");
+                        assertEquals(0.0, got[c], 0.0, what);
+                    } else {
+                        double want = op == ReduceOp.SUM ? 10 - 5.0 * c : op == ReduceOp.MAX ? 4 - c : -c;
+                        assertEquals(want, got[c], 0.0, what);
+                    }
+                }
+            }
+            b.release(xb);
+            b.release(out);
+        }
+    }
+
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
     void argTiesPickTheFirstIndex(OpenClBackend b) {

@@ -49,6 +49,7 @@ record GemmConfig(boolean tiled, int tsm, int tsn, int tsk, int wptm, int wptn, 
             VEC_DEFAULT,
             vec(16, 16, 2),            // sixteen AVX-512 accumulators
             vec(4, 16, 16),
+            vec(8, 16, 4),             // PoCL, AVX2 EPYC: 1.0-1.4x 8x16x16 from 256³ to 1024³
             vec(8, 8, 16));            // AVX2 width
 
     static GemmConfig tiled(int tsm, int tsn, int tsk, int wptm, int wptn) {

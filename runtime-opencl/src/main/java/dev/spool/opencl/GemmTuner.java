@@ -20,8 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Picks the matmul configuration ({@link GemmConfig}) for a device, per element type and shape
- * class (small or large products): at first use it times the candidates that fit the device,
+ * Picks the matmul configuration ({@link GemmConfig}) for a device, per element type and size
+ * class (M·N·K within a factor of 8: 2^24..2^27 is one class): at the first product of a class
+ * it times the candidates that fit the device on that product's own M, N and K (scaled down
+ * to at most {@link #MAX_TUNED} multiply-adds),
  * within {@link #BUDGET_NANOS} in all (a candidate is not started when one as slow as the
  * slowest so far would cross it; the default is always timed), keeps the fastest, and caches it on disk keyed by the
  * device name, driver version and a hash of matmul.cl, so a device is tuned once per kernel
@@ -42,13 +44,20 @@ final class GemmTuner {
     static final String CACHE_FILE = "opencl-gemm.properties";
     /** All tuning of one (dtype, class) together stays under this. */
     static final long BUDGET_NANOS = 2_000_000_000L;
-    /** M·N·K up to which a product is "small" (tuned on 256³), else "large" (tuned on 512³). */
-    static final long SMALL = 1L << 24;
+    /**
+     * Powers of two of M·N·K per size class. Two classes (up to 2^24, tuned on 256³, and
+     * above, on 512³) picked PoCL's 8x16 vec kernel for the MLP's 128x784 @ 784x256 (2.0 ms
+     * in a C harness) where 16x16 ran it in 0.85-1.3 ms; at 1024³ the order is the reverse
+     * (51 against 128 ms): the best shape depends on the product's size and aspect.
+     */
+    static final int CLASS_BITS = 3;
+    /** The most multiply-adds a tuning product has: larger ones are halved along their longest side. */
+    static final long MAX_TUNED = 1L << 30;
 
-    /** Times one launch of a configuration on a square problem; what MatmulKernels provides. */
+    /** Times one launch of a configuration; what MatmulKernels provides. */
     interface Timer {
-        /** Seconds for one {@code size}³ product with {@code c}, after a warm-up launch. */
-        double seconds(GemmConfig c, DType t, int size);
+        /** Seconds for one [m, k] @ [k, n] product with {@code c}, after a warm-up launch. */
+        double seconds(GemmConfig c, DType t, long m, long n, long k);
     }
 
     private final LongSupplier clock;
@@ -93,9 +102,13 @@ final class GemmTuner {
                 .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8)).toList();
         GemmConfig fallback = tuning.style() == Tuning.Style.CPU ? GemmConfig.VEC_DEFAULT
                 : fit.contains(GemmConfig.TILED_DEFAULT) ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
+        // the default, then the rest of its family, then the other family: when the budget runs
+        // out, what is left untimed is what is least likely to win on this device
+        boolean cpu = tuning.style() == Tuning.Style.CPU;
         List<GemmConfig> ordered = new java.util.ArrayList<>();
         ordered.add(fallback);
-        fit.stream().filter(c -> !c.equals(fallback)).forEach(ordered::add);
+        fit.stream().filter(c -> !c.equals(fallback) && c.tiled() != cpu).forEach(ordered::add);
+        fit.stream().filter(c -> !c.equals(fallback) && c.tiled() == cpu).forEach(ordered::add);
         String key = device.info.name() + " | " + device.version + " | " + device.driverVersion + " | matmul.cl "
                 + sourceHash();
         return new GemmTuner(enabled, pinned, cacheDir().resolve(CACHE_FILE), key, List.copyOf(ordered), fallback);
@@ -109,10 +122,10 @@ final class GemmTuner {
         if (!enabled) {
             return fallback;
         }
-        int cls = m * n * k <= SMALL ? 0 : 1;
-        GemmConfig[] perClass = chosen.computeIfAbsent(t, x -> new GemmConfig[2]);
+        int cls = sizeClass(m, n, k);
+        GemmConfig[] perClass = chosen.computeIfAbsent(t, x -> new GemmConfig[64 / CLASS_BITS + 1]);
         if (perClass[cls] == null) {
-            perClass[cls] = lookUpOrTune(t, cls, timer);
+            perClass[cls] = lookUpOrTune(t, cls, m, n, k, timer);
         }
         return perClass[cls];
     }
@@ -122,7 +135,13 @@ final class GemmTuner {
         return candidates;
     }
 
-    private GemmConfig lookUpOrTune(DType t, int cls, Timer timer) {
+    /** The class of an [m, k] @ [k, n] product: floor(log2(m·n·k)) / {@link #CLASS_BITS}. */
+    static int sizeClass(long m, long n, long k) {
+        double mnk = Math.max(1.0, (double) m * n * k); // a double: m·n·k may pass Long.MAX_VALUE
+        return Math.min(63, Math.getExponent(mnk)) / CLASS_BITS;
+    }
+
+    private GemmConfig lookUpOrTune(DType t, int cls, long m, long n, long k, Timer timer) {
         String key = cacheKey(t, cls);
         String cached = cache().getProperty(key);
         if (cached != null) {
@@ -138,14 +157,19 @@ final class GemmTuner {
                 log.warn("ignoring the tuning cache entry {} in {}: {}", key, cacheFile, e.getMessage());
             }
         }
-        GemmConfig best = tune(t, cls, timer);
+        GemmConfig best = tune(t, cls, m, n, k, timer);
         cache.setProperty(key, best.toString());
         store();
         return best;
     }
 
-    private GemmConfig tune(DType t, int cls, Timer timer) {
-        int size = cls == 0 ? 256 : 512;
+    private GemmConfig tune(DType t, int cls, long m, long n, long k, Timer timer) {
+        long[] dims = {m, n, k};
+        while ((double) dims[0] * dims[1] * dims[2] > MAX_TUNED) {
+            int longest = dims[0] >= dims[1] && dims[0] >= dims[2] ? 0 : dims[1] >= dims[2] ? 1 : 2;
+            dims[longest] = (dims[longest] + 1) / 2;
+        }
+        double flops = 2.0 * dims[0] * dims[1] * dims[2];
         long start = clock.getAsLong();
         GemmConfig best = null;
         double bestSeconds = Double.MAX_VALUE;
@@ -164,7 +188,7 @@ final class GemmTuner {
             }
             double s;
             try {
-                s = timer.seconds(c, t, size);
+                s = timer.seconds(c, t, dims[0], dims[1], dims[2]);
             } catch (RuntimeException e) {
                 log.debug("matmul candidate {} failed on this device: {}", c, e.toString());
                 continue;
@@ -172,7 +196,7 @@ final class GemmTuner {
                 slowest = Math.max(slowest, clock.getAsLong() - before);
             }
             timed++;
-            report.append(String.format(java.util.Locale.ROOT, " %s %.1f GFLOP/s;", c, 2.0 * size * size * size / s / 1e9));
+            report.append(String.format(java.util.Locale.ROOT, " %s %.1f GFLOP/s;", c, flops / s / 1e9));
             if (s < bestSeconds) {
                 bestSeconds = s;
                 best = c;
@@ -181,8 +205,8 @@ final class GemmTuner {
         if (best == null) {
             best = fallback;
         }
-        log.info("tuned matmul {} {} in {} ms: {} (timed on {}³:{})", t, className(cls),
-                (clock.getAsLong() - start) / 1_000_000, best, size, report);
+        log.info("tuned matmul {} {} in {} ms: {} (timed on [{}, {}] @ [{}, {}]:{})", t, className(cls),
+                (clock.getAsLong() - start) / 1_000_000, best, dims[0], dims[2], dims[2], dims[1], report);
         return best;
     }
 
@@ -190,8 +214,8 @@ final class GemmTuner {
         return deviceKey + " | " + t + " " + className(cls);
     }
 
-    private static String className(int cls) {
-        return cls == 0 ? "small" : "large";
+    static String className(int cls) {
+        return "mnk 2^" + cls * CLASS_BITS + "..2^" + (cls + 1) * CLASS_BITS;
     }
 
     private Properties cache() {

@@ -115,23 +115,22 @@ final class MatmulKernels {
     }
 
     /** The tuner's timer: one warm-up launch (it also builds the program), then the best of two. */
-    private double time(GemmConfig c, DType t, int size) {
-        long elems = (long) size * size;
-        BufferPool.Block a = k.scratch(t, elems);
-        BufferPool.Block b = k.scratch(t, elems);
-        BufferPool.Block out = k.scratch(t, elems);
+    private double time(GemmConfig c, DType t, long m, long n, long kk) {
+        BufferPool.Block a = k.scratch(t, m * kk);
+        BufferPool.Block b = k.scratch(t, kk * n);
+        BufferPool.Block out = k.scratch(t, m * n);
         try {
             // inputs need no values for timing, but are filled so no run reads undefined memory
             k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                    .mem(a.mem()).scalar(t, 0.5).i64(elems).runElements(elems, k.tuning());
+                    .mem(a.mem()).scalar(t, 0.5).i64(m * kk).runElements(m * kk, k.tuning());
             k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                    .mem(b.mem()).scalar(t, 0.25).i64(elems).runElements(elems, k.tuning());
+                    .mem(b.mem()).scalar(t, 0.25).i64(kk * n).runElements(kk * n, k.tuning());
             Layout none = new Layout(0, new long[0], new long[0]);
             double best = Double.MAX_VALUE;
             for (int run = 0; run < 3; run++) {
                 clFinish(k.device.queue);
                 long start = System.nanoTime();
-                launch(c, t, a.mem(), none, size, 1, b.mem(), none, size, 1, out.mem(), size, size, size, 1);
+                launch(c, t, a.mem(), none, kk, 1, b.mem(), none, n, 1, out.mem(), m, n, kk, 1);
                 clFinish(k.device.queue);
                 if (run > 0) {
                     best = Math.min(best, (System.nanoTime() - start) / 1e9);

@@ -43,13 +43,13 @@ class GemmTunerTest {
     /** Pretends FAST takes 1 ms, MEDIUM 2 ms, SLOW 3 ms; records what it timed. */
     private static GemmTuner.Timer timer(List<GemmConfig> timed) {
         Map<GemmConfig, Double> seconds = Map.of(SLOW, 3e-3, FAST, 1e-3, MEDIUM, 2e-3);
-        return (c, t, size) -> {
+        return (c, t, m, n, k) -> {
             timed.add(c);
             return seconds.get(c);
         };
     }
 
-    private static final GemmTuner.Timer NEVER = (c, t, size) -> fail("timed " + c + " although the cache has an answer");
+    private static final GemmTuner.Timer NEVER = (c, t, m, n, k) -> fail("timed " + c + " although the cache has an answer");
 
     @Test
     void picksTheFastestCandidateAndCachesItPerDtypeAndSizeClass() throws IOException {
@@ -57,19 +57,47 @@ class GemmTunerTest {
         GemmTuner first = tuner(true, null);
         assertEquals(FAST, first.configFor(DType.FLOAT32, 1024, 1024, 1024, timer(timed)));
         assertEquals(CANDIDATES, timed, "the default is timed first, then the rest");
-        assertEquals(FAST, first.configFor(DType.FLOAT32, 2048, 512, 1024, NEVER), "same class: chosen once");
+        assertEquals(FAST, first.configFor(DType.FLOAT32, 2048, 512, 1024, NEVER), "same class (2^30): chosen once");
         assertEquals(FAST, first.configFor(DType.FLOAT32, 8, 8, 8, timer(timed)));
         assertEquals(2 * CANDIDATES.size(), timed.size(), "a small product is another class");
         Properties file = new Properties();
         try (Reader in = Files.newBufferedReader(dir.resolve(GemmTuner.CACHE_FILE), StandardCharsets.UTF_8)) {
             file.load(in);
         }
-        assertEquals(Map.of("test device | 1.0 | float32 large", FAST.toString(),
-                "test device | 1.0 | float32 small", FAST.toString()), Map.copyOf(file), "the cache file");
+        assertEquals(Map.of("test device | 1.0 | float32 mnk 2^30..2^33", FAST.toString(),
+                "test device | 1.0 | float32 mnk 2^9..2^12", FAST.toString()), Map.copyOf(file), "the cache file");
 
         GemmTuner second = tuner(true, null); // a new process: reads the file instead of timing
         assertEquals(FAST, second.configFor(DType.FLOAT32, 1024, 1024, 1024, NEVER));
         assertEquals(FAST, second.configFor(DType.FLOAT32, 8, 8, 8, NEVER));
+    }
+
+    /**
+     * A class is tuned on the shape of its first product (the MLP's 128x784 @ 784x256, not a
+     * cube); one beyond 2^30 multiply-adds on a copy halved along its longest side until it fits.
+     */
+    @Test
+    void aClassIsTunedOnItsFirstProductsOwnShape() {
+        List<List<Long>> shapes = new ArrayList<>();
+        GemmTuner.Timer recording = (c, t, m, n, k) -> {
+            shapes.add(List.of(m, n, k));
+            return c == FAST ? 1e-3 : 2e-3;
+        };
+        GemmTuner tuner = tuner(true, null);
+        assertEquals(8, GemmTuner.sizeClass(128, 256, 784), "2^24.6");
+        assertEquals(FAST, tuner.configFor(DType.FLOAT32, 128, 256, 784, recording));
+        assertEquals(List.of(List.of(128L, 256L, 784L)), shapes.stream().distinct().toList());
+        assertEquals(CANDIDATES.size(), shapes.size());
+        assertEquals(FAST, tuner.configFor(DType.FLOAT32, 784, 256, 128, NEVER), "same class, other aspect");
+        shapes.clear();
+        assertEquals(12, GemmTuner.sizeClass(4096, 4096, 4096));
+        tuner.configFor(DType.FLOAT32, 4096, 4096, 4096, recording);
+        assertEquals(List.of(List.of(1024L, 1024L, 1024L)), shapes.stream().distinct().toList());
+        assertEquals(7, GemmTuner.sizeClass(256, 256, 255), "just under 2^24");
+        assertEquals(8, GemmTuner.sizeClass(256, 256, 256), "2^24");
+        assertEquals(0, GemmTuner.sizeClass(0, 5, 5), "empty products are class 0");
+        assertEquals(21, GemmTuner.sizeClass(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE),
+                "past Long.MAX_VALUE: the last class");
     }
 
     @Test
@@ -114,9 +142,9 @@ class GemmTunerTest {
         for (long step : new long[] {700_000_000L, 500_000_000L}) {
             long[] now = {0};
             List<GemmConfig> timed = new ArrayList<>();
-            GemmTuner.Timer slowMachine = (c, t, size) -> {
+            GemmTuner.Timer slowMachine = (c, t, m, n, k) -> {
                 now[0] += step;
-                return timer(timed).seconds(c, t, size);
+                return timer(timed).seconds(c, t, m, n, k);
             };
             GemmTuner tuner = new GemmTuner(true, null, dir.resolve("budget-" + step), "test device | 1.0", CANDIDATES,
                     SLOW, () -> now[0]);

@@ -68,16 +68,16 @@ public final class GradientTape implements AutoCloseable {
     private final Thread owner = Thread.currentThread();
 
     /**
-     * One recorded op: aliases of its inputs and result (their ids are the tape ids; the
-     * {@link Holdings} own them and keep their values alive), the VJP.
+     * One recorded op: its inputs and result as the op saw them (their ids are the tape ids; the
+     * {@link Holdings} keep their values alive, and give the backward pass open aliases), the VJP.
      */
     private record Record(String op, Tensor[] inputs, Tensor result, VjpRule vjp) {
     }
 
     /**
-     * The records and the aliases they keep alive. Record aliases have no Cleaner of their own
-     * ({@link Tensor#heldAlias()}): this one object is registered for the whole tape instead,
-     * which makes recording an op cheap. It must not refer to the tape, or the tape could never
+     * The records and the values they keep alive ({@link TrackedIds}). Held values have no
+     * Cleaner of their own: this one object is registered for the whole tape instead, which
+     * makes recording an op cheap. It must not refer to the tape, or the tape could never
      * become unreachable.
      */
     private static final class Holdings implements Runnable {
@@ -291,12 +291,13 @@ public final class GradientTape implements AutoCloseable {
         return false;
     }
 
+    /** {@code inputs}: the op's own array, which no caller changes after recording. */
     private void add(String op, VjpRule vjp, Tensor result, Tensor[] inputs) {
-        Tensor[] saved = new Tensor[inputs.length];
-        for (int i = 0; i < inputs.length; i++) {
-            saved[i] = tracked.hold(inputs[i], false);
+        for (Tensor in : inputs) {
+            tracked.hold(in, false);
         }
-        records.add(new Record(op, saved, tracked.hold(result, true), vjp));
+        tracked.hold(result, true);
+        records.add(new Record(op, inputs, result, vjp));
     }
 
     // ---- gradients -----------------------------------------------------------------------
@@ -476,7 +477,11 @@ public final class GradientTape implements AutoCloseable {
                     if (!any || g == null) {
                         continue;
                     }
-                    Tensor[] inGrads = r.vjp.apply(g, r.inputs, r.result, needs);
+                    Tensor[] inputs = new Tensor[r.inputs.length];
+                    for (int i = 0; i < inputs.length; i++) {
+                        inputs[i] = tracked.alias(r.inputs[i]);
+                    }
+                    Tensor[] inGrads = r.vjp.apply(g, inputs, tracked.alias(r.result), needs);
                     for (int i = 0; i < needs.length; i++) {
                         if (!needs[i] || inGrads[i] == null) {
                             continue;

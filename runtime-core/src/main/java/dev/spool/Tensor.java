@@ -71,7 +71,7 @@ public final class Tensor implements Operand, AutoCloseable {
         this(id, storage, shape, dtype, strides, offset, true);
     }
 
-    /** {@code guarded}: registered with the Cleaner; false only for {@link #heldAlias()}. */
+    /** {@code guarded}: registered with the Cleaner; false only for {@link #aliasOfRetained()}. */
     private Tensor(long id, Storage storage, Shape shape, DType dtype, long[] strides, long offset,
                    boolean guarded) {
         this.id = id;
@@ -112,15 +112,28 @@ public final class Tensor implements Operand, AutoCloseable {
         return new Tensor(id, storage, shape, dtype, strides, offset);
     }
 
-    /**
-     * {@link #alias()} for an owner that always closes it, and that has a Cleaner of its own
-     * for when the owner itself is dropped (a tape's records): no Cleaner registration per
-     * alias, which on small tensors cost more than the op being recorded.
-     */
-    Tensor heldAlias() {
+    /** One more reference to this open tensor's storage, for a tape ({@link TrackedIds}). */
+    void retainStorage() {
         checkOpen();
         storage.retain();
+    }
+
+    /**
+     * An alias that takes over a reference {@link #retainStorage()} took (closing it gives that
+     * reference back), open even if this tensor is closed now. No Cleaner of its own: its owner
+     * (a tape's records) always closes it and has one Cleaner for when it is itself dropped; a
+     * registration per alias cost more than recording a small op.
+     */
+    Tensor aliasOfRetained() {
         return new Tensor(id, storage, shape, dtype, strides, offset, false);
+    }
+
+    /** Gives back a reference {@link #retainStorage()} took; {@code collected}: as the Cleaner would. */
+    void releaseRetained(boolean collected) {
+        storage.release(collected);
+        if (collected) {
+            storage.device.countLeak();
+        }
     }
 
     /** {@link #alias()} with a new tape identity, registered with the current scope. */

@@ -1,14 +1,19 @@
 package dev.spool;
 
 /**
- * The tape ids a tape tracks, each with the alias it holds for that id once a record names it.
+ * The tape ids a tape tracks, each with the value it holds for that id once a record names it.
  * A tape asks "is this input tracked?" for every op it sees, and keeps every input and result
- * of what it records alive: one table answers both. Aliases are shared by every record that
- * names the id (in a chain of ops each result is the next op's input; a constant operand is
- * an input of many ops): tensors with the same id are aliases of one storage and layout, so
- * any of them serves.
+ * of what it records alive: one table answers both. A value is held once per id, however many
+ * records name it (in a chain of ops each result is the next op's input; a constant operand is
+ * an input of many ops): tensors with the same id view one storage with one layout.
  *
- * An input the tape does not track (a constant operand) gets an alias without becoming tracked:
+ * <p>Holding is cheap because recording is on every op's path: the table keeps the tensor the
+ * op saw and one reference to its storage ({@link Storage#retain()}), which keeps the values
+ * even if that tensor is closed. An alias (a tensor with its own open handle) is made only when
+ * the backward pass needs one ({@link #alias}). Made at record time, aliases cost two objects
+ * per op and, at release, two more cache misses per value.
+ *
+ * An input the tape does not track (a constant operand) is held without becoming tracked:
  * its slot holds {@code -id}.
  *
  * <p>Open addressing with linear probing over a power-of-two table, without boxing
@@ -19,6 +24,9 @@ final class TrackedIds {
     private static final int MIN_CAPACITY = 16;
 
     private long[] ids = new long[MIN_CAPACITY];
+    /** The tensor whose storage this slot retains, or null. */
+    private Tensor[] values = new Tensor[MIN_CAPACITY];
+    /** The alias made from it for the backward pass, or null. */
     private Tensor[] aliases = new Tensor[MIN_CAPACITY];
     private int size;
     private int held;
@@ -43,16 +51,28 @@ final class TrackedIds {
     }
 
     /**
-     * The alias held for {@code t}'s id, made with {@link Tensor#heldAlias()} the first time;
-     * {@code track}: the id is tracked from now on (else it keeps its state, untracked if new).
+     * Keeps {@code t}'s value alive (once per id); {@code track}: the id is tracked from now on
+     * (else it keeps its state, untracked if new).
      */
-    Tensor hold(Tensor t, boolean track) {
+    void hold(Tensor t, boolean track) {
         int i = find(t.id, track);
+        if (values[i] == null) {
+            t.retainStorage();
+            values[i] = t;
+            held++;
+        }
+    }
+
+    /** An open alias of the value held for {@code t}'s id (made once, closed by the release). */
+    Tensor alias(Tensor t) {
+        int i = find(t.id, false);
+        if (values[i] == null) {
+            throw new IllegalStateException("tape id " + t.id + " holds no value");
+        }
         Tensor a = aliases[i];
         if (a == null) {
-            a = t.heldAlias();
+            a = values[i].aliasOfRetained();
             aliases[i] = a;
-            held++;
         }
         return a;
     }
@@ -62,20 +82,26 @@ final class TrackedIds {
         return size;
     }
 
-    /** Aliases held. */
+    /** Values held. */
     int held() {
         return held;
     }
 
     /**
-     * Closes every alias held; the ids stay tracked. {@code collected}: as the Cleaner would
-     * (the tape was dropped, see {@link Tensor#closeCollected()}).
+     * Lets go of every value held (through its alias, where one was made); the ids stay
+     * tracked. {@code collected}: as the Cleaner would (the tape was dropped, see
+     * {@link Tensor#closeCollected()}).
      */
     void releaseAliases(boolean collected) {
         if (held == 0) {
             return;
         }
-        for (int i = 0; i < aliases.length; i++) {
+        for (int i = 0; i < values.length; i++) {
+            Tensor v = values[i];
+            if (v == null) {
+                continue;
+            }
+            values[i] = null;
             Tensor a = aliases[i];
             if (a != null) {
                 aliases[i] = null;
@@ -84,6 +110,8 @@ final class TrackedIds {
                 } else {
                     a.close();
                 }
+            } else {
+                v.releaseRetained(collected);
             }
         }
         held = 0;
@@ -95,6 +123,7 @@ final class TrackedIds {
             throw new IllegalStateException("TrackedIds.clear with " + held + " aliases held");
         }
         ids = new long[MIN_CAPACITY];
+        values = new Tensor[MIN_CAPACITY];
         aliases = new Tensor[MIN_CAPACITY];
         size = 0;
     }
@@ -126,8 +155,10 @@ final class TrackedIds {
 
     private void grow() {
         long[] oldIds = ids;
+        Tensor[] oldValues = values;
         Tensor[] oldAliases = aliases;
         ids = new long[oldIds.length * 2];
+        values = new Tensor[oldIds.length * 2];
         aliases = new Tensor[oldIds.length * 2];
         int mask = ids.length - 1;
         for (int j = 0; j < oldIds.length; j++) {
@@ -137,6 +168,7 @@ final class TrackedIds {
                     i = (i + 1) & mask;
                 }
                 ids[i] = oldIds[j];
+                values[i] = oldValues[j];
                 aliases[i] = oldAliases[j];
             }
         }

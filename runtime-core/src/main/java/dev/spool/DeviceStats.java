@@ -26,6 +26,7 @@ public record DeviceStats(long liveBuffers, long liveBytes, long allocations,
 
     /** Counter differences {@code this - earlier}. */
     public DeviceStats minus(DeviceStats earlier) {
+        Args.nonNull(earlier, "DeviceStats.minus", "earlier");
         return new DeviceStats(liveBuffers - earlier.liveBuffers, liveBytes - earlier.liveBytes,
                 allocations - earlier.allocations,
                 hostToDeviceCalls - earlier.hostToDeviceCalls,

@@ -244,6 +244,7 @@ final class ElementwiseOps {
     /** Converts to {@code dtype} (float to int truncates toward zero). Differentiable between
      *  float types; a cast to or from a non-float type stops the gradient. */
     static Tensor cast(Tensor x, DType dtype) {
+        Args.nonNull(dtype, "cast", "dtype");
         if (x.dtype() == dtype) {
             return identity(x);
         }

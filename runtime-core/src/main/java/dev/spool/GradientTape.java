@@ -153,6 +153,7 @@ public final class GradientTape implements AutoCloseable {
      *  with a warning. */
     public void watch(Operand... tensors) {
         checkThread("watch");
+        Args.elements(tensors, "GradientTape.watch", "tensors");
         for (Operand o : tensors) {
             if (o instanceof Variable v) {
                 watchVariable(v);
@@ -304,7 +305,7 @@ public final class GradientTape implements AutoCloseable {
 
     /** d target / d source. {@code null} when target does not depend on source. */
     public Tensor gradient(Operand target, Operand source) {
-        return gradient(target, List.of(java.util.Objects.requireNonNull(source, "GradientTape.gradient: source is null")),
+        return gradient(target, List.of(Args.nonNull(source, "GradientTape.gradient", "source")),
                 null, UnconnectedGradients.NONE).get(0);
     }
 
@@ -323,6 +324,11 @@ public final class GradientTape implements AutoCloseable {
      */
     public List<Tensor> gradient(Operand target, List<? extends Operand> sources,
                                  Tensor outputGradient, UnconnectedGradients unconnected) {
+        // checked before consume: a null argument does not use up a non-persistent tape
+        checkThread("gradient");
+        Args.nonNull(target, "GradientTape.gradient", "target");
+        Args.elements(sources, "GradientTape.gradient", "sources");
+        Args.nonNull(unconnected, "GradientTape.gradient", "unconnected");
         consume("gradient");
         try {
             Tensor t = target.value();
@@ -358,6 +364,10 @@ public final class GradientTape implements AutoCloseable {
 
     /** {@link #jacobian(Operand, Operand)} with an unconnected policy. */
     public Tensor jacobian(Operand target, Operand source, UnconnectedGradients unconnected) {
+        checkThread("jacobian");
+        Args.nonNull(target, "GradientTape.jacobian", "target");
+        Args.nonNull(source, "GradientTape.jacobian", "source");
+        Args.nonNull(unconnected, "GradientTape.jacobian", "unconnected");
         consume("jacobian");
         try {
             Tensor t = target.value();

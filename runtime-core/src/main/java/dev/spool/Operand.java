@@ -21,7 +21,7 @@ public interface Operand {
     // ---- arithmetic (NumPy broadcasting) -------------------------------------------------
 
     default Tensor add(Operand other) {
-        return ElementwiseOps.add(value(), other.value());
+        return ElementwiseOps.add(value(), Args.value(other, "add", "other"));
     }
 
     default Tensor add(double other) {
@@ -30,7 +30,7 @@ public interface Operand {
     }
 
     default Tensor sub(Operand other) {
-        return ElementwiseOps.sub(value(), other.value());
+        return ElementwiseOps.sub(value(), Args.value(other, "sub", "other"));
     }
 
     default Tensor sub(double other) {
@@ -39,7 +39,7 @@ public interface Operand {
     }
 
     default Tensor mul(Operand other) {
-        return ElementwiseOps.mul(value(), other.value());
+        return ElementwiseOps.mul(value(), Args.value(other, "mul", "other"));
     }
 
     default Tensor mul(double other) {
@@ -48,7 +48,7 @@ public interface Operand {
     }
 
     default Tensor div(Operand other) {
-        return ElementwiseOps.div(value(), other.value());
+        return ElementwiseOps.div(value(), Args.value(other, "div", "other"));
     }
 
     default Tensor div(double other) {
@@ -57,7 +57,7 @@ public interface Operand {
     }
 
     default Tensor pow(Operand exponent) {
-        return ElementwiseOps.pow(value(), exponent.value());
+        return ElementwiseOps.pow(value(), Args.value(exponent, "pow", "exponent"));
     }
 
     default Tensor pow(double exponent) {
@@ -66,11 +66,11 @@ public interface Operand {
     }
 
     default Tensor maximum(Operand other) {
-        return ElementwiseOps.maximum(value(), other.value());
+        return ElementwiseOps.maximum(value(), Args.value(other, "maximum", "other"));
     }
 
     default Tensor minimum(Operand other) {
-        return ElementwiseOps.minimum(value(), other.value());
+        return ElementwiseOps.minimum(value(), Args.value(other, "minimum", "other"));
     }
 
     default Tensor neg() {
@@ -140,23 +140,23 @@ public interface Operand {
     // ---- comparisons (bool results) ------------------------------------------------------
 
     default Tensor equal(Operand other) {
-        return ElementwiseOps.equal(value(), other.value());
+        return ElementwiseOps.equal(value(), Args.value(other, "equal", "other"));
     }
 
     default Tensor notEqual(Operand other) {
-        return ElementwiseOps.notEqual(value(), other.value());
+        return ElementwiseOps.notEqual(value(), Args.value(other, "notEqual", "other"));
     }
 
     default Tensor less(Operand other) {
-        return ElementwiseOps.less(value(), other.value());
+        return ElementwiseOps.less(value(), Args.value(other, "less", "other"));
     }
 
     default Tensor lessEqual(Operand other) {
-        return ElementwiseOps.lessEqual(value(), other.value());
+        return ElementwiseOps.lessEqual(value(), Args.value(other, "lessEqual", "other"));
     }
 
     default Tensor greater(Operand other) {
-        return ElementwiseOps.greater(value(), other.value());
+        return ElementwiseOps.greater(value(), Args.value(other, "greater", "other"));
     }
 
     default Tensor greater(double other) {
@@ -170,7 +170,7 @@ public interface Operand {
     }
 
     default Tensor greaterEqual(Operand other) {
-        return ElementwiseOps.greaterEqual(value(), other.value());
+        return ElementwiseOps.greaterEqual(value(), Args.value(other, "greaterEqual", "other"));
     }
 
     default Tensor logicalNot() {
@@ -230,11 +230,11 @@ public interface Operand {
     // ---- linear algebra ------------------------------------------------------------------
 
     default Tensor matmul(Operand other) {
-        return LinalgOps.matmul(value(), other.value(), false, false);
+        return LinalgOps.matmul(value(), Args.value(other, "matmul", "other"), false, false);
     }
 
     default Tensor matmul(Operand other, boolean transposeThis, boolean transposeOther) {
-        return LinalgOps.matmul(value(), other.value(), transposeThis, transposeOther);
+        return LinalgOps.matmul(value(), Args.value(other, "matmul", "other"), transposeThis, transposeOther);
     }
 
     // ---- shape ---------------------------------------------------------------------------
@@ -269,7 +269,7 @@ public interface Operand {
     }
 
     default Tensor gather(Operand indices, int axis) {
-        return ShapeOps.gather(value(), indices.value(), axis);
+        return ShapeOps.gather(value(), Args.value(indices, "gather", "indices"), axis);
     }
 
     // ---- nn ------------------------------------------------------------------------------

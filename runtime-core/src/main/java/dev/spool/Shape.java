@@ -26,7 +26,7 @@ public final class Shape {
 
     /** A shape with the given dimensions; {@code Shape.of()} is the scalar shape. */
     public static Shape of(int... dims) {
-        return dims.length == 0 ? SCALAR : new Shape(dims.clone());
+        return Args.nonNull(dims, "Shape.of", "dims").length == 0 ? SCALAR : new Shape(dims.clone());
     }
 
     public static Shape scalar() {

@@ -1,13 +1,13 @@
 package dev.spool;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Spool's TensorFlow-shaped entry point: {@code tf.ones} is {@code Spool.ones},
  * {@code tf.reduce_sum} is {@code Spool.reduceSum}, {@code tf.multiply} is
  * {@code Spool.multiply}. Factories create tensors on {@link Device#current()}; ops run on
- * their inputs' device. The same ops are methods of every {@link Operand}.
+ * their inputs' device. The same ops are methods of every {@link Operand}. A {@code null}
+ * argument (or list element) is a {@link NullPointerException} naming it ({@code add: b is null}).
  */
 public final class Spool {
     private Spool() {
@@ -40,7 +40,7 @@ public final class Spool {
 
     /** A scalar of any dtype. */
     public static Tensor constant(double value, DType dtype) {
-        return Creation.scalar(Device.current(), dtype, value);
+        return Creation.scalar(Device.current(), Args.nonNull(dtype, "constant", "dtype"), value);
     }
 
     /**
@@ -54,6 +54,9 @@ public final class Spool {
 
     /** A tensor of {@code shape} from flat row-major values, converted to {@code dtype}. */
     public static Tensor constant(double[] values, Shape shape, DType dtype) {
+        Args.nonNull(values, "constant", "values");
+        Args.nonNull(shape, "constant", "shape");
+        Args.nonNull(dtype, "constant", "dtype");
         if (values.length != shape.size()) {
             throw new ShapeException("constant: " + values.length + " values for shape " + shape);
         }
@@ -85,19 +88,21 @@ public final class Spool {
     }
 
     public static Tensor zeros(int... dims) {
-        return zeros(Shape.of(dims), DType.FLOAT32);
+        return zeros(Shape.of(Args.nonNull(dims, "zeros", "dims")), DType.FLOAT32);
     }
 
     public static Tensor zeros(Shape shape, DType dtype) {
-        return Creation.zeros(Device.current(), shape, dtype);
+        return Creation.zeros(Device.current(), Args.nonNull(shape, "zeros", "shape"),
+                Args.nonNull(dtype, "zeros", "dtype"));
     }
 
     public static Tensor ones(int... dims) {
-        return ones(Shape.of(dims), DType.FLOAT32);
+        return ones(Shape.of(Args.nonNull(dims, "ones", "dims")), DType.FLOAT32);
     }
 
     public static Tensor ones(Shape shape, DType dtype) {
-        return Creation.ones(Device.current(), shape, dtype);
+        return Creation.ones(Device.current(), Args.nonNull(shape, "ones", "shape"),
+                Args.nonNull(dtype, "ones", "dtype"));
     }
 
     /** {@code shape} filled with {@code value}, float32. */
@@ -106,17 +111,18 @@ public final class Spool {
     }
 
     public static Tensor fill(Shape shape, double value, DType dtype) {
-        return Creation.fill(Device.current(), shape, dtype, value);
+        return Creation.fill(Device.current(), Args.nonNull(shape, "fill", "shape"),
+                Args.nonNull(dtype, "fill", "dtype"), value);
     }
 
     /** Zeros with x's shape, dtype and device. */
     public static Tensor zerosLike(Operand x) {
-        return Creation.zerosLike(x.value());
+        return Creation.zerosLike(Args.value(x, "zerosLike", "x"));
     }
 
     /** Ones with x's shape, dtype and device. */
     public static Tensor onesLike(Operand x) {
-        return Creation.onesLike(x.value());
+        return Creation.onesLike(Args.value(x, "onesLike", "x"));
     }
 
     /** int32 {@code [0, limit)}. */
@@ -126,7 +132,7 @@ public final class Spool {
 
     /** {@code start, start + delta, ...} while below {@code limit} (above, for negative delta). */
     public static Tensor range(double start, double limit, double delta, DType dtype) {
-        return Creation.range(Device.current(), start, limit, delta, dtype);
+        return Creation.range(Device.current(), start, limit, delta, Args.nonNull(dtype, "range", "dtype"));
     }
 
     /** {@code num} float32 values evenly spaced from start to stop, both included. */
@@ -135,7 +141,7 @@ public final class Spool {
     }
 
     public static Tensor linspace(double start, double stop, int num, DType dtype) {
-        return Creation.linspace(Device.current(), start, stop, num, dtype);
+        return Creation.linspace(Device.current(), start, stop, num, Args.nonNull(dtype, "linspace", "dtype"));
     }
 
     /** The float32 {@code n x n} identity. */
@@ -144,7 +150,7 @@ public final class Spool {
     }
 
     public static Tensor eye(int rows, int cols, DType dtype) {
-        return Creation.eye(Device.current(), rows, cols, dtype);
+        return Creation.eye(Device.current(), rows, cols, Args.nonNull(dtype, "eye", "dtype"));
     }
 
     /** float32 uniform in [0, 1), the same values on every device for the same seed. */
@@ -153,7 +159,8 @@ public final class Spool {
     }
 
     public static Tensor randomUniform(Shape shape, long seed, double min, double max, DType dtype) {
-        return Creation.randomUniform(Device.current(), shape, seed, min, max, dtype);
+        return Creation.randomUniform(Device.current(), Args.nonNull(shape, "randomUniform", "shape"), seed, min, max,
+                Args.nonNull(dtype, "randomUniform", "dtype"));
     }
 
     /** float32 standard normal, the same values on every device for the same seed (to rounding). */
@@ -162,233 +169,235 @@ public final class Spool {
     }
 
     public static Tensor randomNormal(Shape shape, long seed, double mean, double stddev, DType dtype) {
-        return Creation.randomNormal(Device.current(), shape, seed, mean, stddev, dtype);
+        return Creation.randomNormal(Device.current(), Args.nonNull(shape, "randomNormal", "shape"), seed, mean, stddev,
+                Args.nonNull(dtype, "randomNormal", "dtype"));
     }
 
     // ---- elementwise ---------------------------------------------------------------------
 
     public static Tensor add(Operand a, Operand b) {
-        return a.add(b);
+        return ElementwiseOps.add(Args.value(a, "add", "a"), Args.value(b, "add", "b"));
     }
 
     public static Tensor subtract(Operand a, Operand b) {
-        return a.sub(b);
+        return ElementwiseOps.sub(Args.value(a, "subtract", "a"), Args.value(b, "subtract", "b"));
     }
 
     public static Tensor multiply(Operand a, Operand b) {
-        return a.mul(b);
+        return ElementwiseOps.mul(Args.value(a, "multiply", "a"), Args.value(b, "multiply", "b"));
     }
 
     /** {@code a * b} with a Java number, which takes {@code b}'s dtype. */
     public static Tensor multiply(double a, Operand b) {
-        Tensor y = b.value();
+        Tensor y = Args.value(b, "multiply", "b");
         return ElementwiseOps.mul(Creation.scalarLike(y, a), y);
     }
 
     public static Tensor divide(Operand a, Operand b) {
-        return a.div(b);
+        return ElementwiseOps.div(Args.value(a, "divide", "a"), Args.value(b, "divide", "b"));
     }
 
     public static Tensor pow(Operand a, Operand b) {
-        return a.pow(b);
+        return ElementwiseOps.pow(Args.value(a, "pow", "a"), Args.value(b, "pow", "b"));
     }
 
     public static Tensor maximum(Operand a, Operand b) {
-        return a.maximum(b);
+        return ElementwiseOps.maximum(Args.value(a, "maximum", "a"), Args.value(b, "maximum", "b"));
     }
 
     public static Tensor minimum(Operand a, Operand b) {
-        return a.minimum(b);
+        return ElementwiseOps.minimum(Args.value(a, "minimum", "a"), Args.value(b, "minimum", "b"));
     }
 
     public static Tensor negative(Operand x) {
-        return x.neg();
+        return ElementwiseOps.neg(Args.value(x, "negative", "x"));
     }
 
     public static Tensor abs(Operand x) {
-        return x.abs();
+        return ElementwiseOps.abs(Args.value(x, "abs", "x"));
     }
 
     public static Tensor sign(Operand x) {
-        return x.sign();
+        return ElementwiseOps.sign(Args.value(x, "sign", "x"));
     }
 
     public static Tensor exp(Operand x) {
-        return x.exp();
+        return ElementwiseOps.exp(Args.value(x, "exp", "x"));
     }
 
     public static Tensor log(Operand x) {
-        return x.log();
+        return ElementwiseOps.log(Args.value(x, "log", "x"));
     }
 
     public static Tensor sqrt(Operand x) {
-        return x.sqrt();
+        return ElementwiseOps.sqrt(Args.value(x, "sqrt", "x"));
     }
 
     public static Tensor rsqrt(Operand x) {
-        return x.rsqrt();
+        return ElementwiseOps.rsqrt(Args.value(x, "rsqrt", "x"));
     }
 
     public static Tensor square(Operand x) {
-        return x.square();
+        return ElementwiseOps.square(Args.value(x, "square", "x"));
     }
 
     public static Tensor reciprocal(Operand x) {
-        return x.reciprocal();
+        return ElementwiseOps.reciprocal(Args.value(x, "reciprocal", "x"));
     }
 
     public static Tensor sin(Operand x) {
-        return x.sin();
+        return ElementwiseOps.sin(Args.value(x, "sin", "x"));
     }
 
     public static Tensor cos(Operand x) {
-        return x.cos();
+        return ElementwiseOps.cos(Args.value(x, "cos", "x"));
     }
 
     public static Tensor tanh(Operand x) {
-        return x.tanh();
+        return ElementwiseOps.tanh(Args.value(x, "tanh", "x"));
     }
 
     public static Tensor sigmoid(Operand x) {
-        return x.sigmoid();
+        return ElementwiseOps.sigmoid(Args.value(x, "sigmoid", "x"));
     }
 
     public static Tensor relu(Operand x) {
-        return x.relu();
+        return ElementwiseOps.relu(Args.value(x, "relu", "x"));
     }
 
     public static Tensor softplus(Operand x) {
-        return x.softplus();
+        return ElementwiseOps.softplus(Args.value(x, "softplus", "x"));
     }
 
     public static Tensor equal(Operand a, Operand b) {
-        return a.equal(b);
+        return ElementwiseOps.equal(Args.value(a, "equal", "a"), Args.value(b, "equal", "b"));
     }
 
     public static Tensor notEqual(Operand a, Operand b) {
-        return a.notEqual(b);
+        return ElementwiseOps.notEqual(Args.value(a, "notEqual", "a"), Args.value(b, "notEqual", "b"));
     }
 
     public static Tensor less(Operand a, Operand b) {
-        return a.less(b);
+        return ElementwiseOps.less(Args.value(a, "less", "a"), Args.value(b, "less", "b"));
     }
 
     public static Tensor lessEqual(Operand a, Operand b) {
-        return a.lessEqual(b);
+        return ElementwiseOps.lessEqual(Args.value(a, "lessEqual", "a"), Args.value(b, "lessEqual", "b"));
     }
 
     public static Tensor greater(Operand a, Operand b) {
-        return a.greater(b);
+        return ElementwiseOps.greater(Args.value(a, "greater", "a"), Args.value(b, "greater", "b"));
     }
 
     public static Tensor greaterEqual(Operand a, Operand b) {
-        return a.greaterEqual(b);
+        return ElementwiseOps.greaterEqual(Args.value(a, "greaterEqual", "a"), Args.value(b, "greaterEqual", "b"));
     }
 
     /** {@code cond ? a : b} elementwise; cond is bool; all three broadcast. */
     public static Tensor where(Operand cond, Operand a, Operand b) {
-        return ElementwiseOps.where(cond.value(), a.value(), b.value());
+        return ElementwiseOps.where(Args.value(cond, "where", "cond"), Args.value(a, "where", "a"),
+                Args.value(b, "where", "b"));
     }
 
     // ---- reductions ----------------------------------------------------------------------
 
     /** Sum over {@code axes} (all when none are given). */
     public static Tensor reduceSum(Operand x, int... axes) {
-        return x.sum(axes);
+        return ReductionOps.sum(Args.value(x, "reduceSum", "x"), false, axes);
     }
 
     public static Tensor reduceSum(Operand x, int[] axes, boolean keepDims) {
-        return x.sum(axes, keepDims);
+        return ReductionOps.sum(Args.value(x, "reduceSum", "x"), keepDims, axes);
     }
 
     public static Tensor reduceMean(Operand x, int... axes) {
-        return x.mean(axes);
+        return ReductionOps.mean(Args.value(x, "reduceMean", "x"), false, axes);
     }
 
     public static Tensor reduceMean(Operand x, int[] axes, boolean keepDims) {
-        return x.mean(axes, keepDims);
+        return ReductionOps.mean(Args.value(x, "reduceMean", "x"), keepDims, axes);
     }
 
     public static Tensor reduceMax(Operand x, int... axes) {
-        return x.max(axes);
+        return ReductionOps.max(Args.value(x, "reduceMax", "x"), false, axes);
     }
 
     public static Tensor reduceMax(Operand x, int[] axes, boolean keepDims) {
-        return x.max(axes, keepDims);
+        return ReductionOps.max(Args.value(x, "reduceMax", "x"), keepDims, axes);
     }
 
     public static Tensor reduceMin(Operand x, int... axes) {
-        return x.min(axes);
+        return ReductionOps.min(Args.value(x, "reduceMin", "x"), false, axes);
     }
 
     public static Tensor reduceMin(Operand x, int[] axes, boolean keepDims) {
-        return x.min(axes, keepDims);
+        return ReductionOps.min(Args.value(x, "reduceMin", "x"), keepDims, axes);
     }
 
     public static Tensor reduceProd(Operand x, int... axes) {
-        return x.prod(axes);
+        return ReductionOps.prod(Args.value(x, "reduceProd", "x"), false, axes);
     }
 
     public static Tensor reduceProd(Operand x, int[] axes, boolean keepDims) {
-        return x.prod(axes, keepDims);
+        return ReductionOps.prod(Args.value(x, "reduceProd", "x"), keepDims, axes);
     }
 
     public static Tensor argMax(Operand x, int axis) {
-        return x.argMax(axis);
+        return ReductionOps.argMax(Args.value(x, "argMax", "x"), axis);
     }
 
     public static Tensor argMin(Operand x, int axis) {
-        return x.argMin(axis);
+        return ReductionOps.argMin(Args.value(x, "argMin", "x"), axis);
     }
 
     // ---- linear algebra and shape --------------------------------------------------------
 
     public static Tensor matmul(Operand a, Operand b) {
-        return a.matmul(b);
+        return LinalgOps.matmul(Args.value(a, "matmul", "a"), Args.value(b, "matmul", "b"), false, false);
     }
 
     public static Tensor matmul(Operand a, Operand b, boolean transposeA, boolean transposeB) {
-        return a.matmul(b, transposeA, transposeB);
+        return LinalgOps.matmul(Args.value(a, "matmul", "a"), Args.value(b, "matmul", "b"), transposeA, transposeB);
     }
 
     public static Tensor reshape(Operand x, int... dims) {
-        return x.reshape(dims);
+        return ShapeOps.reshape(Args.value(x, "reshape", "x"), dims);
     }
 
     public static Tensor transpose(Operand x, int... perm) {
-        return x.transpose(perm);
+        return ShapeOps.transpose(Args.value(x, "transpose", "x"), perm);
     }
 
     public static Tensor expandDims(Operand x, int axis) {
-        return x.expandDims(axis);
+        return ShapeOps.expandDims(Args.value(x, "expandDims", "x"), axis);
     }
 
     public static Tensor squeeze(Operand x, int... axes) {
-        return x.squeeze(axes);
+        return ShapeOps.squeeze(Args.value(x, "squeeze", "x"), axes);
     }
 
     public static Tensor broadcastTo(Operand x, int... dims) {
-        return x.broadcastTo(dims);
+        return ShapeOps.broadcastTo(Args.value(x, "broadcastTo", "x"), dims);
     }
 
     public static Tensor slice(Operand x, int[] begin, int[] size) {
-        return x.slice(begin, size);
+        return ShapeOps.slice(Args.value(x, "slice", "x"), begin, size);
     }
 
     public static Tensor tile(Operand x, int... multiples) {
-        return x.tile(multiples);
+        return ShapeOps.tile(Args.value(x, "tile", "x"), multiples);
     }
 
     public static Tensor gather(Operand params, Operand indices, int axis) {
-        return params.gather(indices, axis);
+        return ShapeOps.gather(Args.value(params, "gather", "params"), Args.value(indices, "gather", "indices"), axis);
     }
 
     public static Tensor concat(List<? extends Operand> parts, int axis) {
-        return ShapeOps.concat(values(parts), axis);
+        return ShapeOps.concat(Args.values(parts, "concat", "parts"), axis);
     }
 
     public static Tensor stack(List<? extends Operand> parts, int axis) {
-        return ShapeOps.stack(values(parts), axis);
+        return ShapeOps.stack(Args.values(parts, "stack", "parts"), axis);
     }
 
     /** One-hot float32 encoding with a new last axis of size {@code depth}. */
@@ -397,46 +406,47 @@ public final class Spool {
     }
 
     public static Tensor oneHot(Operand indices, int depth, double on, double off, DType dtype) {
-        return ShapeOps.oneHot(indices.value(), depth, on, off, dtype);
+        return ShapeOps.oneHot(Args.value(indices, "oneHot", "indices"), depth, on, off, dtype);
     }
 
     // ---- nn, dtype, gradient control -----------------------------------------------------
 
     public static Tensor softmax(Operand logits, int axis) {
-        return logits.softmax(axis);
+        return NnOps.softmax(Args.value(logits, "softmax", "logits"), axis);
     }
 
     public static Tensor logSoftmax(Operand logits, int axis) {
-        return logits.logSoftmax(axis);
+        return NnOps.logSoftmax(Args.value(logits, "logSoftmax", "logits"), axis);
     }
 
     /** One loss per example, over the last axis: {@code -sum(labels * logSoftmax(logits))}. */
     public static Tensor softmaxCrossEntropyWithLogits(Operand labels, Operand logits) {
-        return NnOps.softmaxCrossEntropyWithLogits(labels.value(), logits.value(), -1);
+        return NnOps.softmaxCrossEntropyWithLogits(Args.value(labels, "softmaxCrossEntropyWithLogits", "labels"),
+                Args.value(logits, "softmaxCrossEntropyWithLogits", "logits"), -1);
     }
 
     public static Tensor cast(Operand x, DType dtype) {
-        return x.cast(dtype);
+        return ElementwiseOps.cast(Args.value(x, "cast", "x"), dtype);
     }
 
     public static Tensor stopGradient(Operand x) {
-        return x.stopGradient();
+        return ElementwiseOps.stopGradient(Args.value(x, "stopGradient", "x"));
     }
 
     public static Tensor identity(Operand x) {
-        return x.identity();
+        return ElementwiseOps.identity(Args.value(x, "identity", "x"));
     }
 
     // ---- bias-add and fused activations (tf.nn.bias_add) --------------------------------
 
     /** {@code x + bias} with a rank-1 {@code bias} the size of {@code x}'s last axis ({@code tf.nn.bias_add}). */
     public static Tensor biasAdd(Operand x, Operand bias) {
-        return BiasOps.biasAdd(x.value(), bias.value());
+        return BiasOps.biasAdd(Args.value(x, "biasAdd", "x"), Args.value(bias, "biasAdd", "bias"));
     }
 
     /** {@code activation(x + bias)} in one kernel launch; differentiable in both inputs. */
     public static Tensor biasAdd(Operand x, Operand bias, FusedActivation activation) {
-        return BiasOps.biasAdd(x.value(), bias.value(), activation);
+        return BiasOps.biasAdd(Args.value(x, "biasAdd", "x"), Args.value(bias, "biasAdd", "bias"), activation);
     }
 
     // ---- training updates (TensorFlow's raw training ops, one launch per variable) -------
@@ -476,13 +486,5 @@ public final class Spool {
     public static Variable applyAdam(Variable var, Variable m, Variable v, double beta1Power, double beta2Power,
                                      double lr, double beta1, double beta2, double epsilon, Operand grad) {
         return TrainingOps.applyAdam(var, m, v, beta1Power, beta2Power, lr, beta1, beta2, epsilon, grad);
-    }
-
-    private static List<Tensor> values(List<? extends Operand> parts) {
-        List<Tensor> out = new ArrayList<>(parts.size());
-        for (Operand o : parts) {
-            out.add(o.value());
-        }
-        return out;
     }
 }

@@ -240,6 +240,7 @@ public final class Tensor implements Operand, AutoCloseable {
 
     /** Copies this tensor to {@code device} (a counted transfer through the host). */
     public Tensor to(Device device) {
+        Args.nonNull(device, "to", "device");
         checkOpen();
         if (device == device()) {
             return freshAlias();
@@ -326,6 +327,7 @@ public final class Tensor implements Operand, AutoCloseable {
 
     /** The element at {@code index} (one index per dimension) as a double. */
     public double getDouble(int... index) {
+        Args.nonNull(index, "getDouble", "index");
         checkOpen();
         if (index.length != rank()) {
             throw new ShapeException("getDouble: " + index.length + " indices for a tensor of shape " + shape);

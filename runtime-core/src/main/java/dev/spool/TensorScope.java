@@ -46,6 +46,7 @@ public final class TensorScope implements AutoCloseable {
     /** Removes {@code t} from this scope so it outlives it; the enclosing scope, if any,
      *  takes it over. Returns {@code t}. */
     public Tensor keep(Tensor t) {
+        Args.nonNull(t, "TensorScope.keep", "t");
         if (removeOwned(t)) {
             boolean below = false;
             for (TensorScope s : STACK.get()) { // innermost first

@@ -55,7 +55,7 @@ final class TrainingOps {
     private static void update(String op, Variable[] vars, String[] roles, Operand grad, Update launch) {
         for (int i = 0; i < vars.length; i++) {
             String role = roles[i];
-            java.util.Objects.requireNonNull(vars[i], () -> op + ": " + role + " is null");
+            Args.nonNull(vars[i], op, role);
             for (int j = 0; j < i; j++) {
                 if (vars[i] == vars[j]) {
                     throw new UsageException(op + ": " + roles[j] + " and " + roles[i]
@@ -63,7 +63,7 @@ final class TrainingOps {
                 }
             }
         }
-        java.util.Objects.requireNonNull(grad, () -> op + ": grad is null");
+        Args.nonNull(grad, op, "grad");
         try (GradientTape.Suspension quiet = GradientTape.suspendAll()) {
             synchronized (vars[0]) {
                 Tensor[] in = new Tensor[vars.length + 1];

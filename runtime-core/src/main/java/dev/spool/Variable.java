@@ -32,7 +32,7 @@ public final class Variable implements Operand, AutoCloseable {
     public Variable(Operand initialValue, String name, boolean trainable) {
         this.name = name;
         this.trainable = trainable;
-        this.current = initialValue.value().alias();
+        this.current = Args.value(initialValue, "Variable", "initialValue").alias();
     }
 
     public String name() {
@@ -70,7 +70,7 @@ public final class Variable implements Operand, AutoCloseable {
     /** Replaces the value. Not recorded on tapes (assignment is not differentiable). */
     public synchronized Variable assign(Operand newValue) {
         checkOpen();
-        Tensor v = newValue.value();
+        Tensor v = Args.value(newValue, "assign", "newValue");
         if (!v.shape().equals(shape())) {
             throw new ShapeException("assign to variable '" + name + "': shape " + v.shape()
                     + " does not match the variable's shape " + shape());
@@ -91,12 +91,12 @@ public final class Variable implements Operand, AutoCloseable {
 
     /** {@code this = this + delta}. */
     public Variable assignAdd(Operand delta) {
-        return update(delta, false);
+        return update(Args.nonNull(delta, "assignAdd", "delta"), false);
     }
 
     /** {@code this = this - delta}. */
     public Variable assignSub(Operand delta) {
-        return update(delta, true);
+        return update(Args.nonNull(delta, "assignSub", "delta"), true);
     }
 
     private synchronized Variable update(Operand delta, boolean subtract) {

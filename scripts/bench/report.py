@@ -290,7 +290,8 @@ def run_lines(d, quick):
         f"load average {load.group(1) if load else '?'} before the run, "
         f"{load_after.group(1) if load_after else '?'} after (a loaded machine makes every figure noisy).",
         f"- JDK {machine.get('java', '?')}, {machine.get('vm', '?')}; JMH 1.37, 1 fork, "
-        + ("1 × 0.5 s warm-up, 3 × 0.5 s measured" if quick else "3 × 1 s warm-up, 5 × 1 s measured")
+        + ("1 × 0.5 s warm-up, 3 × 0.5 s measured" if quick
+           else "3 × 1 s warm-up (10 × 1 s for the MLP step, Spool and DJL), 5 × 1 s measured")
         + "; each figure is the median of the measured iterations.",
         f"- Spool devices: {devices or '?'}.",
         f"- Peers: numpy {numpy.get('numpy', '?')} (python {numpy.get('python', '?')}), "

@@ -51,7 +51,7 @@ JMH=(-rf json -rff "$OUT/jmh.json" -p "device=$DEVICES" -e 'dev\.spool\.bench\.g
 if [ "$QUICK" = 1 ]; then
   JMH+=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms -p n=256,1024)
 else
-  JMH+=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
+  JMH+=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
 fi
 [ "$OPENCL" = 1 ] || JMH+=(-e JoclLaunchBench)
 if ! unzip -Z1 "$JAR" | grep 'dev/spool/bench/peers/' > /dev/null; then

@@ -11,7 +11,9 @@
  * The op is part of the kernel name (unary_EXP_contig, binary_ADD_strided, ...), so one build
  * per type serves every op. Each op has a contiguous fast path (operands dense from an offset)
  * and a strided path (operands described by a layout_t: broadcast, transposed, sliced); binary
- * ops also have _scalar_a / _scalar_b paths, where that operand is one element (x + 1).
+ * ops also have _scalar_a / _scalar_b paths, where that operand is one element (x + 1), and
+ * _rows_b, where a is dense [rows, cols] and b one row of cols repeated (a bias): the strided
+ * path computes both offsets with divisions per element, 10x the time of a dense op on PoCL.
  * Semantics follow dev.spool.spi.UnaryOp / BinaryOp (Java's where IEEE leaves a choice).
  */
 #ifndef T
@@ -413,6 +415,14 @@ kernel void PREFIX##NAME##_scalar_b(global const T* a, long aoff, global const T
     const T s = b[boff]; /* once: the compiler cannot hoist it past stores to out */          \
     SPOOL_FOR_CHUNK(i, n) {                                                                   \
         out[i] = F(bin_##NAME(a[aoff + i], s));                                               \
+    }                                                                                         \
+}                                                                                             \
+kernel void PREFIX##NAME##_rows_b(global const T* a, long aoff, global const T* b, long boff, \
+                                   long cols, global OUT* out, long n) {                      \
+    long j = ((long)get_global_id(0) * SPOOL_CHUNK) % cols; /* one division per work-item */  \
+    SPOOL_FOR_CHUNK(i, n) {                                                                   \
+        out[i] = F(bin_##NAME(a[aoff + i], b[boff + j]));                                     \
+        j = j + 1 == cols ? 0 : j + 1;                                                        \
     }                                                                                         \
 }
 #define BINARY(NAME, OUT) BINARY_KERNELS(binary_, NAME, OUT, )

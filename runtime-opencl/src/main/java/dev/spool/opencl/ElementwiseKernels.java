@@ -114,7 +114,8 @@ final class ElementwiseKernels {
             variant = KernelCatalog.BinaryVariant.SCALAR_A;
         } else {
             l = Layout.collapse(a.shape(), a, b);
-            variant = Layout.allDense(l) ? KernelCatalog.BinaryVariant.CONTIG : KernelCatalog.BinaryVariant.STRIDED;
+            variant = Layout.allDense(l) ? KernelCatalog.BinaryVariant.CONTIG
+                    : isRowsOfB(l[0], l[1]) ? KernelCatalog.BinaryVariant.ROWS_B : KernelCatalog.BinaryVariant.STRIDED;
             aoff = l[0].offset;
             boff = l[1].offset;
         }
@@ -124,6 +125,9 @@ final class ElementwiseKernels {
             call.layout(l[0]).mem(bb).layout(l[1]);
         } else {
             call.i64(aoff).mem(bb).i64(boff);
+            if (variant == KernelCatalog.BinaryVariant.ROWS_B) {
+                call.i64(l[1].shape[1]);
+            }
         }
         call.mem(out).i64(n).runElements(n, k.tuning());
     }
@@ -153,6 +157,12 @@ final class ElementwiseKernels {
         operand(call, (OpenClBuffer) a.buffer(), l[1], dense);
         operand(call, (OpenClBuffer) b.buffer(), l[2], dense);
         call.mem(out).i64(n).runElements(n, k.tuning());
+    }
+
+    /** Collapsed layouts of a dense [rows, cols] {@code a} and a {@code b} that repeats one row. */
+    private static boolean isRowsOfB(Layout a, Layout b) {
+        return a.shape.length == 2 && a.strides[1] == 1 && a.strides[0] == a.shape[1]
+                && b.strides[0] == 0 && b.strides[1] == 1;
     }
 
     /** Whether every element of {@code v} is the same element of its buffer (a broadcast scalar). */

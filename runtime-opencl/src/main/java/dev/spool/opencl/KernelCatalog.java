@@ -58,11 +58,12 @@ final class KernelCatalog {
 
     /**
      * How a binary kernel reads its operands: both dense from an offset, both through a
-     * layout_t, or one dense and the other a single element at an offset (a broadcast scalar:
-     * {@code a} for SCALAR_A, {@code b} for SCALAR_B).
+     * layout_t, one dense and the other a single element at an offset (a broadcast scalar:
+     * {@code a} for SCALAR_A, {@code b} for SCALAR_B), or {@code a} dense [rows, cols] and
+     * {@code b} one row of {@code cols} elements repeated (ROWS_B: a bias).
      */
     enum BinaryVariant {
-        CONTIG("_contig"), STRIDED("_strided"), SCALAR_A("_scalar_a"), SCALAR_B("_scalar_b");
+        CONTIG("_contig"), STRIDED("_strided"), SCALAR_A("_scalar_a"), SCALAR_B("_scalar_b"), ROWS_B("_rows_b");
 
         static final int COUNT = values().length;
         final String suffix;

@@ -85,6 +85,43 @@ class ElementwiseChunkTest {
     }
 
     /**
+     * A dense [rows, cols] operand with one row of cols repeated (a bias: the _rows_b kernels),
+     * where chunks start mid-row and rows are longer than a chunk; the result is the same as the
+     * strided path's (the same op with the operands swapped, which runs it).
+     */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
+    void aRepeatedRowIsAddedToEveryRow(OpenClBackend b) {
+        int[][] shapes = {{1, 1}, {3, 7}, {147, 7}, {300, 10}, {2, 1024}, {5, 1500}, {1, 2049}};
+        for (int[] rc : shapes) {
+            int rows = rc[0];
+            int cols = rc[1];
+            int n = rows * cols;
+            double[] a = new double[n + 1];
+            double[] bias = new double[cols + 2];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (i % 13) - 6.25;
+            }
+            for (int j = 0; j < bias.length; j++) {
+                bias[j] = j % 5 - 2;
+            }
+            DeviceBuffer ab = Host.upload(b, DType.FLOAT32, a);
+            DeviceBuffer bb = Host.upload(b, DType.FLOAT32, bias);
+            DeviceBuffer out = b.allocate(DType.FLOAT32, n + 1);
+            View av = new View(ab, new int[] {rows, cols}, new long[] {cols, 1}, 1);
+            View row = new View(bb, new int[] {rows, cols}, new long[] {0, 1}, 2);
+            String what = rows + "x" + cols;
+            run(b, out, n, () -> b.binary(BinaryOp.SUB, av, row, out), i -> a[i + 1] - bias[i % cols + 2],
+                    "sub, a repeated row, " + what);
+            run(b, out, n, () -> b.binaryUnary(BinaryOp.ADD, UnaryOp.RELU, av, row, out),
+                    i -> Math.max(0, a[i + 1] + bias[i % cols + 2]), "add+relu, a repeated row, " + what);
+            run(b, out, n, () -> b.binary(BinaryOp.SUB, row, av, out), i -> bias[i % cols + 2] - a[i + 1],
+                    "sub, the row first (strided), " + what);
+            ElementwiseTest.release(b, ab, bb, out);
+        }
+    }
+
+    /**
      * sin and cos skip Payne-Hanek for a chunk with no argument beyond 65536: one huge argument
      * in the second chunk (and NaN and Inf in the last) must still get the full reduction, and
      * the chunks around it the short one.

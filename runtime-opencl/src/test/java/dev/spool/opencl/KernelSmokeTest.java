@@ -124,6 +124,8 @@ class KernelSmokeTest {
         View denseY = View.contiguous(y, 15);
         View stridedY = new View(y, new int[] {5, 3}, new long[] {1, 5}, 0);
         View scalarY = new View(y, new int[] {15}, new long[] {0}, 4); // one element, broadcast
+        View rows = View.contiguous(x, 5, 3);
+        View rowsY = new View(y, new int[] {5, 3}, new long[] {0, 1}, 2); // one row of 3, repeated
         DeviceBuffer out = b.allocate(t, 15);
         DeviceBuffer bools = b.allocate(DType.BOOL, 15);
         for (UnaryOp op : UnaryOp.values()) {
@@ -139,6 +141,7 @@ class KernelSmokeTest {
                 b.binary(op, strided, stridedY, o);
                 b.binary(op, dense, scalarY, o);
                 b.binary(op, scalarY, dense, o);
+                b.binary(op, rows, rowsY, o);
             }
         }
         // binaryUnary: every epilogue (one program each) with every variant of ADD, every op with relu
@@ -148,11 +151,13 @@ class KernelSmokeTest {
                 b.binaryUnary(BinaryOp.ADD, epilogue, strided, stridedY, out);
                 b.binaryUnary(BinaryOp.ADD, epilogue, dense, scalarY, out);
                 b.binaryUnary(BinaryOp.ADD, epilogue, scalarY, dense, out);
+                b.binaryUnary(BinaryOp.ADD, epilogue, rows, rowsY, out);
             }
         }
         for (BinaryOp op : BinaryOp.values()) {
             if (KernelCatalog.acceptsBinaryUnary(op, UnaryOp.RELU, t)) {
-                for (View[] ab : new View[][] {{dense, denseY}, {strided, stridedY}, {dense, scalarY}, {scalarY, dense}}) {
+                for (View[] ab : new View[][] {{dense, denseY}, {strided, stridedY}, {dense, scalarY}, {scalarY, dense},
+                    {rows, rowsY}}) {
                     b.binaryUnary(op, UnaryOp.RELU, ab[0], ab[1], out);
                 }
             }

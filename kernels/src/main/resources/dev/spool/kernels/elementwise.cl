@@ -246,17 +246,19 @@ T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
 T op_NOT(T x) { return x == (T)0 ? (T)1 : (T)0; }
 #endif
 
-#define UNARY(NAME)                                                                          \
+#define UNARY_CONTIG(NAME)                                                                   \
 kernel void unary_##NAME##_contig(global const T* x, long xoff, global T* out, long n) {     \
     SPOOL_FOR_CHUNK(i, n) {                                                                  \
         out[i] = op_##NAME(x[xoff + i]);                                                     \
     }                                                                                        \
-}                                                                                            \
+}
+#define UNARY_STRIDED(NAME)                                                                  \
 kernel void unary_##NAME##_strided(global const T* x, layout_t xl, global T* out, long n) {  \
     SPOOL_FOR_CHUNK(i, n) {                                                                  \
         out[i] = op_##NAME(x[layout_offset(&xl, i)]);                                        \
     }                                                                                        \
 }
+#define UNARY(NAME) UNARY_CONTIG(NAME) UNARY_STRIDED(NAME)
 
 #ifdef T_IS_FP
 UNARY(NEG) UNARY(ABS) UNARY(SIGN) UNARY(RELU) UNARY(EXP) UNARY(LOG) UNARY(LOG1P) UNARY(SQRT)
@@ -268,7 +270,7 @@ UNARY(RSQRT) UNARY(TANH) UNARY(SIGMOID)
  * 7 ms with both, 2x an add). The check is a pass of its own, before anything is written, so
  * that an output that aliases the input stays right. The strided kernels are UNARY's. */
 #if defined(T_IS_FP) && !defined(T_IS_DOUBLE)
-#define UNARY_SINCOS(NAME, QUARTER)                                                          \
+#define UNARY_SINCOS_CONTIG(NAME, QUARTER)                                                   \
 kernel void unary_##NAME##_contig(global const T* x, long xoff, global T* out, long n) {     \
     uint far = 0u;                                                                           \
     SPOOL_FOR_CHUNK(i, n) {                                                                  \
@@ -280,16 +282,11 @@ kernel void unary_##NAME##_contig(global const T* x, long xoff, global T* out, l
         }                                                                                    \
     } else {                                                                                 \
         SPOOL_FOR_CHUNK(i, n) {                                                              \
-            out[i] = spool_sincos(x[xoff + i], QUARTER);                                     \
+            out[i] = op_##NAME(x[xoff + i]);                                                 \
         }                                                                                    \
     }                                                                                        \
-}                                                                                            \
-kernel void unary_##NAME##_strided(global const T* x, layout_t xl, global T* out, long n) {  \
-    SPOOL_FOR_CHUNK(i, n) {                                                                  \
-        out[i] = op_##NAME(x[layout_offset(&xl, i)]);                                        \
-    }                                                                                        \
 }
-UNARY_SINCOS(SIN, 0) UNARY_SINCOS(COS, 1)
+UNARY_SINCOS_CONTIG(SIN, 0) UNARY_STRIDED(SIN) UNARY_SINCOS_CONTIG(COS, 1) UNARY_STRIDED(COS)
 #elif defined(T_IS_FP)
 UNARY(SIN) UNARY(COS)
 #endif

@@ -16,28 +16,37 @@ import java.util.Locale;
  *   <li>{@code vec}: no local memory; each work-item computes {@code rows × vw} outputs with
  *       {@code vw}-wide vector loads of B and vector accumulators (explicit SIMD for CPU
  *       devices), {@code local} work-items per group along N.</li>
+ *   <li>{@code packed}: GotoBLAS/BLIS blocking for CPU devices; a one-item group computes a
+ *       {@code tsm × tsn} block of C, K in {@code tsk}-deep slices, each slice of B packed into
+ *       local memory as {@code vw}-wide panels; {@code rows × vw} register tiles.</li>
  * </ul>
- * Written as {@code tiled:TSMxTSNxTSK:WPTMxWPTN}, {@code rows:ROWSxLOCAL} or
- * {@code vec:ROWSxVWxLOCAL} (the form of the pin property {@link GemmTuner#PIN_PROPERTY} and of
- * the tuning cache).
+ * Written as {@code tiled:TSMxTSNxTSK:WPTMxWPTN}, {@code rows:ROWSxLOCAL},
+ * {@code vec:ROWSxVWxLOCAL} or {@code packed:ROWSxVW:MBxNBxKC} (the form of the pin property
+ * {@link GemmTuner#PIN_PROPERTY} and of the tuning cache).
  */
-record GemmConfig(boolean tiled, int tsm, int tsn, int tsk, int wptm, int wptn, int rows, int local, int vw) {
+record GemmConfig(Kind kind, int tsm, int tsn, int tsk, int wptm, int wptn, int rows, int local, int vw) {
+
+    /** The kernels of matmul.cl. */
+    enum Kind { TILED, ROWS, VEC, PACKED }
 
     /** The tiled default: CLBlast-like 64×64 tiles, 4×4 per work-item, 16×16 work-groups. */
     static final GemmConfig TILED_DEFAULT = tiled(64, 64, 16, 4, 4);
     /** The simple kernel, for devices that cannot run the tiled default's 16×16 groups. */
     static final GemmConfig ROWS_DEFAULT = rows(4, 32);
-    /**
-     * The CPU default: 8 rows × 16 columns per work-item (eight AVX-512 accumulators). On PoCL
-     * (loaded 2-core EPYC, SGEMM 512, one session) 1.3–3.1 GFLOP/s against 0.5–0.65 for
-     * {@code rows:4x32} and 0.63 for CLBlast.
-     */
+    /** The vec kernel's usual shape: 8 rows × 16 columns per work-item. */
     static final GemmConfig VEC_DEFAULT = vec(8, 16, 16);
+    /**
+     * The CPU default: 48 × 64 blocks of C, K in slices of 256 (a 64 KiB panel of B), 6 × 16
+     * register tiles (twelve AVX2 accumulators). On PoCL (2-core AVX2 EPYC, one harness,
+     * best of 13): 128×784×256 in 0.50–0.96 ms and 1024³ at 111–119 GFLOP/s, against
+     * 0.89 ms and 32 GFLOP/s for {@code vec:4x8x8} and 10.6 GFLOP/s for CLBlast.
+     */
+    static final GemmConfig PACKED_DEFAULT = packed(6, 16, 48, 64, 256);
 
     /**
      * What the tuner tries, in this order (the style's default first). Tiled shapes follow
      * published GPU practice (CLBlast's Xgemm database: 32–128 wide tiles, 16–32 deep, 2–8
-     * outputs per work-item per dim); the vec shapes are the best of a sweep on PoCL.
+     * outputs per work-item per dim); the packed and vec shapes are the best of sweeps on PoCL.
      */
     static final List<GemmConfig> CANDIDATES = List.of(
             TILED_DEFAULT,
@@ -45,55 +54,85 @@ record GemmConfig(boolean tiled, int tsm, int tsn, int tsk, int wptm, int wptn, 
             tiled(128, 64, 16, 8, 4),  // larger tile, 16x16 work-items, 32 outputs each
             tiled(32, 32, 16, 2, 2),   // small tiles for small matrices
             tiled(64, 64, 32, 8, 8),   // 8x8 work-items, 64 outputs each (CPU devices)
-            ROWS_DEFAULT,
+            PACKED_DEFAULT,
+            packed(6, 16, 96, 64, 256),  // taller blocks: fewer B panels packed over all
+            packed(6, 8, 48, 64, 256),   // half the accumulators (float64 on AVX2)
+            packed(8, 16, 64, 64, 256),  // sixteen AVX-512 accumulators
+            packed(6, 16, 48, 32, 128),  // a 16 KiB panel (32 KiB in float64): small local memories
             VEC_DEFAULT,
-            vec(16, 16, 2),            // sixteen AVX-512 accumulators
-            vec(4, 16, 16),
             vec(8, 16, 4),             // PoCL, AVX2 EPYC: 1.0-1.4x 8x16x16 from 256³ to 1024³
-            vec(8, 8, 16));            // AVX2 width
+            vec(8, 8, 16),             // AVX2 width
+            ROWS_DEFAULT);
 
     static GemmConfig tiled(int tsm, int tsn, int tsk, int wptm, int wptn) {
-        return new GemmConfig(true, tsm, tsn, tsk, wptm, wptn, 0, 0, 0);
+        return new GemmConfig(Kind.TILED, tsm, tsn, tsk, wptm, wptn, 0, 0, 0);
     }
 
     static GemmConfig rows(int rows, int local) {
-        return new GemmConfig(false, 0, 0, 0, 0, 0, rows, local, 1);
+        return new GemmConfig(Kind.ROWS, 0, 0, 0, 0, 0, rows, local, 1);
     }
 
     static GemmConfig vec(int rows, int vw, int local) {
-        return new GemmConfig(false, 0, 0, 0, 0, 0, rows, local, vw);
+        return new GemmConfig(Kind.VEC, 0, 0, 0, 0, 0, rows, local, vw);
+    }
+
+    /** {@code mb × nb} blocks of C, K in slices of {@code kc}, {@code rows × vw} register tiles. */
+    static GemmConfig packed(int rows, int vw, int mb, int nb, int kc) {
+        return new GemmConfig(Kind.PACKED, mb, nb, kc, 0, 0, rows, 1, vw);
     }
 
     GemmConfig {
-        if (tiled && (tsm <= 0 || tsn <= 0 || tsk <= 0 || wptm <= 0 || wptn <= 0 || tsm % wptm != 0
+        java.util.Objects.requireNonNull(kind, "kind");
+        if (kind == Kind.TILED && (tsm <= 0 || tsn <= 0 || tsk <= 0 || wptm <= 0 || wptn <= 0 || tsm % wptm != 0
                 || tsn % wptn != 0)) {
             throw new IllegalArgumentException("tiled matmul: tile " + tsm + "x" + tsn + "x" + tsk
                     + " must be positive and a multiple of the work per item " + wptm + "x" + wptn);
         }
-        if (!tiled && (rows <= 0 || local <= 0 || Integer.bitCount(local) != 1)) {
-            throw new IllegalArgumentException("rows matmul: rows " + rows + " must be positive and local "
-                    + local + " a power of two");
+        if (kind != Kind.TILED && (rows <= 0 || local <= 0 || Integer.bitCount(local) != 1)) {
+            throw new IllegalArgumentException(kind.name().toLowerCase(Locale.ROOT) + " matmul: rows " + rows
+                    + " must be positive and local " + local + " a power of two");
         }
-        if (!tiled && vw != 1 && vw != 2 && vw != 4 && vw != 8 && vw != 16) {
-            throw new IllegalArgumentException("vec matmul: vector width " + vw + " is not 2, 4, 8 or 16");
+        if ((kind == Kind.VEC || kind == Kind.PACKED) && vw != 2 && vw != 4 && vw != 8 && vw != 16) {
+            throw new IllegalArgumentException(kind.name().toLowerCase(Locale.ROOT) + " matmul: vector width " + vw
+                    + " is not 2, 4, 8 or 16");
         }
+        if (kind == Kind.ROWS && vw != 1) {
+            throw new IllegalArgumentException("rows matmul: vector width " + vw + " is not 1");
+        }
+        if (kind == Kind.PACKED && (tsm <= 0 || tsk <= 0 || tsn <= 0 || tsn % vw != 0 || local != 1)) {
+            throw new IllegalArgumentException("packed matmul: block " + tsm + "x" + tsn + "x" + tsk
+                    + " must be positive, its width a multiple of the vector width " + vw);
+        }
+    }
+
+    /** Whether this is the GPU-style tiled kernel (the others are for CPU devices). */
+    boolean tiled() {
+        return kind == Kind.TILED;
     }
 
     /** The kernel of matmul.cl this configuration runs. */
     String kernel() {
-        return tiled ? KernelCatalog.MATMUL_TILED : vw == 1 ? KernelCatalog.MATMUL_ROWS : KernelCatalog.MATMUL_VEC;
+        return switch (kind) {
+            case TILED -> KernelCatalog.MATMUL_TILED;
+            case ROWS -> KernelCatalog.MATMUL_ROWS;
+            case VEC -> KernelCatalog.MATMUL_VEC;
+            case PACKED -> KernelCatalog.MATMUL_PACKED;
+        };
     }
 
-    /** Work-items per group (tiled: fixed by reqd_work_group_size). */
+    /** Work-items per group (tiled: fixed by reqd_work_group_size; packed: one). */
     int groupSize() {
-        return tiled ? (tsm / wptm) * (tsn / wptn) : local;
+        return tiled() ? (tsm / wptm) * (tsn / wptn) : local;
     }
 
     /** Build options for element type {@code t}. */
     String options(DType t) {
-        return ClTypes.options(t) + (tiled
-                ? " -DTSM=" + tsm + " -DTSN=" + tsn + " -DTSK=" + tsk + " -DWPTM=" + wptm + " -DWPTN=" + wptn
-                : " -DROWS=" + rows + (vw == 1 ? "" : " -DVW=" + vw));
+        return ClTypes.options(t) + switch (kind) {
+            case TILED -> " -DTSM=" + tsm + " -DTSN=" + tsn + " -DTSK=" + tsk + " -DWPTM=" + wptm + " -DWPTN=" + wptn;
+            case ROWS -> " -DROWS=" + rows;
+            case VEC -> " -DROWS=" + rows + " -DVW=" + vw;
+            case PACKED -> " -DROWS=" + rows + " -DVW=" + vw + " -DMB=" + tsm + " -DNB=" + tsn + " -DKC=" + tsk;
+        };
     }
 
     /** Whether a device whose work-groups hold {@code maxGroup} items and whose local memory
@@ -102,7 +141,11 @@ record GemmConfig(boolean tiled, int tsm, int tsn, int tsk, int wptm, int wptn, 
         if (groupSize() > maxGroup) {
             return false;
         }
-        return !tiled || (long) tsk * (tsm + 1 + tsn + 1) * elementBytes <= localBytes;
+        return switch (kind) {
+            case TILED -> (long) tsk * (tsm + 1 + tsn + 1) * elementBytes <= localBytes;
+            case PACKED -> (long) tsk * tsn * elementBytes <= localBytes;
+            case ROWS, VEC -> true;
+        };
     }
 
     /** Parses {@link #toString()}'s form; an {@link IllegalArgumentException} says what is wrong. */
@@ -126,6 +169,16 @@ record GemmConfig(boolean tiled, int tsm, int tsn, int tsk, int wptm, int wptn, 
                 }
                 return vec(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]));
             }
+            if (t.startsWith("packed:")) {
+                String[] parts = t.substring(7).split(":");
+                String[] tile = parts[0].split("x");
+                String[] block = parts.length == 2 ? parts[1].split("x") : new String[0];
+                if (parts.length != 2 || tile.length != 2 || block.length != 3) {
+                    throw new IllegalArgumentException("expected packed:ROWSxVW:MBxNBxKC");
+                }
+                return packed(Integer.parseInt(tile[0]), Integer.parseInt(tile[1]), Integer.parseInt(block[0]),
+                        Integer.parseInt(block[1]), Integer.parseInt(block[2]));
+            }
             if (t.startsWith("rows:")) {
                 String[] p = t.substring(5).split("x");
                 if (p.length != 2) {
@@ -137,14 +190,16 @@ record GemmConfig(boolean tiled, int tsm, int tsn, int tsk, int wptm, int wptn, 
             throw new IllegalArgumentException("bad matmul configuration '" + s + "': " + e.getMessage(), e);
         }
         throw new IllegalArgumentException("bad matmul configuration '" + s
-                + "': expected tiled:TSMxTSNxTSK:WPTMxWPTN, rows:ROWSxLOCAL or vec:ROWSxVWxLOCAL");
+                + "': expected tiled:TSMxTSNxTSK:WPTMxWPTN, rows:ROWSxLOCAL, vec:ROWSxVWxLOCAL or packed:ROWSxVW:MBxNBxKC");
     }
 
     @Override
     public String toString() {
-        if (tiled) {
-            return "tiled:" + tsm + "x" + tsn + "x" + tsk + ":" + wptm + "x" + wptn;
-        }
-        return vw == 1 ? "rows:" + rows + "x" + local : "vec:" + rows + "x" + vw + "x" + local;
+        return switch (kind) {
+            case TILED -> "tiled:" + tsm + "x" + tsn + "x" + tsk + ":" + wptm + "x" + wptn;
+            case ROWS -> "rows:" + rows + "x" + local;
+            case VEC -> "vec:" + rows + "x" + vw + "x" + local;
+            case PACKED -> "packed:" + rows + "x" + vw + ":" + tsm + "x" + tsn + "x" + tsk;
+        };
     }
 }

@@ -102,6 +102,7 @@ final class KernelCatalog {
     static final String MATMUL_TILED = "matmul_tiled";
     static final String MATMUL_ROWS = "matmul_rows";
     static final String MATMUL_VEC = "matmul_vec";
+    static final String MATMUL_PACKED = "matmul_packed";
     static final String APPLY_GRADIENT_DESCENT = "apply_gradient_descent";
     static final String APPLY_MOMENTUM = "apply_momentum";
     static final String APPLY_ADAM = "apply_adam";

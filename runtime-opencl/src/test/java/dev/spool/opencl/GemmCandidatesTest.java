@@ -29,6 +29,9 @@ class GemmCandidatesTest {
                 check(be, g, t, 3, 37, 70, 29, true, false, false);
                 check(be, g, t, 2, 29, 41, 66, false, true, false);
                 check(be, g, t, 2, 65, 20, 33, true, true, true);
+                // K past one slice of the packed kernels (256 or 128 deep), partial blocks in M and N
+                check(be, g, t, 1, 61, 300, 70, false, false, false);
+                check(be, g, t, 2, 50, 270, 37, true, true, false);
             }
         }
     }

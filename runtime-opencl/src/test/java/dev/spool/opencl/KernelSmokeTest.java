@@ -252,6 +252,22 @@ class KernelSmokeTest {
             b.matmul(g, View.contiguous(a, 2, 33, 17), View.contiguous(c, 2, 17, 9), out);
             assertEquals(want, Host.read(b, View.contiguous(out, 33 * 9))[33 * 9 - 1], 1e-6 * want, "matmul " + g + " " + t);
         }
+        // the packed kernel with blocks smaller than the product: slices of K (8, 8, 1), blocks
+        // of M (16, 16, 1) and a partial panel of N, every path of its packing and stores
+        GemmConfig small = GemmConfig.packed(4, 8, 16, 16, 8);
+        b.matmul(small, View.contiguous(a, 2, 33, 17), View.contiguous(c, 2, 17, 9), out);
+        double[] got = Host.read(b, out);
+        for (int z = 0; z < 2; z++) {
+            for (int i = 0; i < 33; i++) {
+                for (int j = 0; j < 9; j++) {
+                    double w = 0;
+                    for (int k = 0; k < 17; k++) {
+                        w += (double) (z * 33 * 17 + i * 17 + k) * (z * 17 * 9 + k * 9 + j);
+                    }
+                    assertEquals(w, got[(z * 33 + i) * 9 + j], 1e-6 * Math.max(1, w), "matmul " + small + " " + t);
+                }
+            }
+        }
         DeviceBuffer r = b.allocate(t, 300);
         b.randomUniform(r, 7);
         double expected = t == DType.FLOAT32 ? Philox.uniformFloat(7, 299) : Philox.uniformDouble(7, 299);

@@ -109,14 +109,16 @@ final class GemmTuner {
         GemmConfig pinned = pin.isEmpty() ? null : GemmConfig.parse(pin);
         boolean enabled = !"false".equalsIgnoreCase(System.getProperty(TUNE_PROPERTY, "true").trim())
                 && !BufferPool.memoryCheck();
+        boolean cpu = tuning.style() == Tuning.Style.CPU;
+        // packed runs one work-item per group: made for CPU caches, a GPU would idle through it
         List<GemmConfig> fit = GemmConfig.CANDIDATES.stream()
-                .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8)).toList();
+                .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8))
+                .filter(c -> cpu || c.kind() != GemmConfig.Kind.PACKED).toList();
         GemmConfig fallback = tuning.style() == Tuning.Style.CPU
                 ? fit.contains(GemmConfig.PACKED_DEFAULT) ? GemmConfig.PACKED_DEFAULT : GemmConfig.VEC_DEFAULT
                 : fit.contains(GemmConfig.TILED_DEFAULT) ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
         // the default, then the rest of its family, then the other family: when the budget runs
         // out, what is left untimed is what is least likely to win on this device
-        boolean cpu = tuning.style() == Tuning.Style.CPU;
         List<GemmConfig> ordered = new java.util.ArrayList<>();
         ordered.add(fallback);
         fit.stream().filter(c -> !c.equals(fallback) && c.tiled() != cpu).forEach(ordered::add);

@@ -1,10 +1,14 @@
 package dev.spool.nn.data;
 
 import dev.spool.DType;
+import dev.spool.DTypeException;
 import dev.spool.Shape;
+import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
+import dev.spool.nn.internal.NnArgs;
 import java.io.BufferedReader;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -19,7 +23,8 @@ import java.util.List;
 /**
  * A CSV file of numbers: comma-separated decimal values, one row per line, an optional header
  * line of column names; blank lines are skipped. Anything else (a cell that is not a number, a
- * row of the wrong length) is an error naming the line and column.
+ * row of the wrong length) is a {@link CsvFormatException} naming the line and column; a row or
+ * column outside the table is a {@link ShapeException}.
  */
 public final class Csv {
     private final List<String> header;
@@ -31,6 +36,7 @@ public final class Csv {
     }
 
     public static Csv read(Path file, boolean hasHeader) {
+        NnArgs.nonNull(file, "Csv.read", "file");
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             return read(r, file.toString(), hasHeader);
         } catch (IOException e) {
@@ -40,9 +46,12 @@ public final class Csv {
 
     /** Reads a class-path resource (e.g. a data set shipped in a jar). */
     public static Csv readResource(Class<?> anchor, String name, boolean hasHeader) {
+        NnArgs.nonNull(anchor, "Csv.readResource", "anchor");
+        NnArgs.nonNull(name, "Csv.readResource", "name");
         InputStream in = anchor.getResourceAsStream(name);
-        if (in == null) {
-            throw new IllegalArgumentException("no resource '" + name + "' next to " + anchor.getName());
+        if (in == null) { // as a missing file in read(Path): an I/O error
+            throw new UncheckedIOException(new FileNotFoundException("no resource '" + name + "' next to "
+                    + anchor.getName()));
         }
         try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
             return read(r, name, hasHeader);
@@ -52,6 +61,8 @@ public final class Csv {
     }
 
     public static Csv read(Reader reader, String source, boolean hasHeader) throws IOException {
+        NnArgs.nonNull(reader, "Csv.read", "reader");
+        NnArgs.nonNull(source, "Csv.read", "source");
         BufferedReader in = new BufferedReader(reader);
         List<String> header = List.of();
         List<double[]> rows = new ArrayList<>();
@@ -73,7 +84,7 @@ public final class Csv {
                 continue;
             }
             if (width >= 0 && cells.length != width) {
-                throw new IllegalArgumentException(source + " line " + lineNo + ": " + cells.length
+                throw new CsvFormatException(source + " line " + lineNo + ": " + cells.length
                         + " columns, expected " + width);
             }
             width = cells.length;
@@ -82,7 +93,7 @@ public final class Csv {
                 try {
                     row[c] = Double.parseDouble(cells[c].strip());
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(source + " line " + lineNo + ", column " + (c + 1)
+                    throw new CsvFormatException(source + " line " + lineNo + ", column " + (c + 1)
                             + ": '" + cells[c].strip() + "' is not a number");
                 }
             }
@@ -106,15 +117,23 @@ public final class Csv {
 
     /** The value at ({@code row}, {@code column}), both from 0. */
     public double get(int row, int column) {
+        if (row < 0 || row >= rows.length) {
+            throw new ShapeException("Csv.get: row " + row + " of a CSV with " + rows.length + " rows");
+        }
+        checkColumn("Csv.get", column);
         return rows[row][column];
     }
 
     /** The given columns as a {@code [rows, k]} tensor of {@code dtype} on the current device. */
     public Tensor columns(DType dtype, int... columns) {
+        NnArgs.nonNull(dtype, "Csv.columns", "dtype");
+        NnArgs.nonNull(columns, "Csv.columns", "columns");
+        for (int c : columns) {
+            checkColumn("Csv.columns", c);
+        }
         double[] flat = new double[rows.length * columns.length];
         for (int r = 0; r < rows.length; r++) {
             for (int j = 0; j < columns.length; j++) {
-                checkColumn(columns[j]);
                 flat[r * columns.length + j] = rows[r][columns[j]];
             }
         }
@@ -123,21 +142,22 @@ public final class Csv {
 
     /** One column as a {@code [rows]} tensor of {@code dtype} (e.g. int32 class labels). */
     public Tensor column(DType dtype, int column) {
-        checkColumn(column);
+        NnArgs.nonNull(dtype, "Csv.column", "dtype");
+        checkColumn("Csv.column", column);
         double[] flat = new double[rows.length];
         for (int r = 0; r < rows.length; r++) {
             flat[r] = rows[r][column];
             if (dtype.isInteger() && flat[r] != Math.rint(flat[r])) {
-                throw new IllegalArgumentException("column " + column + " row " + r + ": " + flat[r]
+                throw new DTypeException("Csv.column: column " + column + " row " + r + ": " + flat[r]
                         + " is not an integer, as " + dtype + " needs");
             }
         }
         return Spool.constant(flat, Shape.of(rows.length), dtype);
     }
 
-    private void checkColumn(int c) {
+    private void checkColumn(String op, int c) {
         if (c < 0 || c >= columns()) {
-            throw new IndexOutOfBoundsException("column " + c + " of a CSV with " + columns() + " columns");
+            throw new ShapeException(op + ": column " + c + " of a CSV with " + columns() + " columns");
         }
     }
 }

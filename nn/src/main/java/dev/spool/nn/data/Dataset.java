@@ -1,10 +1,12 @@
 package dev.spool.nn.data;
 
 import dev.spool.Device;
+import dev.spool.DeviceException;
 import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
+import dev.spool.nn.internal.NnArgs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -48,21 +50,22 @@ public final class Dataset implements Iterable<List<Tensor>> {
 
     /** Samples along the first axis of each component; every component must have as many. */
     public static Dataset fromTensors(Tensor... components) {
+        NnArgs.elements(components, "Dataset.fromTensors", "components");
         if (components.length == 0) {
-            throw new IllegalArgumentException("fromTensors: at least one tensor");
+            throw new ShapeException("Dataset.fromTensors: needs at least one tensor, got none");
         }
         int n = -1;
         Device device = components[0].device();
         for (Tensor t : components) {
             if (t.rank() == 0) {
-                throw new ShapeException("fromTensors: a component must have a sample axis, got shape " + t.shape());
+                throw new ShapeException("Dataset.fromTensors: a component must have a sample axis, got shape " + t.shape());
             }
             if (n >= 0 && t.shape().dim(0) != n) {
-                throw new ShapeException("fromTensors: components have " + n + " and " + t.shape().dim(0)
+                throw new ShapeException("Dataset.fromTensors: components have " + n + " and " + t.shape().dim(0)
                         + " samples (shapes " + components[0].shape() + " and " + t.shape() + ")");
             }
             if (t.device() != device) {
-                throw new dev.spool.DeviceException("fromTensors: components on " + device + " and " + t.device());
+                throw new DeviceException("Dataset.fromTensors: components on " + device + " and " + t.device());
             }
             n = t.shape().dim(0);
         }
@@ -77,7 +80,7 @@ public final class Dataset implements Iterable<List<Tensor>> {
     /** Batches of {@code size}; with {@code dropRemainder} a smaller last batch is left out. */
     public Dataset batch(int size, boolean dropRemainder) {
         if (size <= 0) {
-            throw new IllegalArgumentException("batch: size must be positive, got " + size);
+            throw new ShapeException("Dataset.batch: size must be > 0, got " + size);
         }
         return new Dataset(components, size, dropRemainder, shuffleSeed, epochs);
     }
@@ -90,7 +93,7 @@ public final class Dataset implements Iterable<List<Tensor>> {
     /** {@code count} epochs. */
     public Dataset repeat(long count) {
         if (count < 0) {
-            throw new IllegalArgumentException("repeat: count must be non-negative, got " + count);
+            throw new ShapeException("Dataset.repeat: count must be >= 0, got " + count);
         }
         return new Dataset(components, batchSize, dropRemainder, shuffleSeed, count);
     }

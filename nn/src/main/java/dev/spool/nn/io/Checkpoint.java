@@ -6,6 +6,7 @@ import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 import dev.spool.nn.layers.Layer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -21,15 +22,20 @@ public final class Checkpoint {
     }
 
     public static void save(Path file, Layer model) {
+        NnArgs.nonNull(file, "Checkpoint.save", "file");
+        NnArgs.nonNull(model, "Checkpoint.save", "model");
         Npz.write(file, model.variables());
     }
 
     /**
      * Assigns each variable of {@code model} the array of the same name, on the variable's own
      * device. The names, shapes and dtypes must match exactly: a missing or extra array, or a
-     * shape or dtype that differs, is an error that names it, and then nothing is assigned.
+     * shape or dtype that differs, is an error that names it ({@link CheckpointMismatchException},
+     * {@link ShapeException}, {@link DTypeException}), and then nothing is assigned.
      */
     public static void restore(Path file, Layer model) {
+        NnArgs.nonNull(file, "Checkpoint.restore", "file");
+        NnArgs.nonNull(model, "Checkpoint.restore", "model");
         Map<String, NpyArray> arrays = Npz.read(file);
         Map<String, Variable> vars = model.variables();
         TreeSet<String> missing = new TreeSet<>(vars.keySet());
@@ -37,7 +43,7 @@ public final class Checkpoint {
         TreeSet<String> extra = new TreeSet<>(arrays.keySet());
         extra.removeAll(vars.keySet());
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            throw new IllegalArgumentException("restore " + file + ": the checkpoint does not match the model"
+            throw new CheckpointMismatchException("restore " + file + ": the checkpoint does not match the model"
                     + (missing.isEmpty() ? "" : "; missing " + missing) + (extra.isEmpty() ? "" : "; unexpected " + extra));
         }
         for (Map.Entry<String, Variable> e : vars.entrySet()) {

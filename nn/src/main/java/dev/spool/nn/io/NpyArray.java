@@ -1,11 +1,14 @@
 package dev.spool.nn.io;
 
 import dev.spool.DType;
+import dev.spool.DTypeException;
 import dev.spool.Device;
 import dev.spool.Operand;
 import dev.spool.Shape;
+import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
+import dev.spool.nn.internal.NnArgs;
 import java.util.Arrays;
 
 /**
@@ -16,21 +19,24 @@ import java.util.Arrays;
 public record NpyArray(DType dtype, int[] shape, Object data) {
 
     public NpyArray {
+        NnArgs.nonNull(dtype, "NpyArray", "dtype");
+        NnArgs.nonNull(shape, "NpyArray", "shape");
+        NnArgs.nonNull(data, "NpyArray", "data");
         shape = shape.clone();
         if (!dtype.hostArrayType().isInstance(data)) {
-            throw new IllegalArgumentException("NpyArray: data for " + dtype + " must be a "
+            throw new DTypeException("NpyArray: data for " + dtype + " must be a "
                     + dtype.hostArrayType().getSimpleName() + ", got " + data.getClass().getSimpleName());
         }
         long size = 1;
         for (int d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException("NpyArray: negative dimension in " + Arrays.toString(shape));
+                throw new ShapeException("NpyArray: negative dimension in shape " + Arrays.toString(shape));
             }
             size *= d;
         }
         if (size != java.lang.reflect.Array.getLength(data)) {
-            throw new IllegalArgumentException("NpyArray: " + java.lang.reflect.Array.getLength(data)
-                    + " elements for shape " + Arrays.toString(shape));
+            throw new ShapeException("NpyArray: " + java.lang.reflect.Array.getLength(data)
+                    + " elements for shape " + Arrays.toString(shape) + ", which holds " + size);
         }
     }
 
@@ -46,7 +52,7 @@ public record NpyArray(DType dtype, int[] shape, Object data) {
 
     /** Reads a tensor's (or variable's) values from its device. */
     public static NpyArray of(Operand x) {
-        Tensor t = x.value();
+        Tensor t = NnArgs.nonNull(x, "NpyArray.of", "x").value();
         Object data = switch (t.dtype()) {
             case FLOAT32 -> t.toFloatArray();
             case FLOAT64 -> t.toDoubleArray();
@@ -66,6 +72,7 @@ public record NpyArray(DType dtype, int[] shape, Object data) {
 
     /** A tensor of these values on {@code device}. */
     public Tensor toTensor(Device device) {
+        NnArgs.nonNull(device, "NpyArray.toTensor", "device");
         Tensor flat;
         try (Device.Scope on = Device.use(device)) {
             flat = switch (dtype) {

@@ -2,8 +2,12 @@ package dev.spool.nn.layers;
 
 import dev.spool.FusedActivation;
 import dev.spool.Tensor;
+import dev.spool.nn.internal.NnArgs;
 
-/** An elementwise (or, for softmax, last-axis) function applied after a layer. */
+/**
+ * An elementwise (or, for softmax, last-axis) function applied after a layer. The constants
+ * refuse a null {@code x} with {@code "Activation.apply: x is null"}.
+ */
 @FunctionalInterface
 public interface Activation {
     Tensor apply(Tensor x);
@@ -18,18 +22,18 @@ public interface Activation {
     }
 
     /** The identity (Keras's {@code activation=None}). */
-    Activation LINEAR = x -> x;
+    Activation LINEAR = x -> NnArgs.nonNull(x, "Activation.apply", "x");
     Activation RELU = fusable(FusedActivation.RELU, Tensor::relu);
     Activation TANH = fusable(FusedActivation.TANH, Tensor::tanh);
     Activation SIGMOID = fusable(FusedActivation.SIGMOID, Tensor::sigmoid);
     /** Softmax over the last axis. */
-    Activation SOFTMAX = x -> x.softmax(x.rank() - 1);
+    Activation SOFTMAX = x -> NnArgs.nonNull(x, "Activation.apply", "x").softmax(x.rank() - 1);
 
     private static Activation fusable(FusedActivation fused, Activation plain) {
         return new Activation() {
             @Override
             public Tensor apply(Tensor x) {
-                return plain.apply(x);
+                return plain.apply(NnArgs.nonNull(x, "Activation.apply", "x"));
             }
 
             @Override

@@ -5,6 +5,7 @@ import dev.spool.Operand;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 import java.util.Map;
 
 /**
@@ -19,16 +20,13 @@ public final class Dropout implements Layer {
     private long calls;
 
     public Dropout(double rate, long seed) {
-        if (!(rate >= 0 && rate < 1)) {
-            throw new IllegalArgumentException("Dropout: rate must be in [0, 1), got " + rate);
-        }
-        this.rate = rate;
+        this.rate = NnArgs.fraction(rate, "Dropout", "rate");
         this.seed = seed;
     }
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        Tensor x = input.value();
+        Tensor x = NnArgs.nonNull(input, "Dropout.call", "input").value();
         if (!training || rate == 0) {
             return x;
         }

@@ -6,6 +6,7 @@ import dev.spool.Shape;
 import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 import java.util.Map;
 
 /**
@@ -28,9 +29,12 @@ public final class LayerNormalization implements Layer {
     }
 
     public LayerNormalization(String name, int features, double epsilon, DType dtype) {
+        NnArgs.nonNull(name, "LayerNormalization", "name");
+        NnArgs.nonNull(dtype, "LayerNormalization", "dtype");
         if (features <= 0) {
-            throw new IllegalArgumentException("LayerNormalization: features must be positive, got " + features);
+            throw new ShapeException("LayerNormalization: features must be > 0, got " + features);
         }
+        NnArgs.nonNegative(epsilon, "LayerNormalization", "epsilon");
         this.name = name;
         this.features = features;
         this.epsilon = epsilon;
@@ -49,7 +53,7 @@ public final class LayerNormalization implements Layer {
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        Tensor x = input.value();
+        Tensor x = NnArgs.nonNull(input, "LayerNormalization.call", "input").value();
         int last = x.rank() - 1;
         if (last < 0 || x.shape().dim(last) != features) {
             throw new ShapeException("LayerNormalization '" + name + "': input shape " + x.shape()

@@ -3,6 +3,7 @@ package dev.spool.nn.layers;
 import dev.spool.Operand;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -22,12 +23,12 @@ public final class Sequential implements Layer {
     private final Map<String, Variable> variables;
 
     public Sequential(Layer... layers) {
-        this("sequential", List.of(layers));
+        this("sequential", List.of(NnArgs.elements(layers, "Sequential", "layers")));
     }
 
     public Sequential(String name, List<Layer> layers) {
-        this.name = name;
-        this.layers = List.copyOf(layers);
+        this.name = NnArgs.nonNull(name, "Sequential", "name");
+        this.layers = List.copyOf(NnArgs.elements(layers, "Sequential", "layers"));
         Map<String, Integer> seen = new HashMap<>();
         Map<String, Variable> vars = new LinkedHashMap<>();
         java.util.Set<Layer> added = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -50,7 +51,7 @@ public final class Sequential implements Layer {
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        Tensor x = input.value();
+        Tensor x = NnArgs.nonNull(input, "Sequential.call", "input").value();
         for (Layer layer : layers) {
             x = layer.call(x, training);
         }

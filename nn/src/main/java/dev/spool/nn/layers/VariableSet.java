@@ -1,6 +1,7 @@
 package dev.spool.nn.layers;
 
 import dev.spool.Tensor;
+import dev.spool.UsageException;
 import dev.spool.Variable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,7 +19,7 @@ final class VariableSet {
     /** A new variable holding {@code initial}, which is closed (the variable keeps its own copy). */
     Variable add(String name, Tensor initial, boolean trainable) {
         if (byName.containsKey(name)) {
-            throw new IllegalArgumentException(owner + ": a variable named '" + name + "' already exists");
+            throw new UsageException(owner + ": a variable named '" + name + "' already exists");
         }
         try (initial) {
             Variable v = new Variable(initial, owner + "/" + name, trainable);

@@ -3,6 +3,7 @@ package dev.spool.nn.optimizers;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 
 /**
  * Adam, Keras's rule and defaults (learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7, where ε is
@@ -23,17 +24,20 @@ public class Adam extends Optimizer {
     }
 
     public Adam(double learningRate) {
-        this(LearningRateSchedule.constant(learningRate), 0.9, 0.999, 1e-7);
+        this(LearningRateSchedule.constant(NnArgs.nonNegative(learningRate, "Adam", "learningRate")), 0.9, 0.999,
+                1e-7);
     }
 
     public Adam(LearningRateSchedule learningRate, double beta1, double beta2, double epsilon) {
-        super(learningRate);
-        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("Adam: betas must be in [0, 1), got " + beta1 + " and " + beta2);
-        }
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.epsilon = epsilon;
+        this("Adam", learningRate, beta1, beta2, epsilon);
+    }
+
+    /** {@code op} names the class in error messages ({@link AdamW} passes its own). */
+    Adam(String op, LearningRateSchedule learningRate, double beta1, double beta2, double epsilon) {
+        super(NnArgs.nonNull(learningRate, op, "learningRate"));
+        this.beta1 = NnArgs.fraction(beta1, op, "beta1");
+        this.beta2 = NnArgs.fraction(beta2, op, "beta2");
+        this.epsilon = NnArgs.nonNegative(epsilon, op, "epsilon");
     }
 
     @Override

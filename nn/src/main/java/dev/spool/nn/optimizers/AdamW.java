@@ -2,6 +2,7 @@ package dev.spool.nn.optimizers;
 
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter), Keras's {@code AdamW} (defaults as
@@ -15,15 +16,13 @@ public final class AdamW extends Adam {
     }
 
     public AdamW(double learningRate, double weightDecay) {
-        this(LearningRateSchedule.constant(learningRate), weightDecay, 0.9, 0.999, 1e-7);
+        this(LearningRateSchedule.constant(NnArgs.nonNegative(learningRate, "AdamW", "learningRate")), weightDecay,
+                0.9, 0.999, 1e-7);
     }
 
     public AdamW(LearningRateSchedule learningRate, double weightDecay, double beta1, double beta2, double epsilon) {
-        super(learningRate, beta1, beta2, epsilon);
-        if (!(weightDecay >= 0)) {
-            throw new IllegalArgumentException("AdamW: weight decay must be non-negative, got " + weightDecay);
-        }
-        this.weightDecay = weightDecay;
+        super("AdamW", learningRate, beta1, beta2, epsilon);
+        this.weightDecay = NnArgs.nonNegative(weightDecay, "AdamW", "weightDecay");
     }
 
     @Override

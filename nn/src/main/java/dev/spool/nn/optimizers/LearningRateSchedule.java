@@ -1,5 +1,7 @@
 package dev.spool.nn.optimizers;
 
+import dev.spool.nn.internal.NnArgs;
+
 /**
  * The learning rate as a function of the optimizer's step (0 for the first update), as Keras's
  * {@code LearningRateSchedule}s. Evaluated on the host, once per step.
@@ -9,7 +11,9 @@ public interface LearningRateSchedule {
 
     double at(long step);
 
+    /** {@code learningRate} at every step: a finite number {@code >= 0}. */
     static LearningRateSchedule constant(double learningRate) {
+        NnArgs.nonNegative(learningRate, "LearningRateSchedule.constant", "learningRate");
         return step -> learningRate;
     }
 
@@ -18,9 +22,9 @@ public interface LearningRateSchedule {
      * {@code initial · rate^floor(step / decaySteps)}.
      */
     static LearningRateSchedule stepDecay(double initial, double rate, long decaySteps) {
-        if (decaySteps <= 0) {
-            throw new IllegalArgumentException("stepDecay: decaySteps must be positive, got " + decaySteps);
-        }
+        NnArgs.nonNegative(initial, "LearningRateSchedule.stepDecay", "initial");
+        NnArgs.nonNegative(rate, "LearningRateSchedule.stepDecay", "rate");
+        NnArgs.positive(decaySteps, "LearningRateSchedule.stepDecay", "decaySteps");
         return step -> initial * Math.pow(rate, Math.floorDiv(step, decaySteps));
     }
 
@@ -29,9 +33,9 @@ public interface LearningRateSchedule {
      * {@code initial · ((1 - alpha) · ½(1 + cos(π · min(step, decaySteps) / decaySteps)) + alpha)}.
      */
     static LearningRateSchedule cosineDecay(double initial, long decaySteps, double alpha) {
-        if (decaySteps <= 0) {
-            throw new IllegalArgumentException("cosineDecay: decaySteps must be positive, got " + decaySteps);
-        }
+        NnArgs.nonNegative(initial, "LearningRateSchedule.cosineDecay", "initial");
+        NnArgs.positive(decaySteps, "LearningRateSchedule.cosineDecay", "decaySteps");
+        NnArgs.unit(alpha, "LearningRateSchedule.cosineDecay", "alpha");
         return step -> {
             double progress = (double) Math.min(step, decaySteps) / decaySteps;
             double cosine = 0.5 * (1 + Math.cos(Math.PI * progress));

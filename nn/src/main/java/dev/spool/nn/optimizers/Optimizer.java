@@ -1,5 +1,6 @@
 package dev.spool.nn.optimizers;
 
+import dev.spool.ClosedException;
 import dev.spool.DType;
 import dev.spool.Device;
 import dev.spool.DeviceException;
@@ -8,6 +9,8 @@ import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
+import dev.spool.nn.HyperparameterException;
+import dev.spool.nn.internal.NnArgs;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -25,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * {@link #apply} returns.
  *
  * <p>Call {@code apply} after the tape has stopped recording (outside its {@code try} block).
+ * {@code apply} checks every argument (nulls, lengths, shapes, devices, closed tensors, the
+ * learning rate of the step) before it changes any variable, so a step that fails leaves the
+ * variables, the optimizer's state and {@link #iterations()} as they were.
  */
 public abstract class Optimizer {
     private static final Logger log = LoggerFactory.getLogger(Optimizer.class);
@@ -36,7 +42,7 @@ public abstract class Optimizer {
     private final Map<Variable, Map<String, Variable>> slots = new IdentityHashMap<>();
 
     protected Optimizer(LearningRateSchedule schedule) {
-        this.schedule = schedule;
+        this.schedule = NnArgs.nonNull(schedule, "Optimizer", "schedule");
     }
 
     /**
@@ -45,10 +51,7 @@ public abstract class Optimizer {
      * {@code tf.clip_by_global_norm}); computed on the device. Returns this optimizer.
      */
     public Optimizer withGlobalClipNorm(double clipNorm) {
-        if (!(clipNorm > 0)) {
-            throw new IllegalArgumentException("global clip norm must be positive, got " + clipNorm);
-        }
-        this.globalClipNorm = clipNorm;
+        this.globalClipNorm = NnArgs.positive(clipNorm, "Optimizer.withGlobalClipNorm", "clipNorm");
         return this;
     }
 
@@ -67,34 +70,50 @@ public abstract class Optimizer {
      * gradient (a variable the loss does not depend on) leaves its variable unchanged.
      */
     public void apply(List<Tensor> gradients, List<Variable> variables) {
+        NnArgs.nonNull(gradients, "Optimizer.apply", "gradients"); // null elements: no gradient
+        NnArgs.elements(variables, "Optimizer.apply", "variables");
         if (gradients.size() != variables.size()) {
-            throw new IllegalArgumentException("apply: " + gradients.size() + " gradients for "
-                    + variables.size() + " variables");
+            throw new ShapeException("Optimizer.apply: " + gradients.size() + " gradients for "
+                    + variables.size() + " variables; there must be one per variable");
         }
         double lr = schedule.at(iterations);
+        if (!(lr >= 0 && lr < Double.POSITIVE_INFINITY)) {
+            throw new HyperparameterException("Optimizer.apply: the learning rate schedule gives " + lr + " at step "
+                    + iterations + "; a learning rate must be a finite number >= 0");
+        }
         long step = iterations + 1; // Keras's local_step: 1 for the first update
+        String unchanged = null;
+        for (int i = 0; i < gradients.size(); i++) {
+            Tensor g = gradients.get(i);
+            Variable v = variables.get(i);
+            requireOpen(v, i);
+            if (g == null) {
+                unchanged = unchanged == null ? v.name() : unchanged;
+                continue;
+            }
+            if (g.isClosed()) {
+                throw new ClosedException("Optimizer.apply: gradients[" + i + "], for variable '" + v.name()
+                        + "', is closed");
+            }
+            if (!g.shape().equals(v.shape())) {
+                throw new ShapeException("Optimizer.apply: gradient " + g.shape() + " for variable '" + v.name()
+                        + "' of shape " + v.shape());
+            }
+            if (g.device() != v.device()) {
+                throw new DeviceException("Optimizer.apply: gradient on " + g.device() + " for variable '"
+                        + v.name() + "' on " + v.device());
+            }
+        }
+        if (unchanged != null && !warnedNull) {
+            warnedNull = true;
+            log.warn("no gradient for variable '{}': it is left unchanged", unchanged);
+        }
         try (TensorScope scope = new TensorScope()) {
             List<Tensor> grads = new ArrayList<>(gradients);
             for (int i = 0; i < grads.size(); i++) {
                 Tensor g = grads.get(i);
-                Variable v = variables.get(i);
-                if (g == null) {
-                    if (!warnedNull) {
-                        warnedNull = true;
-                        log.warn("no gradient for variable '{}': it is left unchanged", v.name());
-                    }
-                    continue;
-                }
-                if (!g.shape().equals(v.shape())) {
-                    throw new ShapeException("apply: gradient " + g.shape() + " for variable '" + v.name()
-                            + "' of shape " + v.shape());
-                }
-                if (g.device() != v.device()) {
-                    throw new DeviceException("apply: gradient on " + g.device() + " for variable '"
-                            + v.name() + "' on " + v.device());
-                }
-                if (g.dtype() != v.dtype()) {
-                    grads.set(i, g.cast(v.dtype()));
+                if (g != null && g.dtype() != variables.get(i).dtype()) {
+                    grads.set(i, g.cast(variables.get(i).dtype()));
                 }
             }
             if (globalClipNorm > 0) {
@@ -107,6 +126,15 @@ public abstract class Optimizer {
             }
         }
         iterations++;
+    }
+
+    /** A closed variable fails here, before any update, rather than halfway through the step. */
+    private static void requireOpen(Variable v, int i) {
+        try (TensorScope check = new TensorScope()) {
+            v.value(); // an alias of the value, no copy; ClosedException when closed
+        } catch (ClosedException e) {
+            throw new ClosedException("Optimizer.apply: variables[" + i + "] ('" + v.name() + "') is closed");
+        }
     }
 
     /**
@@ -158,6 +186,7 @@ public abstract class Optimizer {
 
     /** The state of {@code variable} by slot name (empty before its first update). */
     public Map<String, Variable> slots(Variable variable) {
+        NnArgs.nonNull(variable, "Optimizer.slots", "variable");
         return Collections.unmodifiableMap(slots.getOrDefault(variable, Map.of()));
     }
 }

@@ -2,6 +2,7 @@ package dev.spool.nn.optimizers;
 
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 
 /**
  * RMSprop, Keras's rule and defaults (learning rate 0.001, ρ 0.9, momentum 0, ε 1e-7,
@@ -24,20 +25,15 @@ public final class RMSprop extends Optimizer {
     }
 
     public RMSprop(double learningRate) {
-        this(LearningRateSchedule.constant(learningRate), 0.9, 0.0, 1e-7, false);
+        this(LearningRateSchedule.constant(NnArgs.nonNegative(learningRate, "RMSprop", "learningRate")), 0.9, 0.0,
+                1e-7, false);
     }
 
     public RMSprop(LearningRateSchedule learningRate, double rho, double momentum, double epsilon, boolean centered) {
-        super(learningRate);
-        if (!(rho >= 0 && rho < 1)) {
-            throw new IllegalArgumentException("RMSprop: rho must be in [0, 1), got " + rho);
-        }
-        if (!(momentum >= 0 && momentum <= 1)) {
-            throw new IllegalArgumentException("RMSprop: momentum must be in [0, 1], got " + momentum);
-        }
-        this.rho = rho;
-        this.momentum = momentum;
-        this.epsilon = epsilon;
+        super(NnArgs.nonNull(learningRate, "RMSprop", "learningRate"));
+        this.rho = NnArgs.fraction(rho, "RMSprop", "rho");
+        this.momentum = NnArgs.unit(momentum, "RMSprop", "momentum");
+        this.epsilon = NnArgs.nonNegative(epsilon, "RMSprop", "epsilon");
         this.centered = centered;
     }
 

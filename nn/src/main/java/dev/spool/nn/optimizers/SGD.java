@@ -3,6 +3,7 @@ package dev.spool.nn.optimizers;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.nn.internal.NnArgs;
 
 /**
  * Stochastic gradient descent, Keras's {@code SGD} (defaults: learning rate 0.01, no momentum):
@@ -22,19 +23,17 @@ public final class SGD extends Optimizer {
     }
 
     public SGD(double learningRate) {
-        this(LearningRateSchedule.constant(learningRate), 0, false);
+        this(LearningRateSchedule.constant(NnArgs.nonNegative(learningRate, "SGD", "learningRate")), 0, false);
     }
 
     public SGD(double learningRate, double momentum, boolean nesterov) {
-        this(LearningRateSchedule.constant(learningRate), momentum, nesterov);
+        this(LearningRateSchedule.constant(NnArgs.nonNegative(learningRate, "SGD", "learningRate")), momentum,
+                nesterov);
     }
 
     public SGD(LearningRateSchedule learningRate, double momentum, boolean nesterov) {
-        super(learningRate);
-        if (!(momentum >= 0 && momentum <= 1)) {
-            throw new IllegalArgumentException("SGD: momentum must be in [0, 1], got " + momentum);
-        }
-        this.momentum = momentum;
+        super(NnArgs.nonNull(learningRate, "SGD", "learningRate"));
+        this.momentum = NnArgs.unit(momentum, "SGD", "momentum");
         this.nesterov = nesterov;
     }
 

@@ -65,7 +65,7 @@ class CheckpointTest {
             ShapeException e = assertThrows(ShapeException.class, () -> Checkpoint.restore(file, wider));
             assertTrue(e.getMessage().contains("dense/kernel"), e.getMessage());
             Sequential shorter = new Sequential(new Dense(3, 4, Activation.RELU, 1));
-            IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> Checkpoint.restore(file, shorter));
+            CheckpointMismatchException e2 = assertThrows(CheckpointMismatchException.class, () -> Checkpoint.restore(file, shorter));
             assertTrue(e2.getMessage().contains("unexpected [dense_1/bias, dense_1/kernel"), e2.getMessage());
             Path ints = dir.resolve("ints.npz");
             Npz.writeArrays(ints, Map.of("dense/kernel", new NpyArray(DType.INT32, new int[] {3, 4}, new int[12]),

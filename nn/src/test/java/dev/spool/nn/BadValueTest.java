@@ -141,7 +141,7 @@ class BadValueTest {
                     "LearningRateSchedule.constant: learningRate must be a finite number >= 0, got NaN",
                     () -> LearningRateSchedule.constant(Double.NaN)),
             new Row(HyperparameterException.class,
-                    "LearningRateSchedule.stepDecay: decaySteps must be a finite number > 0, got 0.0",
+                    "LearningRateSchedule.stepDecay: decaySteps must be > 0, got 0",
                     () -> LearningRateSchedule.stepDecay(1, 0.5, 0)),
             new Row(HyperparameterException.class,
                     "LearningRateSchedule.stepDecay: initial must be a finite number >= 0, got -1.0",
@@ -150,7 +150,7 @@ class BadValueTest {
                     "LearningRateSchedule.cosineDecay: alpha must be in [0, 1], got 2.0",
                     () -> LearningRateSchedule.cosineDecay(1, 100, 2.0)),
             new Row(HyperparameterException.class,
-                    "LearningRateSchedule.cosineDecay: decaySteps must be a finite number > 0, got -5.0",
+                    "LearningRateSchedule.cosineDecay: decaySteps must be > 0, got -5",
                     () -> LearningRateSchedule.cosineDecay(1, -5, 0)));
 
     static Stream<Arguments> rows() {

@@ -90,6 +90,14 @@ public final class NnArgs {
         return value;
     }
 
+    /** {@code value} if it is above 0 (a count of steps), else a {@link HyperparameterException}. */
+    public static long positive(long value, String op, String name) {
+        if (value <= 0) {
+            throw new HyperparameterException(op + ": " + name + " must be > 0, got " + value);
+        }
+        return value;
+    }
+
     /** {@code value} if it is in {@code [0, 1)}, else a {@link HyperparameterException}. */
     public static double fraction(double value, String op, String name) {
         if (!(value >= 0 && value < 1)) {

@@ -82,11 +82,38 @@ public abstract class Optimizer {
                     + iterations + "; a learning rate must be a finite number >= 0");
         }
         long step = iterations + 1; // Keras's local_step: 1 for the first update
+        try (TensorScope scope = new TensorScope()) {
+            check(gradients, variables); // all of it before the first update
+            List<Tensor> grads = new ArrayList<>(gradients);
+            for (int i = 0; i < grads.size(); i++) {
+                Tensor g = grads.get(i);
+                if (g != null && g.dtype() != variables.get(i).dtype()) {
+                    grads.set(i, g.cast(variables.get(i).dtype()));
+                }
+            }
+            if (globalClipNorm > 0) {
+                clipByGlobalNorm(grads, globalClipNorm);
+            }
+            for (int i = 0; i < grads.size(); i++) {
+                if (grads.get(i) != null) {
+                    update(variables.get(i), grads.get(i), lr, step);
+                }
+            }
+        }
+        iterations++;
+    }
+
+    /** Every variable open; every gradient null (none) or open, of its variable's shape and device. */
+    private void check(List<Tensor> gradients, List<Variable> variables) {
         String unchanged = null;
         for (int i = 0; i < gradients.size(); i++) {
             Tensor g = gradients.get(i);
             Variable v = variables.get(i);
-            requireOpen(v, i);
+            try {
+                v.value(); // an alias in the step's scope, no copy; the only way to ask a Variable
+            } catch (ClosedException e) {
+                throw new ClosedException("Optimizer.apply: variables[" + i + "] ('" + v.name() + "') is closed");
+            }
             if (g == null) {
                 unchanged = unchanged == null ? v.name() : unchanged;
                 continue;
@@ -107,33 +134,6 @@ public abstract class Optimizer {
         if (unchanged != null && !warnedNull) {
             warnedNull = true;
             log.warn("no gradient for variable '{}': it is left unchanged", unchanged);
-        }
-        try (TensorScope scope = new TensorScope()) {
-            List<Tensor> grads = new ArrayList<>(gradients);
-            for (int i = 0; i < grads.size(); i++) {
-                Tensor g = grads.get(i);
-                if (g != null && g.dtype() != variables.get(i).dtype()) {
-                    grads.set(i, g.cast(variables.get(i).dtype()));
-                }
-            }
-            if (globalClipNorm > 0) {
-                clipByGlobalNorm(grads, globalClipNorm);
-            }
-            for (int i = 0; i < grads.size(); i++) {
-                if (grads.get(i) != null) {
-                    update(variables.get(i), grads.get(i), lr, step);
-                }
-            }
-        }
-        iterations++;
-    }
-
-    /** A closed variable fails here, before any update, rather than halfway through the step. */
-    private static void requireOpen(Variable v, int i) {
-        try (TensorScope check = new TensorScope()) {
-            v.value(); // an alias of the value, no copy; ClosedException when closed
-        } catch (ClosedException e) {
-            throw new ClosedException("Optimizer.apply: variables[" + i + "] ('" + v.name() + "') is closed");
         }
     }
 

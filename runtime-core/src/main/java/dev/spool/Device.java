@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import dev.spool.spi.Backend;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
@@ -51,7 +52,7 @@ public final class Device {
     /** The device named by {@code spec}: {@code cpu}, {@code opencl} (its preferred device),
      *  {@code opencl:N}. Throws {@link DeviceException} with the reason when it is unavailable. */
     public static Device get(String spec) {
-        return DeviceRegistry.get(Args.nonNull(spec, "Device.get", "spec"));
+        return DeviceRegistry.get(NullChecks.nonNull(spec, "Device.get", "spec"));
     }
 
     /** The pure-Java CPU device. */
@@ -77,7 +78,7 @@ public final class Device {
 
     /** Makes {@code device} current on this thread until the returned scope is closed. */
     public static Scope use(Device device) {
-        Args.nonNull(device, "Device.use", "device");
+        NullChecks.nonNull(device, "Device.use", "device");
         Deque<Device> stack = SCOPES.get();
         stack.push(device);
         return () -> {

@@ -1,5 +1,7 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
+
 /**
  * A snapshot of one device's memory and transfer counters, from {@link Device#stats()}.
  * Subtract two snapshots with {@link #minus} to see what a piece of code did.
@@ -26,7 +28,7 @@ public record DeviceStats(long liveBuffers, long liveBytes, long allocations,
 
     /** Counter differences {@code this - earlier}. */
     public DeviceStats minus(DeviceStats earlier) {
-        Args.nonNull(earlier, "DeviceStats.minus", "earlier");
+        NullChecks.nonNull(earlier, "DeviceStats.minus", "earlier");
         return new DeviceStats(liveBuffers - earlier.liveBuffers, liveBytes - earlier.liveBytes,
                 allocations - earlier.allocations,
                 hostToDeviceCalls - earlier.hostToDeviceCalls,

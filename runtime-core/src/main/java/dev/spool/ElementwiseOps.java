@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.UnaryOp;
 
@@ -244,7 +245,7 @@ final class ElementwiseOps {
     /** Converts to {@code dtype} (float to int truncates toward zero). Differentiable between
      *  float types; a cast to or from a non-float type stops the gradient. */
     static Tensor cast(Tensor x, DType dtype) {
-        Args.nonNull(dtype, "cast", "dtype");
+        NullChecks.nonNull(dtype, "cast", "dtype");
         if (x.dtype() == dtype) {
             return identity(x);
         }

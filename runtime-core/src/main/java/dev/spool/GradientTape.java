@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -153,7 +154,7 @@ public final class GradientTape implements AutoCloseable {
      *  with a warning. */
     public void watch(Operand... tensors) {
         checkThread("watch");
-        Args.elements(tensors, "GradientTape.watch", "tensors");
+        NullChecks.elements(tensors, "GradientTape.watch", "tensors");
         for (Operand o : tensors) {
             if (o instanceof Variable v) {
                 watchVariable(v);
@@ -305,7 +306,7 @@ public final class GradientTape implements AutoCloseable {
 
     /** d target / d source. {@code null} when target does not depend on source. */
     public Tensor gradient(Operand target, Operand source) {
-        return gradient(target, List.of(Args.nonNull(source, "GradientTape.gradient", "source")),
+        return gradient(target, List.of(NullChecks.nonNull(source, "GradientTape.gradient", "source")),
                 null, UnconnectedGradients.NONE).get(0);
     }
 
@@ -326,9 +327,9 @@ public final class GradientTape implements AutoCloseable {
                                  Tensor outputGradient, UnconnectedGradients unconnected) {
         // checked before consume: a null argument does not use up a non-persistent tape
         checkThread("gradient");
-        Args.nonNull(target, "GradientTape.gradient", "target");
-        Args.elements(sources, "GradientTape.gradient", "sources");
-        Args.nonNull(unconnected, "GradientTape.gradient", "unconnected");
+        NullChecks.nonNull(target, "GradientTape.gradient", "target");
+        NullChecks.elements(sources, "GradientTape.gradient", "sources");
+        NullChecks.nonNull(unconnected, "GradientTape.gradient", "unconnected");
         consume("gradient");
         try {
             Tensor t = target.value();
@@ -365,9 +366,9 @@ public final class GradientTape implements AutoCloseable {
     /** {@link #jacobian(Operand, Operand)} with an unconnected policy. */
     public Tensor jacobian(Operand target, Operand source, UnconnectedGradients unconnected) {
         checkThread("jacobian");
-        Args.nonNull(target, "GradientTape.jacobian", "target");
-        Args.nonNull(source, "GradientTape.jacobian", "source");
-        Args.nonNull(unconnected, "GradientTape.jacobian", "unconnected");
+        NullChecks.nonNull(target, "GradientTape.jacobian", "target");
+        NullChecks.nonNull(source, "GradientTape.jacobian", "source");
+        NullChecks.nonNull(unconnected, "GradientTape.jacobian", "unconnected");
         consume("jacobian");
         try {
             Tensor t = target.value();

@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import dev.spool.spi.View;
 import java.util.Arrays;
 
@@ -26,7 +27,7 @@ public final class Shape {
 
     /** A shape with the given dimensions; {@code Shape.of()} is the scalar shape. */
     public static Shape of(int... dims) {
-        return Args.nonNull(dims, "Shape.of", "dims").length == 0 ? SCALAR : new Shape(dims.clone());
+        return NullChecks.nonNull(dims, "Shape.of", "dims").length == 0 ? SCALAR : new Shape(dims.clone());
     }
 
     public static Shape scalar() {

@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import dev.spool.spi.View;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +21,7 @@ final class ShapeOps {
 
     /** Reshape; one dimension may be -1 (inferred). A view when x is contiguous, else a copy. */
     static Tensor reshape(Tensor x, int... dims) {
-        Args.nonNull(dims, "reshape", "dims");
+        NullChecks.nonNull(dims, "reshape", "dims");
         Shape shape = inferShape(x.shape(), dims);
         Tensor y;
         if (x.isContiguous()) {
@@ -134,7 +135,7 @@ final class ShapeOps {
 
     /** Broadcasts to {@code dims} (NumPy rules) as a view with stride-0 dimensions. */
     static Tensor broadcastTo(Tensor x, int... dims) {
-        Args.nonNull(dims, "broadcastTo", "dims");
+        NullChecks.nonNull(dims, "broadcastTo", "dims");
         for (int d : dims) {
             if (d < 0) {
                 throw new ShapeException("broadcastTo: negative size in " + java.util.Arrays.toString(dims));
@@ -156,8 +157,8 @@ final class ShapeOps {
      * {@code tf.slice}. A view.
      */
     static Tensor slice(Tensor x, int[] begin, int[] size) {
-        Args.nonNull(begin, "slice", "begin");
-        Args.nonNull(size, "slice", "size");
+        NullChecks.nonNull(begin, "slice", "begin");
+        NullChecks.nonNull(size, "slice", "size");
         int rank = x.rank();
         if (begin.length != rank || size.length != rank) {
             throw new ShapeException("slice: begin " + Arrays.toString(begin) + " and size " + Arrays.toString(size)
@@ -273,7 +274,7 @@ final class ShapeOps {
 
     /** Repeats x {@code multiples[i]} times along dimension i. Composite: reshape, broadcast, reshape. */
     static Tensor tile(Tensor x, int... multiples) {
-        Args.nonNull(multiples, "tile", "multiples");
+        NullChecks.nonNull(multiples, "tile", "multiples");
         int rank = x.rank();
         if (multiples.length != rank) {
             throw new ShapeException("tile: " + multiples.length + " multiples for shape " + x.shape());
@@ -351,7 +352,7 @@ final class ShapeOps {
      * {@code off} elsewhere (an out-of-range index gives a row of {@code off}).
      */
     static Tensor oneHot(Tensor indices, int depth, double on, double off, DType dtype) {
-        Args.nonNull(dtype, "oneHot", "dtype");
+        NullChecks.nonNull(dtype, "oneHot", "dtype");
         requireIndices("oneHot", indices);
         if (depth < 0) {
             throw new ShapeException("oneHot: depth must be non-negative, got " + depth);

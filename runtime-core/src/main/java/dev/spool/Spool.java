@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import java.util.List;
 
 /**
@@ -40,7 +41,7 @@ public final class Spool {
 
     /** A scalar of any dtype. */
     public static Tensor constant(double value, DType dtype) {
-        return Creation.scalar(Device.current(), Args.nonNull(dtype, "constant", "dtype"), value);
+        return Creation.scalar(Device.current(), NullChecks.nonNull(dtype, "constant", "dtype"), value);
     }
 
     /**
@@ -54,9 +55,9 @@ public final class Spool {
 
     /** A tensor of {@code shape} from flat row-major values, converted to {@code dtype}. */
     public static Tensor constant(double[] values, Shape shape, DType dtype) {
-        Args.nonNull(values, "constant", "values");
-        Args.nonNull(shape, "constant", "shape");
-        Args.nonNull(dtype, "constant", "dtype");
+        NullChecks.nonNull(values, "constant", "values");
+        NullChecks.nonNull(shape, "constant", "shape");
+        NullChecks.nonNull(dtype, "constant", "dtype");
         if (values.length != shape.size()) {
             throw new ShapeException("constant: " + values.length + " values for shape " + shape);
         }
@@ -88,21 +89,21 @@ public final class Spool {
     }
 
     public static Tensor zeros(int... dims) {
-        return zeros(Shape.of(Args.nonNull(dims, "zeros", "dims")), DType.FLOAT32);
+        return zeros(Shape.of(NullChecks.nonNull(dims, "zeros", "dims")), DType.FLOAT32);
     }
 
     public static Tensor zeros(Shape shape, DType dtype) {
-        return Creation.zeros(Device.current(), Args.nonNull(shape, "zeros", "shape"),
-                Args.nonNull(dtype, "zeros", "dtype"));
+        return Creation.zeros(Device.current(), NullChecks.nonNull(shape, "zeros", "shape"),
+                NullChecks.nonNull(dtype, "zeros", "dtype"));
     }
 
     public static Tensor ones(int... dims) {
-        return ones(Shape.of(Args.nonNull(dims, "ones", "dims")), DType.FLOAT32);
+        return ones(Shape.of(NullChecks.nonNull(dims, "ones", "dims")), DType.FLOAT32);
     }
 
     public static Tensor ones(Shape shape, DType dtype) {
-        return Creation.ones(Device.current(), Args.nonNull(shape, "ones", "shape"),
-                Args.nonNull(dtype, "ones", "dtype"));
+        return Creation.ones(Device.current(), NullChecks.nonNull(shape, "ones", "shape"),
+                NullChecks.nonNull(dtype, "ones", "dtype"));
     }
 
     /** {@code shape} filled with {@code value}, float32. */
@@ -111,8 +112,8 @@ public final class Spool {
     }
 
     public static Tensor fill(Shape shape, double value, DType dtype) {
-        return Creation.fill(Device.current(), Args.nonNull(shape, "fill", "shape"),
-                Args.nonNull(dtype, "fill", "dtype"), value);
+        return Creation.fill(Device.current(), NullChecks.nonNull(shape, "fill", "shape"),
+                NullChecks.nonNull(dtype, "fill", "dtype"), value);
     }
 
     /** Zeros with x's shape, dtype and device. */
@@ -132,7 +133,7 @@ public final class Spool {
 
     /** {@code start, start + delta, ...} while below {@code limit} (above, for negative delta). */
     public static Tensor range(double start, double limit, double delta, DType dtype) {
-        return Creation.range(Device.current(), start, limit, delta, Args.nonNull(dtype, "range", "dtype"));
+        return Creation.range(Device.current(), start, limit, delta, NullChecks.nonNull(dtype, "range", "dtype"));
     }
 
     /** {@code num} float32 values evenly spaced from start to stop, both included. */
@@ -141,7 +142,7 @@ public final class Spool {
     }
 
     public static Tensor linspace(double start, double stop, int num, DType dtype) {
-        return Creation.linspace(Device.current(), start, stop, num, Args.nonNull(dtype, "linspace", "dtype"));
+        return Creation.linspace(Device.current(), start, stop, num, NullChecks.nonNull(dtype, "linspace", "dtype"));
     }
 
     /** The float32 {@code n x n} identity. */
@@ -150,7 +151,7 @@ public final class Spool {
     }
 
     public static Tensor eye(int rows, int cols, DType dtype) {
-        return Creation.eye(Device.current(), rows, cols, Args.nonNull(dtype, "eye", "dtype"));
+        return Creation.eye(Device.current(), rows, cols, NullChecks.nonNull(dtype, "eye", "dtype"));
     }
 
     /** float32 uniform in [0, 1), the same values on every device for the same seed. */
@@ -159,8 +160,8 @@ public final class Spool {
     }
 
     public static Tensor randomUniform(Shape shape, long seed, double min, double max, DType dtype) {
-        return Creation.randomUniform(Device.current(), Args.nonNull(shape, "randomUniform", "shape"), seed, min, max,
-                Args.nonNull(dtype, "randomUniform", "dtype"));
+        return Creation.randomUniform(Device.current(), NullChecks.nonNull(shape, "randomUniform", "shape"), seed, min, max,
+                NullChecks.nonNull(dtype, "randomUniform", "dtype"));
     }
 
     /** float32 standard normal, the same values on every device for the same seed (to rounding). */
@@ -169,8 +170,8 @@ public final class Spool {
     }
 
     public static Tensor randomNormal(Shape shape, long seed, double mean, double stddev, DType dtype) {
-        return Creation.randomNormal(Device.current(), Args.nonNull(shape, "randomNormal", "shape"), seed, mean, stddev,
-                Args.nonNull(dtype, "randomNormal", "dtype"));
+        return Creation.randomNormal(Device.current(), NullChecks.nonNull(shape, "randomNormal", "shape"), seed, mean, stddev,
+                NullChecks.nonNull(dtype, "randomNormal", "dtype"));
     }
 
     // ---- elementwise ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import dev.spool.spi.View;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -240,7 +241,7 @@ public final class Tensor implements Operand, AutoCloseable {
 
     /** Copies this tensor to {@code device} (a counted transfer through the host). */
     public Tensor to(Device device) {
-        Args.nonNull(device, "to", "device");
+        NullChecks.nonNull(device, "to", "device");
         checkOpen();
         if (device == device()) {
             return freshAlias();
@@ -327,7 +328,7 @@ public final class Tensor implements Operand, AutoCloseable {
 
     /** The element at {@code index} (one index per dimension) as a double. */
     public double getDouble(int... index) {
-        Args.nonNull(index, "getDouble", "index");
+        NullChecks.nonNull(index, "getDouble", "index");
         checkOpen();
         if (index.length != rank()) {
             throw new ShapeException("getDouble: " + index.length + " indices for a tensor of shape " + shape);

@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -46,7 +47,7 @@ public final class TensorScope implements AutoCloseable {
     /** Removes {@code t} from this scope so it outlives it; the enclosing scope, if any,
      *  takes it over. Returns {@code t}. */
     public Tensor keep(Tensor t) {
-        Args.nonNull(t, "TensorScope.keep", "t");
+        NullChecks.nonNull(t, "TensorScope.keep", "t");
         if (removeOwned(t)) {
             boolean below = false;
             for (TensorScope s : STACK.get()) { // innermost first

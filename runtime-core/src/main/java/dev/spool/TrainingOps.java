@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import dev.spool.spi.Backend;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.View;
@@ -55,7 +56,7 @@ final class TrainingOps {
     private static void update(String op, Variable[] vars, String[] roles, Operand grad, Update launch) {
         for (int i = 0; i < vars.length; i++) {
             String role = roles[i];
-            Args.nonNull(vars[i], op, role);
+            NullChecks.nonNull(vars[i], op, role);
             for (int j = 0; j < i; j++) {
                 if (vars[i] == vars[j]) {
                     throw new UsageException(op + ": " + roles[j] + " and " + roles[i]
@@ -63,7 +64,7 @@ final class TrainingOps {
                 }
             }
         }
-        Args.nonNull(grad, op, "grad");
+        NullChecks.nonNull(grad, op, "grad");
         try (GradientTape.Suspension quiet = GradientTape.suspendAll()) {
             synchronized (vars[0]) {
                 Tensor[] in = new Tensor[vars.length + 1];

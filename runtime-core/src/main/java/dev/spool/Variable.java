@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.internal.NullChecks;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -91,12 +92,12 @@ public final class Variable implements Operand, AutoCloseable {
 
     /** {@code this = this + delta}. */
     public Variable assignAdd(Operand delta) {
-        return update(Args.nonNull(delta, "assignAdd", "delta"), false);
+        return update(NullChecks.nonNull(delta, "assignAdd", "delta"), false);
     }
 
     /** {@code this = this - delta}. */
     public Variable assignSub(Operand delta) {
-        return update(Args.nonNull(delta, "assignSub", "delta"), true);
+        return update(NullChecks.nonNull(delta, "assignSub", "delta"), true);
     }
 
     private synchronized Variable update(Operand delta, boolean subtract) {

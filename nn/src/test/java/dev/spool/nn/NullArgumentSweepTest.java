@@ -70,8 +70,9 @@ import org.junit.jupiter.api.io.TempDir;
  * argument valid. Each call must throw a {@link NullPointerException} whose message is exactly
  * {@code "<op>: <parameter> is null"} ({@code <op>}: the declaring class for a constructor,
  * {@code Class.method} otherwise; the parameter name comes from the class file, compiled with
- * {@code -parameters}), written by nn ({@code NnArgs}) and not by the JVM: its helpful messages
- * ({@code Cannot invoke ... because ...}) vanish once C2 compiles a site that throws often.
+ * {@code -parameters}), written by Spool (runtime-core's {@code NullChecks}, nn's {@code NnArgs})
+ * and not by the JVM: its helpful messages ({@code Cannot invoke ... because ...}) vanish once C2
+ * compiles a site that throws often.
  *
  * <p>A null check does not depend on the device: everything runs on {@code cpu}.
  * {@link #theMessageSurvivesTheJit} repeats a few sites 20,000 times, as runtime-core's

@@ -6,7 +6,7 @@ import dev.spool.Shape;
 import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.io.BufferedReader;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -36,7 +36,7 @@ public final class Csv {
     }
 
     public static Csv read(Path file, boolean hasHeader) {
-        NnArgs.nonNull(file, "Csv.read", "file");
+        NullChecks.nonNull(file, "Csv.read", "file");
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             return read(r, file.toString(), hasHeader);
         } catch (IOException e) {
@@ -46,8 +46,8 @@ public final class Csv {
 
     /** Reads a class-path resource (e.g. a data set shipped in a jar). */
     public static Csv readResource(Class<?> anchor, String name, boolean hasHeader) {
-        NnArgs.nonNull(anchor, "Csv.readResource", "anchor");
-        NnArgs.nonNull(name, "Csv.readResource", "name");
+        NullChecks.nonNull(anchor, "Csv.readResource", "anchor");
+        NullChecks.nonNull(name, "Csv.readResource", "name");
         InputStream in = anchor.getResourceAsStream(name);
         if (in == null) { // as a missing file in read(Path): an I/O error
             throw new UncheckedIOException(new FileNotFoundException("no resource '" + name + "' next to "
@@ -61,8 +61,8 @@ public final class Csv {
     }
 
     public static Csv read(Reader reader, String source, boolean hasHeader) throws IOException {
-        NnArgs.nonNull(reader, "Csv.read", "reader");
-        NnArgs.nonNull(source, "Csv.read", "source");
+        NullChecks.nonNull(reader, "Csv.read", "reader");
+        NullChecks.nonNull(source, "Csv.read", "source");
         BufferedReader in = new BufferedReader(reader);
         List<String> header = List.of();
         List<double[]> rows = new ArrayList<>();
@@ -126,8 +126,8 @@ public final class Csv {
 
     /** The given columns as a {@code [rows, k]} tensor of {@code dtype} on the current device. */
     public Tensor columns(DType dtype, int... columns) {
-        NnArgs.nonNull(dtype, "Csv.columns", "dtype");
-        NnArgs.nonNull(columns, "Csv.columns", "columns");
+        NullChecks.nonNull(dtype, "Csv.columns", "dtype");
+        NullChecks.nonNull(columns, "Csv.columns", "columns");
         for (int c : columns) {
             checkColumn("Csv.columns", c);
         }
@@ -142,7 +142,7 @@ public final class Csv {
 
     /** One column as a {@code [rows]} tensor of {@code dtype} (e.g. int32 class labels). */
     public Tensor column(DType dtype, int column) {
-        NnArgs.nonNull(dtype, "Csv.column", "dtype");
+        NullChecks.nonNull(dtype, "Csv.column", "dtype");
         checkColumn("Csv.column", column);
         double[] flat = new double[rows.length];
         for (int r = 0; r < rows.length; r++) {

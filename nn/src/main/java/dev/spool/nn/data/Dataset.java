@@ -6,7 +6,7 @@ import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -50,7 +50,7 @@ public final class Dataset implements Iterable<List<Tensor>> {
 
     /** Samples along the first axis of each component; every component must have as many. */
     public static Dataset fromTensors(Tensor... components) {
-        NnArgs.elements(components, "Dataset.fromTensors", "components");
+        NullChecks.elements(components, "Dataset.fromTensors", "components");
         if (components.length == 0) {
             throw new ShapeException("Dataset.fromTensors: needs at least one tensor, got none");
         }

@@ -6,7 +6,7 @@ import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.layers.Layer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,8 +22,8 @@ public final class Checkpoint {
     }
 
     public static void save(Path file, Layer model) {
-        NnArgs.nonNull(file, "Checkpoint.save", "file");
-        NnArgs.nonNull(model, "Checkpoint.save", "model");
+        NullChecks.nonNull(file, "Checkpoint.save", "file");
+        NullChecks.nonNull(model, "Checkpoint.save", "model");
         Npz.write(file, model.variables());
     }
 
@@ -34,8 +34,8 @@ public final class Checkpoint {
      * {@link ShapeException}, {@link DTypeException}), and then nothing is assigned.
      */
     public static void restore(Path file, Layer model) {
-        NnArgs.nonNull(file, "Checkpoint.restore", "file");
-        NnArgs.nonNull(model, "Checkpoint.restore", "model");
+        NullChecks.nonNull(file, "Checkpoint.restore", "file");
+        NullChecks.nonNull(model, "Checkpoint.restore", "model");
         Map<String, NpyArray> arrays = Npz.read(file);
         Map<String, Variable> vars = model.variables();
         TreeSet<String> missing = new TreeSet<>(vars.keySet());

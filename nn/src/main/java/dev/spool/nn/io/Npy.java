@@ -3,7 +3,7 @@ package dev.spool.nn.io;
 import dev.spool.DType;
 import dev.spool.Operand;
 import dev.spool.Tensor;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -48,7 +48,7 @@ public final class Npy {
 
     /** The {@code descr} NumPy uses for {@code dtype} ({@code <f4}, {@code |b1}, ...). */
     public static String descr(DType dtype) {
-        return switch (NnArgs.nonNull(dtype, "Npy.descr", "dtype")) {
+        return switch (NullChecks.nonNull(dtype, "Npy.descr", "dtype")) {
             case FLOAT32 -> "<f4";
             case FLOAT64 -> "<f8";
             case INT32 -> "<i4";
@@ -73,14 +73,14 @@ public final class Npy {
     // ---- writing -------------------------------------------------------------------------
 
     public static void write(Path file, Operand x) {
-        NnArgs.nonNull(file, "Npy.write", "file");
-        NnArgs.nonNull(x, "Npy.write", "x");
+        NullChecks.nonNull(file, "Npy.write", "file");
+        NullChecks.nonNull(x, "Npy.write", "x");
         write(file, NpyArray.of(x));
     }
 
     public static void write(Path file, NpyArray array) {
-        NnArgs.nonNull(file, "Npy.write", "file");
-        NnArgs.nonNull(array, "Npy.write", "array");
+        NullChecks.nonNull(file, "Npy.write", "file");
+        NullChecks.nonNull(array, "Npy.write", "array");
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
             write(out, array);
         } catch (IOException e) {
@@ -90,8 +90,8 @@ public final class Npy {
 
     /** Writes one {@code .npy} image to {@code out} (not closed). */
     public static void write(OutputStream out, NpyArray array) throws IOException {
-        NnArgs.nonNull(out, "Npy.write", "out");
-        NnArgs.nonNull(array, "Npy.write", "array");
+        NullChecks.nonNull(out, "Npy.write", "out");
+        NullChecks.nonNull(array, "Npy.write", "array");
         out.write(header(array.dtype(), array.shape()));
         writeData(out, array);
     }
@@ -151,11 +151,11 @@ public final class Npy {
 
     /** Reads a {@code .npy} file into a tensor on {@link dev.spool.Device#current()}. */
     public static Tensor readTensor(Path file) {
-        return read(NnArgs.nonNull(file, "Npy.readTensor", "file")).toTensor();
+        return read(NullChecks.nonNull(file, "Npy.readTensor", "file")).toTensor();
     }
 
     public static NpyArray read(Path file) {
-        NnArgs.nonNull(file, "Npy.read", "file");
+        NullChecks.nonNull(file, "Npy.read", "file");
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             return read(in, file.toString());
         } catch (IOException e) {
@@ -165,8 +165,8 @@ public final class Npy {
 
     /** Reads one {@code .npy} image from {@code in} (not closed); {@code source} names it in errors. */
     public static NpyArray read(InputStream in, String source) throws IOException {
-        NnArgs.nonNull(in, "Npy.read", "in");
-        NnArgs.nonNull(source, "Npy.read", "source");
+        NullChecks.nonNull(in, "Npy.read", "in");
+        NullChecks.nonNull(source, "Npy.read", "source");
         DataInputStream data = new DataInputStream(in);
         byte[] magic = new byte[MAGIC.length];
         readFully(data, magic, source, "the magic string");

@@ -8,7 +8,7 @@ import dev.spool.Shape;
 import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.util.Arrays;
 
 /**
@@ -19,9 +19,9 @@ import java.util.Arrays;
 public record NpyArray(DType dtype, int[] shape, Object data) {
 
     public NpyArray {
-        NnArgs.nonNull(dtype, "NpyArray", "dtype");
-        NnArgs.nonNull(shape, "NpyArray", "shape");
-        NnArgs.nonNull(data, "NpyArray", "data");
+        NullChecks.nonNull(dtype, "NpyArray", "dtype");
+        NullChecks.nonNull(shape, "NpyArray", "shape");
+        NullChecks.nonNull(data, "NpyArray", "data");
         shape = shape.clone();
         if (!dtype.hostArrayType().isInstance(data)) {
             throw new DTypeException("NpyArray: data for " + dtype + " must be a "
@@ -52,7 +52,7 @@ public record NpyArray(DType dtype, int[] shape, Object data) {
 
     /** Reads a tensor's (or variable's) values from its device. */
     public static NpyArray of(Operand x) {
-        Tensor t = NnArgs.nonNull(x, "NpyArray.of", "x").value();
+        Tensor t = NullChecks.nonNull(x, "NpyArray.of", "x").value();
         Object data = switch (t.dtype()) {
             case FLOAT32 -> t.toFloatArray();
             case FLOAT64 -> t.toDoubleArray();
@@ -72,7 +72,7 @@ public record NpyArray(DType dtype, int[] shape, Object data) {
 
     /** A tensor of these values on {@code device}. */
     public Tensor toTensor(Device device) {
-        NnArgs.nonNull(device, "NpyArray.toTensor", "device");
+        NullChecks.nonNull(device, "NpyArray.toTensor", "device");
         Tensor flat;
         try (Device.Scope on = Device.use(device)) {
             flat = switch (dtype) {

@@ -1,6 +1,7 @@
 package dev.spool.nn.io;
 
 import dev.spool.Operand;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -30,7 +31,7 @@ public final class Npz {
 
     /** Writes each tensor or variable under its key, in the map's order. */
     public static void write(Path file, Map<String, ? extends Operand> arrays) {
-        NnArgs.nonNull(file, "Npz.write", "file");
+        NullChecks.nonNull(file, "Npz.write", "file");
         NnArgs.entries(arrays, "Npz.write", "arrays");
         Map<String, NpyArray> host = new LinkedHashMap<>();
         arrays.forEach((k, v) -> host.put(k, NpyArray.of(v)));
@@ -38,7 +39,7 @@ public final class Npz {
     }
 
     public static void writeArrays(Path file, Map<String, NpyArray> arrays) {
-        NnArgs.nonNull(file, "Npz.writeArrays", "file");
+        NullChecks.nonNull(file, "Npz.writeArrays", "file");
         checkNames(NnArgs.entries(arrays, "Npz.writeArrays", "arrays")); // before the file is created
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
             writeArrays(out, arrays);
@@ -48,7 +49,7 @@ public final class Npz {
     }
 
     public static void writeArrays(OutputStream out, Map<String, NpyArray> arrays) throws IOException {
-        NnArgs.nonNull(out, "Npz.writeArrays", "out");
+        NullChecks.nonNull(out, "Npz.writeArrays", "out");
         checkNames(NnArgs.entries(arrays, "Npz.writeArrays", "arrays"));
         ZipOutputStream zip = new ZipOutputStream(out);
         for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
@@ -79,7 +80,7 @@ public final class Npz {
 
     /** Every array by key (the entry name without {@code .npy}), in archive order. */
     public static Map<String, NpyArray> read(Path file) {
-        NnArgs.nonNull(file, "Npz.read", "file");
+        NullChecks.nonNull(file, "Npz.read", "file");
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             return read(in, file.toString());
         } catch (IOException e) {
@@ -88,8 +89,8 @@ public final class Npz {
     }
 
     public static Map<String, NpyArray> read(InputStream in, String source) throws IOException {
-        NnArgs.nonNull(in, "Npz.read", "in");
-        NnArgs.nonNull(source, "Npz.read", "source");
+        NullChecks.nonNull(in, "Npz.read", "in");
+        NullChecks.nonNull(source, "Npz.read", "source");
         Map<String, NpyArray> out = new LinkedHashMap<>();
         ZipInputStream zip = new ZipInputStream(in);
         boolean any = false;

@@ -2,7 +2,7 @@ package dev.spool.nn.layers;
 
 import dev.spool.FusedActivation;
 import dev.spool.Tensor;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 
 /**
  * An elementwise (or, for softmax, last-axis) function applied after a layer. The constants
@@ -22,18 +22,18 @@ public interface Activation {
     }
 
     /** The identity (Keras's {@code activation=None}). */
-    Activation LINEAR = x -> NnArgs.nonNull(x, "Activation.apply", "x");
+    Activation LINEAR = x -> NullChecks.nonNull(x, "Activation.apply", "x");
     Activation RELU = fusable(FusedActivation.RELU, Tensor::relu);
     Activation TANH = fusable(FusedActivation.TANH, Tensor::tanh);
     Activation SIGMOID = fusable(FusedActivation.SIGMOID, Tensor::sigmoid);
     /** Softmax over the last axis. */
-    Activation SOFTMAX = x -> NnArgs.nonNull(x, "Activation.apply", "x").softmax(x.rank() - 1);
+    Activation SOFTMAX = x -> NullChecks.nonNull(x, "Activation.apply", "x").softmax(x.rank() - 1);
 
     private static Activation fusable(FusedActivation fused, Activation plain) {
         return new Activation() {
             @Override
             public Tensor apply(Tensor x) {
-                return plain.apply(NnArgs.nonNull(x, "Activation.apply", "x"));
+                return plain.apply(NullChecks.nonNull(x, "Activation.apply", "x"));
             }
 
             @Override

@@ -8,7 +8,7 @@ import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.util.Map;
 
 /**
@@ -31,11 +31,11 @@ public final class Dense implements Layer {
 
     public Dense(String name, int inputs, int units, Activation activation, Initializer kernelInitializer,
             Initializer biasInitializer, DType dtype, long seed) {
-        NnArgs.nonNull(name, "Dense", "name");
-        NnArgs.nonNull(activation, "Dense", "activation");
-        NnArgs.nonNull(kernelInitializer, "Dense", "kernelInitializer");
-        NnArgs.nonNull(biasInitializer, "Dense", "biasInitializer");
-        NnArgs.nonNull(dtype, "Dense", "dtype");
+        NullChecks.nonNull(name, "Dense", "name");
+        NullChecks.nonNull(activation, "Dense", "activation");
+        NullChecks.nonNull(kernelInitializer, "Dense", "kernelInitializer");
+        NullChecks.nonNull(biasInitializer, "Dense", "biasInitializer");
+        NullChecks.nonNull(dtype, "Dense", "dtype");
         if (inputs <= 0 || units <= 0) {
             throw new ShapeException("Dense: inputs and units must be > 0, got " + inputs + " and " + units);
         }
@@ -57,7 +57,7 @@ public final class Dense implements Layer {
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        NnArgs.nonNull(input, "Dense.call", "input");
+        NullChecks.nonNull(input, "Dense.call", "input");
         Shape s = input.shape();
         if (s.rank() < 1 || s.dim(s.rank() - 1) != inputs) {
             throw new ShapeException("Dense '" + name + "': input shape " + s + " must end in " + inputs);

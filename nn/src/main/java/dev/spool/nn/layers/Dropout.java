@@ -5,6 +5,7 @@ import dev.spool.Operand;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ public final class Dropout implements Layer {
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        Tensor x = NnArgs.nonNull(input, "Dropout.call", "input").value();
+        Tensor x = NullChecks.nonNull(input, "Dropout.call", "input").value();
         if (!training || rate == 0) {
             return x;
         }

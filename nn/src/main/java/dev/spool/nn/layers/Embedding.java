@@ -7,7 +7,7 @@ import dev.spool.Shape;
 import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.Variable;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.util.Map;
 
 /**
@@ -25,9 +25,9 @@ public final class Embedding implements Layer {
     }
 
     public Embedding(String name, int inputDim, int outputDim, Initializer initializer, DType dtype, long seed) {
-        NnArgs.nonNull(name, "Embedding", "name");
-        NnArgs.nonNull(initializer, "Embedding", "initializer");
-        NnArgs.nonNull(dtype, "Embedding", "dtype");
+        NullChecks.nonNull(name, "Embedding", "name");
+        NullChecks.nonNull(initializer, "Embedding", "initializer");
+        NullChecks.nonNull(dtype, "Embedding", "dtype");
         if (inputDim <= 0 || outputDim <= 0) {
             throw new ShapeException("Embedding: inputDim and outputDim must be > 0, got " + inputDim + " and "
                     + outputDim);
@@ -44,7 +44,7 @@ public final class Embedding implements Layer {
     /** {@code input}: int32 or int64 indices of any shape; the result has one more axis. */
     @Override
     public Tensor call(Operand input, boolean training) {
-        NnArgs.nonNull(input, "Embedding.call", "input");
+        NullChecks.nonNull(input, "Embedding.call", "input");
         if (!input.dtype().isInteger()) {
             throw new DTypeException("Embedding '" + name + "': indices must be int32 or int64, got " + input.dtype());
         }

@@ -4,7 +4,7 @@ import dev.spool.DType;
 import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 
 /**
  * Initial values of a variable, from Spool's seeded random ops (Philox: the same values on every
@@ -48,20 +48,20 @@ public interface Initializer {
     }
 
     private static Shape checked(Shape shape, DType dtype) {
-        NnArgs.nonNull(shape, "Initializer.create", "shape");
-        NnArgs.nonNull(dtype, "Initializer.create", "dtype");
+        NullChecks.nonNull(shape, "Initializer.create", "shape");
+        NullChecks.nonNull(dtype, "Initializer.create", "dtype");
         return shape;
     }
 
     /** Receptive inputs of a weight: its first dimension (its length for a vector). */
     static double fanIn(Shape shape) {
-        NnArgs.nonNull(shape, "Initializer.fanIn", "shape");
+        NullChecks.nonNull(shape, "Initializer.fanIn", "shape");
         return shape.rank() == 0 ? 1 : shape.dim(0);
     }
 
     /** Receptive outputs of a weight: its last dimension (its length for a vector). */
     static double fanOut(Shape shape) {
-        NnArgs.nonNull(shape, "Initializer.fanOut", "shape");
+        NullChecks.nonNull(shape, "Initializer.fanOut", "shape");
         return shape.rank() == 0 ? 1 : shape.dim(shape.rank() - 1);
     }
 }

@@ -3,7 +3,7 @@ package dev.spool.nn.layers;
 import dev.spool.Operand;
 import dev.spool.Tensor;
 import dev.spool.Variable;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +24,7 @@ public interface Layer {
 
     /** {@link #call(Operand, boolean)} for inference ({@code training = false}). */
     default Tensor call(Operand input) {
-        return call(NnArgs.nonNull(input, "Layer.call", "input"), false);
+        return call(NullChecks.nonNull(input, "Layer.call", "input"), false);
     }
 
     /** The name a container uses for this layer's variables ({@code dense}, {@code embedding}). */

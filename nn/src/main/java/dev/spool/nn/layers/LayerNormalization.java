@@ -6,6 +6,7 @@ import dev.spool.Shape;
 import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
 import java.util.Map;
 
@@ -29,8 +30,8 @@ public final class LayerNormalization implements Layer {
     }
 
     public LayerNormalization(String name, int features, double epsilon, DType dtype) {
-        NnArgs.nonNull(name, "LayerNormalization", "name");
-        NnArgs.nonNull(dtype, "LayerNormalization", "dtype");
+        NullChecks.nonNull(name, "LayerNormalization", "name");
+        NullChecks.nonNull(dtype, "LayerNormalization", "dtype");
         if (features <= 0) {
             throw new ShapeException("LayerNormalization: features must be > 0, got " + features);
         }
@@ -53,7 +54,7 @@ public final class LayerNormalization implements Layer {
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        Tensor x = NnArgs.nonNull(input, "LayerNormalization.call", "input").value();
+        Tensor x = NullChecks.nonNull(input, "LayerNormalization.call", "input").value();
         int last = x.rank() - 1;
         if (last < 0 || x.shape().dim(last) != features) {
             throw new ShapeException("LayerNormalization '" + name + "': input shape " + x.shape()

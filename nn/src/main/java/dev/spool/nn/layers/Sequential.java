@@ -3,7 +3,7 @@ package dev.spool.nn.layers;
 import dev.spool.Operand;
 import dev.spool.Tensor;
 import dev.spool.Variable;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,12 +23,12 @@ public final class Sequential implements Layer {
     private final Map<String, Variable> variables;
 
     public Sequential(Layer... layers) {
-        this("sequential", List.of(NnArgs.elements(layers, "Sequential", "layers")));
+        this("sequential", List.of(NullChecks.elements(layers, "Sequential", "layers")));
     }
 
     public Sequential(String name, List<Layer> layers) {
-        this.name = NnArgs.nonNull(name, "Sequential", "name");
-        this.layers = List.copyOf(NnArgs.elements(layers, "Sequential", "layers"));
+        this.name = NullChecks.nonNull(name, "Sequential", "name");
+        this.layers = List.copyOf(NullChecks.elements(layers, "Sequential", "layers"));
         Map<String, Integer> seen = new HashMap<>();
         Map<String, Variable> vars = new LinkedHashMap<>();
         java.util.Set<Layer> added = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -51,7 +51,7 @@ public final class Sequential implements Layer {
 
     @Override
     public Tensor call(Operand input, boolean training) {
-        Tensor x = NnArgs.nonNull(input, "Sequential.call", "input").value();
+        Tensor x = NullChecks.nonNull(input, "Sequential.call", "input").value();
         for (Layer layer : layers) {
             x = layer.call(x, training);
         }

@@ -5,7 +5,7 @@ import dev.spool.Operand;
 import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 
 /**
  * Loss functions, as Keras's and {@code tf.nn}'s, composed from Spool ops (so the tape
@@ -21,9 +21,9 @@ public final class Losses {
 
     /** {@code (yPred - yTrue)²}, averaged over each sample's elements. */
     public static Tensor meanSquaredError(Operand yTrue, Operand yPred, Reduction reduction) {
-        NnArgs.nonNull(yTrue, "Losses.meanSquaredError", "yTrue");
-        NnArgs.nonNull(yPred, "Losses.meanSquaredError", "yPred");
-        NnArgs.nonNull(reduction, "Losses.meanSquaredError", "reduction");
+        NullChecks.nonNull(yTrue, "Losses.meanSquaredError", "yTrue");
+        NullChecks.nonNull(yPred, "Losses.meanSquaredError", "yPred");
+        NullChecks.nonNull(reduction, "Losses.meanSquaredError", "reduction");
         requireSameShape("meanSquaredError", yTrue, yPred);
         return reduction.apply(perSampleMean(yPred.sub(yTrue).square()));
     }
@@ -34,9 +34,9 @@ public final class Losses {
      * {@code max(x, 0) - x·z + log(1 + exp(-|x|))}; averaged over each sample's elements.
      */
     public static Tensor binaryCrossEntropyFromLogits(Operand labels, Operand logits, Reduction reduction) {
-        NnArgs.nonNull(labels, "Losses.binaryCrossEntropyFromLogits", "labels");
-        NnArgs.nonNull(logits, "Losses.binaryCrossEntropyFromLogits", "logits");
-        NnArgs.nonNull(reduction, "Losses.binaryCrossEntropyFromLogits", "reduction");
+        NullChecks.nonNull(labels, "Losses.binaryCrossEntropyFromLogits", "labels");
+        NullChecks.nonNull(logits, "Losses.binaryCrossEntropyFromLogits", "logits");
+        NullChecks.nonNull(reduction, "Losses.binaryCrossEntropyFromLogits", "reduction");
         requireSameShape("binaryCrossEntropyFromLogits", labels, logits);
         Tensor x = logits.value();
         return reduction.apply(perSampleMean(x.softplus().sub(x.mul(labels))));
@@ -47,9 +47,9 @@ public final class Losses {
      * one-hot) against logits of the same shape: {@code -Σ labels · logSoftmax(logits)}.
      */
     public static Tensor softmaxCrossEntropy(Operand labels, Operand logits, Reduction reduction) {
-        NnArgs.nonNull(labels, "Losses.softmaxCrossEntropy", "labels");
-        NnArgs.nonNull(logits, "Losses.softmaxCrossEntropy", "logits");
-        NnArgs.nonNull(reduction, "Losses.softmaxCrossEntropy", "reduction");
+        NullChecks.nonNull(labels, "Losses.softmaxCrossEntropy", "labels");
+        NullChecks.nonNull(logits, "Losses.softmaxCrossEntropy", "logits");
+        NullChecks.nonNull(reduction, "Losses.softmaxCrossEntropy", "reduction");
         requireSameShape("softmaxCrossEntropy", labels, logits);
         requireRank2("softmaxCrossEntropy", logits);
         return reduction.apply(Spool.softmaxCrossEntropyWithLogits(labels, logits));
@@ -62,9 +62,9 @@ public final class Losses {
      * to the host every step); a label outside {@code [0, classes)} contributes a loss of zero.
      */
     public static Tensor sparseSoftmaxCrossEntropy(Operand labels, Operand logits, Reduction reduction) {
-        NnArgs.nonNull(labels, "Losses.sparseSoftmaxCrossEntropy", "labels");
-        NnArgs.nonNull(logits, "Losses.sparseSoftmaxCrossEntropy", "logits");
-        NnArgs.nonNull(reduction, "Losses.sparseSoftmaxCrossEntropy", "reduction");
+        NullChecks.nonNull(labels, "Losses.sparseSoftmaxCrossEntropy", "labels");
+        NullChecks.nonNull(logits, "Losses.sparseSoftmaxCrossEntropy", "logits");
+        NullChecks.nonNull(reduction, "Losses.sparseSoftmaxCrossEntropy", "reduction");
         requireRank2("sparseSoftmaxCrossEntropy", logits);
         if (!labels.dtype().isInteger()) {
             throw new DTypeException("sparseSoftmaxCrossEntropy: labels must be int32 or int64, got " + labels.dtype());

@@ -6,7 +6,7 @@ import dev.spool.Operand;
 import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 
 /**
  * The fraction of correct predictions since the last {@link #reset()}: Keras's
@@ -38,8 +38,8 @@ public final class Accuracy implements AutoCloseable {
     }
 
     public void update(Operand labels, Operand predictions) {
-        NnArgs.nonNull(labels, "Accuracy.update", "labels");
-        NnArgs.nonNull(predictions, "Accuracy.update", "predictions");
+        NullChecks.nonNull(labels, "Accuracy.update", "labels");
+        NullChecks.nonNull(predictions, "Accuracy.update", "predictions");
         try (TensorScope scope = new TensorScope()) {
             Tensor correct;
             if (sparse) {

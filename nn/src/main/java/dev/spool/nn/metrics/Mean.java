@@ -8,7 +8,7 @@ import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
-import dev.spool.nn.internal.NnArgs;
+import dev.spool.internal.NullChecks;
 
 /**
  * The running mean of every value seen since the last {@link #reset()}, Keras's
@@ -21,7 +21,7 @@ public final class Mean implements AutoCloseable {
 
     /** Adds every element of {@code values}. */
     public void update(Operand values) {
-        NnArgs.nonNull(values, "Mean.update", "values");
+        NullChecks.nonNull(values, "Mean.update", "values");
         try (TensorScope scope = new TensorScope()) {
             Tensor v = values.value();
             Tensor sum = v.cast(DType.FLOAT32).sum();

@@ -3,6 +3,7 @@ package dev.spool.nn.optimizers;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
 
 /**
@@ -34,7 +35,7 @@ public class Adam extends Optimizer {
 
     /** {@code op} names the class in error messages ({@link AdamW} passes its own). */
     Adam(String op, LearningRateSchedule learningRate, double beta1, double beta2, double epsilon) {
-        super(NnArgs.nonNull(learningRate, op, "learningRate"));
+        super(NullChecks.nonNull(learningRate, op, "learningRate"));
         this.beta1 = NnArgs.fraction(beta1, op, "beta1");
         this.beta2 = NnArgs.fraction(beta2, op, "beta2");
         this.epsilon = NnArgs.nonNegative(epsilon, op, "epsilon");

@@ -9,6 +9,7 @@ import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.HyperparameterException;
 import dev.spool.nn.internal.NnArgs;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ public abstract class Optimizer {
     private final Map<Variable, Map<String, Variable>> slots = new IdentityHashMap<>();
 
     protected Optimizer(LearningRateSchedule schedule) {
-        this.schedule = NnArgs.nonNull(schedule, "Optimizer", "schedule");
+        this.schedule = NullChecks.nonNull(schedule, "Optimizer", "schedule");
     }
 
     /**
@@ -70,8 +71,8 @@ public abstract class Optimizer {
      * gradient (a variable the loss does not depend on) leaves its variable unchanged.
      */
     public void apply(List<Tensor> gradients, List<Variable> variables) {
-        NnArgs.nonNull(gradients, "Optimizer.apply", "gradients"); // null elements: no gradient
-        NnArgs.elements(variables, "Optimizer.apply", "variables");
+        NullChecks.nonNull(gradients, "Optimizer.apply", "gradients"); // null elements: no gradient
+        NullChecks.elements(variables, "Optimizer.apply", "variables");
         if (gradients.size() != variables.size()) {
             throw new ShapeException("Optimizer.apply: " + gradients.size() + " gradients for "
                     + variables.size() + " variables; there must be one per variable");
@@ -186,7 +187,7 @@ public abstract class Optimizer {
 
     /** The state of {@code variable} by slot name (empty before its first update). */
     public Map<String, Variable> slots(Variable variable) {
-        NnArgs.nonNull(variable, "Optimizer.slots", "variable");
+        NullChecks.nonNull(variable, "Optimizer.slots", "variable");
         return Collections.unmodifiableMap(slots.getOrDefault(variable, Map.of()));
     }
 }

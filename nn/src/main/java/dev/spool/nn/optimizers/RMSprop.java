@@ -2,6 +2,7 @@ package dev.spool.nn.optimizers;
 
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
 
 /**
@@ -30,7 +31,7 @@ public final class RMSprop extends Optimizer {
     }
 
     public RMSprop(LearningRateSchedule learningRate, double rho, double momentum, double epsilon, boolean centered) {
-        super(NnArgs.nonNull(learningRate, "RMSprop", "learningRate"));
+        super(NullChecks.nonNull(learningRate, "RMSprop", "learningRate"));
         this.rho = NnArgs.fraction(rho, "RMSprop", "rho");
         this.momentum = NnArgs.unit(momentum, "RMSprop", "momentum");
         this.epsilon = NnArgs.nonNegative(epsilon, "RMSprop", "epsilon");

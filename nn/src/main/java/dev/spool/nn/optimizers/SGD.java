@@ -3,6 +3,7 @@ package dev.spool.nn.optimizers;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
+import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
 
 /**
@@ -32,7 +33,7 @@ public final class SGD extends Optimizer {
     }
 
     public SGD(LearningRateSchedule learningRate, double momentum, boolean nesterov) {
-        super(NnArgs.nonNull(learningRate, "SGD", "learningRate"));
+        super(NullChecks.nonNull(learningRate, "SGD", "learningRate"));
         this.momentum = NnArgs.unit(momentum, "SGD", "momentum");
         this.nesterov = nesterov;
     }

@@ -114,7 +114,7 @@ final class GemmTuner {
         List<GemmConfig> fit = GemmConfig.CANDIDATES.stream()
                 .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8))
                 .filter(c -> cpu || c.kind() != GemmConfig.Kind.PACKED).toList();
-        GemmConfig fallback = tuning.style() == Tuning.Style.CPU
+        GemmConfig fallback = cpu
                 ? fit.contains(GemmConfig.PACKED_DEFAULT) ? GemmConfig.PACKED_DEFAULT : GemmConfig.VEC_DEFAULT
                 : fit.contains(GemmConfig.TILED_DEFAULT) ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
         // the default, then the rest of its family, then the other family: when the budget runs

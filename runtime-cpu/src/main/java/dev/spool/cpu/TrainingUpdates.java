@@ -6,8 +6,13 @@ import dev.spool.spi.View;
  * The optimizer updates of the SPI (ApplyGradientDescent, ApplyMomentum, ApplyAdam) over dense
  * arrays, split across threads. Each formula is written exactly as the SPI states it, in the
  * dtype's arithmetic and without fused multiply-adds, so that it gives the same bits as the
- * same update written with elementwise primitives. Plain loops, bound by memory, except float32
- * Adam, whose sqrt and division the JIT leaves scalar: {@link SimdTrainingUpdates} takes it first.
+ * same update written with elementwise primitives. With the Vector API, {@link
+ * SimdTrainingUpdates} does the float32 updates first and the loops here take the tail.
+ *
+ * <p>Every loop runs to an {@code int} bound: a loop whose index is compared with a {@code long}
+ * is not a counted loop to C2, which then neither unrolls nor vectorises it (float32 gradient
+ * descent on 784 × 256 took 400 µs, an {@code add} of the same size 70 µs; with an int bound 122
+ * µs, on the Vector API 70 µs).
  */
 final class TrainingUpdates {
     private TrainingUpdates() {
@@ -23,7 +28,10 @@ final class TrainingUpdates {
             float[] out = (float[]) varOut.data();
             float a = (float) lr;
             par.forRange(out.length, Parallel.GRAIN, (lo, hi) -> {
-                for (int i = (int) lo; i < hi; i++) {
+                int end = (int) hi;
+                int from = VectorSupport.ENABLED
+                        ? SimdTrainingUpdates.gradientDescent(wf, wo, gf, go, a, out, (int) lo, end) : (int) lo;
+                for (int i = from; i < end; i++) {
                     out[i] = wf[wo + i] - a * gf[go + i];
                 }
             });
@@ -32,7 +40,8 @@ final class TrainingUpdates {
             double[] gd = (double[]) g;
             double[] out = (double[]) varOut.data();
             par.forRange(out.length, Parallel.GRAIN, (lo, hi) -> {
-                for (int i = (int) lo; i < hi; i++) {
+                int end = (int) hi;
+                for (int i = (int) lo; i < end; i++) {
                     out[i] = wd[wo + i] - lr * gd[go + i];
                 }
             });
@@ -52,7 +61,10 @@ final class TrainingUpdates {
             float l = (float) lr;
             float mu = (float) momentum;
             par.forRange(wOut.length, Parallel.GRAIN, (lo, hi) -> {
-                for (int i = (int) lo; i < hi; i++) {
+                int end = (int) hi;
+                int from = VectorSupport.ENABLED ? SimdTrainingUpdates.momentum(w, wo, a, ao, g, go, l, mu,
+                        nesterov, keras, wOut, aOut, (int) lo, end) : (int) lo;
+                for (int i = from; i < end; i++) {
                     float gi = g[go + i];
                     if (keras) {
                         float acc = a[ao + i] * mu - gi * l;
@@ -72,7 +84,8 @@ final class TrainingUpdates {
             double[] wOut = (double[]) varOut.data();
             double[] aOut = (double[]) accumOut.data();
             par.forRange(wOut.length, Parallel.GRAIN, (lo, hi) -> {
-                for (int i = (int) lo; i < hi; i++) {
+                int end = (int) hi;
+                for (int i = (int) lo; i < end; i++) {
                     double gi = g[go + i];
                     if (keras) {
                         double acc = a[ao + i] * momentum - gi * lr;
@@ -108,9 +121,10 @@ final class TrainingUpdates {
             float f1 = (float) c1;
             float f2 = (float) c2;
             par.forRange(wOut.length, Parallel.GRAIN, (lo, hi) -> {
+                int end = (int) hi;
                 int from = VectorSupport.ENABLED ? SimdTrainingUpdates.adam(w, wo, mi, mo, vi, vo, g, go, a, f1, f2, e,
-                        wOut, mOutA, vOutA, (int) lo, (int) hi) : (int) lo;
-                for (int i = from; i < hi; i++) {
+                        wOut, mOutA, vOutA, (int) lo, end) : (int) lo;
+                for (int i = from; i < end; i++) {
                     float gi = g[go + i];
                     float mn = mi[mo + i] + (gi - mi[mo + i]) * f1;
                     float vn = vi[vo + i] + (gi * gi - vi[vo + i]) * f2;
@@ -128,7 +142,8 @@ final class TrainingUpdates {
             double[] mOutA = (double[]) mOut.data();
             double[] vOutA = (double[]) vOut.data();
             par.forRange(wOut.length, Parallel.GRAIN, (lo, hi) -> {
-                for (int i = (int) lo; i < hi; i++) {
+                int end = (int) hi;
+                for (int i = (int) lo; i < end; i++) {
                     double gi = g[go + i];
                     double mn = mi[mo + i] + (gi - mi[mo + i]) * c1;
                     double vn = vi[vo + i] + (gi * gi - vi[vo + i]) * c2;

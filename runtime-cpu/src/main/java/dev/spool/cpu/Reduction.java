@@ -110,9 +110,13 @@ final class Reduction {
 
     /** Outputs {@code [lo, hi)}, one at a time. */
     private void rows(long lo, long hi) {
-        Object v = lane.scratch(CHUNK);
-        Object acc = lane.scratch(CHUNK);
-        long[] index = new long[CHUNK];
+        // Scratch no longer than its use: a segment has at most hi - lo outputs and loads at
+        // most inner values at a time. (CHUNK-long arrays, 20 KB, made a sum of 128 floats
+        // cost 5 us, most of it allocating and zeroing them.)
+        int outs = (int) Math.min(CHUNK, hi - lo);
+        Object v = lane.scratch((int) Math.min(CHUNK, inner));
+        Object acc = lane.scratch(outs);
+        long[] index = new long[outs];
         Object partial = lane.scratch(1);
         long[] partialIndex = new long[1];
         double[] sums = new double[DoubleLane.SUM_LANES];

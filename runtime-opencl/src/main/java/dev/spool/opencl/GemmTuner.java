@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * slowest so far would cross it; the default is always timed), keeps the fastest, and caches it on disk keyed by the
  * device name, driver version and a hash of matmul.cl, so a device is tuned once per kernel
  * version. Kernels for devices never seen choose themselves; the style's default is measured
- * first, so tuning can only pick something faster than it was. The default and the two
- * fastest others are timed twice, and another kernel must beat the default by
- * {@link #DEFAULT_MARGIN}: single timings on a loaded machine are too noisy to trust.
+ * first, so tuning can only pick something faster than it was. Single timings on a loaded
+ * machine are too noisy to trust: another kernel replaces the default only by beating it by
+ * {@link #DEFAULT_MARGIN} in pass one and then in every round of a duel, timed alternately
+ * with the default ({@link #duel}).
  *
  * <p>System properties: {@value #TUNE_PROPERTY}{@code =false} uses the style's default (and
  * so do memory-check runs, whose timings mean nothing); {@value #PIN_PROPERTY}{@code =<config>}
@@ -53,8 +54,12 @@ final class GemmTuner {
      * (51 against 128 ms): the best shape depends on the product's size and aspect.
      */
     static final int CLASS_BITS = 3;
-    /** Candidates timed a second time: the default and the fastest others. */
+    /** The default and the fastest others that may challenge it in pass two. */
     static final int FINALISTS = 3;
+    /** Rounds a challenger must win against the default's adjacent timing. */
+    static final int DUEL_ROUNDS = 2;
+    /** Share of the budget for timing every candidate once; the rest is for the duels. */
+    static final double EXPLORE_SHARE = 0.7;
     /**
      * Another candidate replaces the default only when it is faster than this fraction of the
      * default's time. The default is the kernel that is robust to transposed operands (the
@@ -183,73 +188,120 @@ final class GemmTuner {
             int longest = dims[0] >= dims[1] && dims[0] >= dims[2] ? 0 : dims[1] >= dims[2] ? 1 : 2;
             dims[longest] = (dims[longest] + 1) / 2;
         }
-        double flops = 2.0 * dims[0] * dims[1] * dims[2];
-        long start = clock.getAsLong();
-        Map<GemmConfig, Double> seconds = new java.util.LinkedHashMap<>();
-        Map<GemmConfig, Long> cost = new java.util.HashMap<>();
-        // the next candidate is expected to cost as much as the slowest so far (its build, a
-        // warm-up and the timed launches): it is skipped if that would cross the budget, so a
-        // loaded machine times fewer candidates rather than overrunning
+        Trial trial = new Trial(timer, t, dims, clock);
+        // Pass one, within EXPLORE_SHARE of the budget: every candidate once, the default first.
+        // The next one is expected to cost as much as the slowest so far (its build, a warm-up
+        // and the timed launches) and is skipped if that would cross the share, so a loaded
+        // machine times fewer candidates rather than overrunning.
         long slowest = 0;
-        StringBuilder report = new StringBuilder();
         for (GemmConfig c : candidates) {
-            long before = clock.getAsLong();
-            if (!seconds.isEmpty() && before - start + slowest > BUDGET_NANOS) {
-                report.append(" (budget spent: ").append(seconds.size()).append(" of ").append(candidates.size())
-                        .append(" timed)");
+            if (!trial.seconds.isEmpty() && trial.elapsed() + slowest > BUDGET_NANOS * EXPLORE_SHARE) {
+                trial.report.append(" (budget spent: ").append(trial.seconds.size()).append(" of ")
+                        .append(candidates.size()).append(" timed)");
                 break;
             }
-            try {
-                seconds.put(c, timer.seconds(c, t, dims[0], dims[1], dims[2]));
-            } catch (RuntimeException e) {
-                log.debug("matmul candidate {} failed on this device: {}", c, e.toString());
-                continue;
-            } finally {
-                cost.put(c, clock.getAsLong() - before);
-                slowest = Math.max(slowest, clock.getAsLong() - before);
-            }
-            report.append(String.format(java.util.Locale.ROOT, " %s %.1f GFLOP/s;", c, flops / seconds.get(c) / 1e9));
+            trial.time(c, "");
+            slowest = Math.max(slowest, trial.lastCost);
         }
-        // pass two: on a loaded machine one timing can be 2x off (a JIT burst, another process),
-        // so the default and the two fastest others are timed again, within the budget (each
-        // expected to cost what its first timing did, build included), and keep their best
-        List<GemmConfig> finalists = new java.util.ArrayList<>();
-        if (seconds.containsKey(fallback)) {
-            finalists.add(fallback);
-        }
-        seconds.entrySet().stream().filter(e -> !e.getKey().equals(fallback))
-                .sorted(Map.Entry.comparingByValue()).limit(FINALISTS - finalists.size())
-                .forEach(e -> finalists.add(e.getKey()));
-        if (seconds.size() > 1) {
-            for (GemmConfig c : finalists) {
-                if (clock.getAsLong() - start + cost.get(c) > BUDGET_NANOS) {
-                    break;
-                }
-                try {
-                    double again = timer.seconds(c, t, dims[0], dims[1], dims[2]);
-                    report.append(String.format(java.util.Locale.ROOT, " again %s %.1f GFLOP/s;", c,
-                            flops / again / 1e9));
-                    seconds.merge(c, again, Math::min);
-                } catch (RuntimeException e) {
-                    log.debug("matmul candidate {} failed on this device: {}", c, e.toString());
-                }
-            }
-        }
-        // the default gives way only to a candidate measurably faster than it
-        GemmConfig best = seconds.containsKey(fallback) ? fallback : null;
-        double bestSeconds = best == null ? Double.MAX_VALUE : seconds.get(fallback) * DEFAULT_MARGIN;
-        for (Map.Entry<GemmConfig, Double> e : seconds.entrySet()) {
-            if (e.getValue() < bestSeconds) {
-                bestSeconds = e.getValue();
-                best = e.getKey();
-            }
-        }
-        if (best == null) {
-            best = fallback;
+        GemmConfig best = fallback;
+        if (!trial.seconds.containsKey(fallback)) {
+            // the default failed on this device: the fastest that ran (the default if none did)
+            best = trial.seconds.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                    .orElse(fallback);
+        } else {
+            best = duel(trial);
         }
         log.info("tuned matmul {} {} in {} ms: {} (timed on [{}, {}] @ [{}, {}]:{})", t, className(cls),
-                (clock.getAsLong() - start) / 1_000_000, best, dims[0], dims[2], dims[2], dims[1], report);
+                trial.elapsed() / 1_000_000, best, dims[0], dims[2], dims[2], dims[1], trial.report);
         return best;
+    }
+
+    /**
+     * Pass two. Timings on a loaded machine drift by 2x within seconds, and the first candidate
+     * timed (the default) is often the slowest: a kernel chosen on one timing each ran 1024³ on
+     * PoCL in 51 ms where the default takes 27. So the fastest others that beat the default by
+     * the margin in pass one are timed again alternately with the default, and one replaces
+     * the default only if it beats the default's adjacent timing by the margin in each of
+     * {@link #DUEL_ROUNDS} rounds. A duel that does not fit the rest of the budget is lost.
+     */
+    private GemmConfig duel(Trial trial) {
+        double base = trial.seconds.get(fallback);
+        List<GemmConfig> challengers = trial.seconds.entrySet().stream()
+                .filter(e -> !e.getKey().equals(fallback) && e.getValue() < base * DEFAULT_MARGIN)
+                .sorted(Map.Entry.comparingByValue()).limit(FINALISTS - 1).map(Map.Entry::getKey).toList();
+        if (challengers.isEmpty()) {
+            return fallback;
+        }
+        // the default timed again: it is built now, so this is what a timing without a build costs
+        if (trial.elapsed() + trial.cost.get(fallback) > BUDGET_NANOS || !trial.time(fallback, " again")) {
+            trial.report.append(" (no budget left to confirm a faster one)");
+            return fallback;
+        }
+        double defaultSeconds = trial.last;
+        long unbuilt = Math.max(1, trial.lastCost);
+        for (GemmConfig c : challengers) {
+            boolean won = true;
+            for (int round = 0; won && round < DUEL_ROUNDS; round++) {
+                if (round > 0 || c != challengers.get(0)) {
+                    if (trial.elapsed() + 2.5 * unbuilt > BUDGET_NANOS || !trial.time(fallback, " again")) {
+                        won = false;
+                        break;
+                    }
+                    defaultSeconds = trial.last;
+                }
+                won = trial.elapsed() + 1.25 * unbuilt <= BUDGET_NANOS && trial.time(c, " duel")
+                        && trial.last < defaultSeconds * DEFAULT_MARGIN;
+            }
+            if (won) {
+                return c;
+            }
+        }
+        return fallback;
+    }
+
+    /** The timings of one tuning, what each cost, and the report that the log line shows. */
+    private static final class Trial {
+        final Timer timer;
+        final DType t;
+        final long[] dims;
+        final LongSupplier clock;
+        final long start;
+        final double flops;
+        final Map<GemmConfig, Double> seconds = new java.util.LinkedHashMap<>();
+        final Map<GemmConfig, Long> cost = new java.util.HashMap<>();
+        final StringBuilder report = new StringBuilder();
+        double last;
+        long lastCost;
+
+        Trial(Timer timer, DType t, long[] dims, LongSupplier clock) {
+            this.timer = timer;
+            this.t = t;
+            this.dims = dims;
+            this.clock = clock;
+            this.start = clock.getAsLong();
+            this.flops = 2.0 * dims[0] * dims[1] * dims[2];
+        }
+
+        long elapsed() {
+            return clock.getAsLong() - start;
+        }
+
+        /** Times {@code c} once; false if it failed on this device. Pass one keeps the first timing. */
+        boolean time(GemmConfig c, String label) {
+            long before = clock.getAsLong();
+            try {
+                last = timer.seconds(c, t, dims[0], dims[1], dims[2]);
+            } catch (RuntimeException e) {
+                log.debug("matmul candidate {} failed on this device: {}", c, e.toString());
+                return false;
+            } finally {
+                lastCost = clock.getAsLong() - before;
+                cost.putIfAbsent(c, lastCost);
+            }
+            seconds.putIfAbsent(c, last);
+            report.append(String.format(java.util.Locale.ROOT, "%s %s %.1f GFLOP/s;", label, c, flops / last / 1e9));
+            return true;
+        }
     }
 
     private String cacheKey(DType t, int cls) {

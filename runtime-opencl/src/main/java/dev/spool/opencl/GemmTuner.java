@@ -203,14 +203,10 @@ final class GemmTuner {
             trial.time(c, "");
             slowest = Math.max(slowest, trial.lastCost);
         }
-        GemmConfig best = fallback;
-        if (!trial.seconds.containsKey(fallback)) {
-            // the default failed on this device: the fastest that ran (the default if none did)
-            best = trial.seconds.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
-                    .orElse(fallback);
-        } else {
-            best = duel(trial);
-        }
+        // if the default failed on this device: the fastest that ran (the default if none did)
+        GemmConfig best = trial.seconds.containsKey(fallback) ? duel(trial)
+                : trial.seconds.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                        .orElse(fallback);
         log.info("tuned matmul {} {} in {} ms: {} (timed on [{}, {}] @ [{}, {}]:{})", t, className(cls),
                 trial.elapsed() / 1_000_000, best, dims[0], dims[2], dims[2], dims[1], trial.report);
         return best;

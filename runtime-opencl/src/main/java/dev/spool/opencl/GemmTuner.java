@@ -228,29 +228,28 @@ final class GemmTuner {
         if (challengers.isEmpty()) {
             return fallback;
         }
-        // the default timed again: it is built now, so this is what a timing without a build costs
-        if (trial.elapsed() + trial.cost.get(fallback) > BUDGET_NANOS || !trial.time(fallback, " again")) {
-            trial.report.append(" (no budget left to confirm a faster one)");
-            return fallback;
-        }
-        double defaultSeconds = trial.last;
-        long unbuilt = Math.max(1, trial.lastCost);
+        // Each round times the default, then the challenger: adjacent timings under the same load.
+        // The default's second timing costs what a timing without a build does; until it is
+        // known, its first timing (build included) is the estimate.
+        long unbuilt = -1;
         for (GemmConfig c : challengers) {
             boolean won = true;
             for (int round = 0; won && round < DUEL_ROUNDS; round++) {
-                if (round > 0 || c != challengers.get(0)) {
-                    if (trial.elapsed() + 2.5 * unbuilt > BUDGET_NANOS || !trial.time(fallback, " again")) {
-                        won = false;
-                        break;
-                    }
-                    defaultSeconds = trial.last;
+                long expected = unbuilt < 0 ? trial.cost.get(fallback) : (long) (2.5 * unbuilt);
+                won = trial.elapsed() + expected <= BUDGET_NANOS && trial.time(fallback, " again");
+                if (won) {
+                    unbuilt = unbuilt < 0 ? Math.max(1, trial.lastCost) : unbuilt;
+                    double defaultSeconds = trial.last;
+                    won = trial.elapsed() + 1.25 * unbuilt <= BUDGET_NANOS && trial.time(c, " duel")
+                            && trial.last < defaultSeconds * DEFAULT_MARGIN;
                 }
-                won = trial.elapsed() + 1.25 * unbuilt <= BUDGET_NANOS && trial.time(c, " duel")
-                        && trial.last < defaultSeconds * DEFAULT_MARGIN;
             }
             if (won) {
                 return c;
             }
+        }
+        if (unbuilt < 0) {
+            trial.report.append(" (no budget left to confirm a faster one)");
         }
         return fallback;
     }

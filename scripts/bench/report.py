@@ -187,7 +187,7 @@ def cpu_table(r, sizes):
     dt = spool.get("dispatchTape")
     extra = None if dt is None or d is None else dt - d
     lines.append(row(["1-element `add` under a GradientTape, per op", fmt_time(dt), "—", "—",
-                      "—" if extra is None else f"+{extra * 1e6:.2f} µs over no tape",
+                      "—" if extra is None else f"{signed_us(extra)} over no tape",
                       "≤ +0.5 µs", met(None if extra is None else extra <= 0.5e-6)]))
     m, dm = spool.get("mlp"), djl.get("mlp")
     rel = None if m is None or dm is None else m / dm
@@ -213,6 +213,11 @@ def fused_rows(spool, cpu_table):
     return out
 
 
+def signed_us(seconds):
+    """A difference in µs with its sign: "+0.41 µs", "−2.50 µs" (noise can make a tape look free)."""
+    return f"{'+' if seconds >= 0 else '−'}{abs(seconds) * 1e6:.2f} µs"
+
+
 def ratio_text(pairs):
     parts = [f"{v:.2f}× {name}" for name, v in pairs if v is not None]
     return "speed " + ", ".join(parts) if parts else "—"
@@ -235,7 +240,7 @@ def opencl_table(r, device, sizes):
     dt = spool.get("dispatchTape")
     extra = None if dt is None or d is None else dt - d
     lines.append(row(["1-element `add` under a GradientTape, per op", fmt_time(dt), f"no tape {fmt_time(d)}",
-                      "—" if extra is None else f"+{extra * 1e6:.2f} µs", "—", "—"]))
+                      "—" if extra is None else signed_us(extra), "—", "—"]))
     for n in sizes:
         k = f"sgemm:{n}"
         vs = speed(clb.get(k), spool.get(k))

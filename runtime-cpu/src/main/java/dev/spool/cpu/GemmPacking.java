@@ -29,6 +29,7 @@ final class GemmPacking {
             // the copy (the 256x128x10 product with a transposed A, p50: 97 -> 65 us; 88-94 us
             // with the loop over w for A's panels too, hence their six explicit copies).
             int full = pn / w;
+            int len = pn - full * w; // a last, partial panel: zeros past the operand
             for (int q = 0; q < kc; q++) {
                 int s = base + q * sk;
                 int o = d + q * w;
@@ -48,7 +49,6 @@ final class GemmPacking {
                         }
                     }
                 }
-                int len = pn - full * w; // a last, partial panel: zeros past the operand
                 for (int r = 0; len > 0 && r < w; r++) {
                     dst[o + r] = r < len ? src[s + r] : 0f;
                 }
@@ -130,6 +130,7 @@ final class GemmPacking {
             // the copy (the 256x128x10 product with a transposed A, p50: 97 -> 65 us; 88-94 us
             // with the loop over w for A's panels too, hence their six explicit copies).
             int full = pn / w;
+            int len = pn - full * w; // a last, partial panel: zeros past the operand
             for (int q = 0; q < kc; q++) {
                 int s = base + q * sk;
                 int o = d + q * w;
@@ -149,7 +150,6 @@ final class GemmPacking {
                         }
                     }
                 }
-                int len = pn - full * w; // a last, partial panel: zeros past the operand
                 for (int r = 0; len > 0 && r < w; r++) {
                     dst[o + r] = r < len ? src[s + r] : 0.0;
                 }

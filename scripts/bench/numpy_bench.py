@@ -3,7 +3,9 @@
 timeit-style (each sample runs the op enough times for >= 0.1 s; the median of the samples,
 per call), printed as JSON on stdout. Row keys match scripts/bench/report.py.
 
-usage: numpy_bench.py [--quick]
+usage: numpy_bench.py [--quick] [--no-sgemm | --sgemm N]
+  --no-sgemm  everything but SGEMM (run.sh times SGEMM in rounds beside Spool and DJL)
+  --sgemm N   SGEMM n×n×n only, plain and with b transposed
 """
 import json
 import platform
@@ -13,9 +15,17 @@ import timeit
 
 import numpy as np
 
-QUICK = "--quick" in sys.argv[1:]
+ARGS = sys.argv[1:]
+QUICK = "--quick" in ARGS
 REPEAT = 3 if QUICK else 7
 SIZES = [256, 512, 1024, 2048]
+if "--no-sgemm" in ARGS:
+    SIZES = []
+elif "--sgemm" in ARGS:
+    SIZES = [int(ARGS[ARGS.index("--sgemm") + 1])]
+    # ~2.5 s of samples per product, closer to a JMH fork's 5 × 1 s than the 0.7 s above: the
+    # machine has slow stretches that last seconds, and a short window can fall inside one
+    REPEAT = 3 if QUICK else 25
 N_ELEM = 4 * 1024 * 1024
 N_SUM = 16 * 1024 * 1024
 
@@ -49,6 +59,10 @@ def main():
         ref_t = a[:8].astype(np.float64) @ b.T.astype(np.float64)
         out[f"sgemmT:{n}"] = median_seconds(
             lambda: a @ b.T, lambda c: close(f"sgemm bT {n}", ref_t, c[:8], 1e-4, 1e-4))
+
+    if "--sgemm" in ARGS:
+        print(json.dumps({"numpy": np.__version__, "python": platform.python_version(), "seconds": out}))
+        return
 
     x = rng.uniform(-3, 3, N_ELEM).astype(np.float32)
     y = rng.uniform(-3, 3, N_ELEM).astype(np.float32)

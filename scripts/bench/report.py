@@ -72,23 +72,50 @@ def jmh_key(bench, params):
     return None if key is None else (device, key)
 
 
+def read_jmh(path, out):
+    """Adds one JMH result file to out: {device: {key: seconds per op}}."""
+    with open(path) as f:
+        for r in json.load(f):
+            k = jmh_key(r["benchmark"], r.get("params", {}))
+            if k is None:
+                continue
+            m = r["primaryMetric"]
+            iterations = [v for fork in m.get("rawData", []) for v in fork] or [m["score"]]
+            out.setdefault(k[0], {})[k[1]] = statistics.median(iterations) * UNIT_SECONDS[m["scoreUnit"]]
+
+
+def read_rounds(d):
+    """{n: [{device: {key: seconds}} per round]} from <d>/sgemm-rounds (run.sh's SGEMM rounds)."""
+    rounds = {}
+    folder = os.path.join(d, "sgemm-rounds")
+    if not os.path.isdir(folder):
+        return rounds
+    for name in sorted(os.listdir(folder)):
+        m = re.fullmatch(r"(\d+)-(\d+)-(spool|djl|numpy)\.json", name)
+        if not m:
+            continue
+        r, n, who = int(m.group(1)), int(m.group(2)), m.group(3)
+        one = rounds.setdefault(n, {}).setdefault(r, {})
+        path = os.path.join(folder, name)
+        if who == "numpy":
+            with open(path) as f:
+                one["numpy"] = json.load(f)["seconds"]
+        else:
+            read_jmh(path, one)
+    return {n: [by_round[r] for r in sorted(by_round)] for n, by_round in rounds.items()}
+
+
 def read_results(d):
-    """{device: {key: seconds per op}}, devices: cpu, opencl:N, djl, numpy, clblast."""
+    """{device: {key: seconds per op}}, devices: cpu, opencl:N, djl, numpy, clblast; and under
+    "rounds" the SGEMM rounds, whose medians also fill the cpu, djl and numpy SGEMM keys."""
     out = {}
-    path = os.path.join(d, "jmh.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            for r in json.load(f):
-                k = jmh_key(r["benchmark"], r.get("params", {}))
-                if k is None:
-                    continue
-                m = r["primaryMetric"]
-                iterations = [v for fork in m.get("rawData", []) for v in fork] or [m["score"]]
-                out.setdefault(k[0], {})[k[1]] = statistics.median(iterations) * UNIT_SECONDS[m["scoreUnit"]]
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if re.fullmatch(r"jmh.*\.json", name):
+            read_jmh(os.path.join(d, name), out)
     path = os.path.join(d, "numpy.json")
     if os.path.exists(path):
         with open(path) as f:
-            out["numpy"] = json.load(f)["seconds"]
+            out.setdefault("numpy", {}).update(json.load(f)["seconds"])
     path = os.path.join(d, "clblast.txt")
     if os.path.exists(path):
         with open(path) as f:
@@ -96,7 +123,30 @@ def read_results(d):
                 m = re.search(r"sgemm (\d+)x\d+x\d+ on .*: median ([\d.]+) ms", line)
                 if m:
                     out.setdefault("clblast", {})[f"sgemm:{m.group(1)}"] = float(m.group(2)) * 1e-3
+    rounds = read_rounds(d)
+    out["rounds"] = rounds
+    for n, per_round in rounds.items():
+        for device in ("cpu", "djl", "numpy"):
+            for key in (f"sgemm:{n}", f"sgemmT:{n}"):
+                values = [x[device][key] for x in per_round if key in x.get(device, {})]
+                if values:
+                    out.setdefault(device, {})[key] = statistics.median(values)
     return out
+
+
+def paired(r, n, num, den):
+    """The ratio num/den (each a (device, key) pair) for SGEMM size n: with rounds, the median
+    of each round's own ratio and the range of those ratios; else the ratio of the single
+    values. (value, (low, high) or None), or (None, None) when a value is missing."""
+    per_round = r.get("rounds", {}).get(n)
+    if per_round:
+        ratios = [x[num[0]][num[1]] / x[den[0]][den[1]] for x in per_round
+                  if num[1] in x.get(num[0], {}) and den[1] in x.get(den[0], {})]
+        if not ratios:
+            return None, None
+        return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
+    a, b = r.get(num[0], {}).get(num[1]), r.get(den[0], {}).get(den[1])
+    return (None, None) if a is None or b is None else (a / b, None)
 
 
 def read_text(d, name, default=""):
@@ -153,20 +203,23 @@ def cpu_table(r, sizes):
     ]
     for n in sizes:
         k = f"sgemm:{n}"
-        vs_np, vs_djl = speed(npy.get(k), spool.get(k)), speed(djl.get(k), spool.get(k))
+        vs_np, np_range = paired(r, n, ("numpy", k), ("cpu", k))
+        vs_djl, djl_range = paired(r, n, ("djl", k), ("cpu", k))
         target, ok = "", None
         if n == 1024:
             target = "≥ 0.6× numpy, ≥ 0.7× DJL"
             ok = all_ok([None if vs_np is None else vs_np >= 0.6, None if vs_djl is None else vs_djl >= 0.7])
         lines.append(row([f"SGEMM {n}³", sgemm_cell(spool.get(k), n), sgemm_cell(npy.get(k), n),
-                          sgemm_cell(djl.get(k), n), ratio_text([("numpy", vs_np), ("DJL", vs_djl)]),
+                          sgemm_cell(djl.get(k), n),
+                          ratio_text([("numpy", vs_np, np_range), ("DJL", vs_djl, djl_range)]),
                           target or "—", met(ok)]))
     for n in sizes:
-        k, plain = f"sgemmT:{n}", spool.get(f"sgemm:{n}")
+        k = f"sgemmT:{n}"
         t = spool.get(k)
-        rel = None if t is None or plain is None else t / plain
+        rel, rel_range = paired(r, n, ("cpu", k), ("cpu", f"sgemm:{n}"))
         lines.append(row([f"SGEMM {n}³, b transposed", sgemm_cell(t, n), sgemm_cell(npy.get(k), n),
-                          sgemm_cell(djl.get(k), n), "—" if rel is None else f"time {rel:.2f}× plain",
+                          sgemm_cell(djl.get(k), n),
+                          "—" if rel is None else f"time {rel:.2f}× plain{spread(rel_range)}",
                           "within 10 % of plain", met(None if rel is None else rel <= 1.10)]))
     for op, label, target in ELEMENTWISE:
         k = f"elementwise:{op}"
@@ -218,8 +271,14 @@ def signed_us(seconds):
     return f"{'+' if seconds >= 0 else '−'}{abs(seconds) * 1e6:.2f} µs"
 
 
+def spread(low_high):
+    """" (0.62–0.80)": the range of the rounds' ratios, or "" for a single measurement."""
+    return "" if low_high is None else f" ({low_high[0]:.2f}–{low_high[1]:.2f})"
+
+
 def ratio_text(pairs):
-    parts = [f"{v:.2f}× {name}" for name, v in pairs if v is not None]
+    """"speed 0.71× numpy, 0.90× DJL" from (name, value) or (name, value, range) items."""
+    parts = [f"{p[1]:.2f}× {p[0]}{spread(p[2] if len(p) > 2 else None)}" for p in pairs if p[1] is not None]
     return "speed " + ", ".join(parts) if parts else "—"
 
 
@@ -276,7 +335,7 @@ def opencl_table(r, device, sizes):
     return lines
 
 
-def run_lines(d, quick):
+def run_lines(d, quick, rounds):
     machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -300,11 +359,22 @@ def run_lines(d, quick):
            else "3 × 1 s warm-up (10 × 1 s for the MLP step, Spool and DJL), 5 × 1 s measured")
         + "; each figure is the median of the measured iterations.",
         f"- Spool devices: {devices or '?'}.",
+        *rounds_lines(rounds),
         f"- Peers: numpy {numpy.get('numpy', '?')} (python {numpy.get('python', '?')}), "
         "DJL 0.36.0 with PyTorch 2.7.1 (CPU), "
         f"CLBlast {read_text(d, 'clblast-version.txt', '?') or '?'} on `opencl:0`, a bare JOCL launch.",
     ]
     return lines
+
+
+def rounds_lines(rounds):
+    if not rounds:
+        return []
+    count = max(len(v) for v in rounds.values())
+    return [f"- SGEMM on `cpu` in {count} round{'s' if count > 1 else ''}: per round and size, a Spool "
+            "fork (plain, then b transposed), numpy and a DJL fork back to back, in the reverse order "
+            "every other round. A time is the median over the rounds; a ratio is the median of the "
+            "rounds' own ratios, with their range in brackets."]
 
 
 def replace_block(doc, name, lines):
@@ -325,10 +395,11 @@ def main():
     r = read_results(a.results)
     if not r.get("cpu"):
         sys.exit(f"report.py: no Spool cpu results in {a.results}/jmh.json")
-    sizes = [n for n in SGEMM_SIZES if f"sgemm:{n}" in r.get("cpu", {})]
+    sizes = [n for n in SGEMM_SIZES if f"sgemm:{n}" in r.get("cpu", {})
+             or f"sgemm:{n}" in r.get(next((x for x in r if x.startswith("opencl:")), ""), {})]
     with open(a.doc) as f:
         doc = f.read()
-    doc = replace_block(doc, "run", run_lines(a.results, a.quick))
+    doc = replace_block(doc, "run", run_lines(a.results, a.quick, r.get("rounds")))
     doc = replace_block(doc, "cpu", cpu_table(r, sizes))
     opencl = [dev for dev in r if dev.startswith("opencl:")]
     if opencl:

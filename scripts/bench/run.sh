@@ -47,32 +47,69 @@ else
   say "no opencl:0 on this machine: cpu only"
 fi
 
-JMH=(-rf json -rff "$OUT/jmh.json" -p "device=$DEVICES" -e 'dev\.spool\.bench\.gpu\.')
 if [ "$QUICK" = 1 ]; then
-  JMH+=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms -p n=256,1024)
+  ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1
 else
-  JMH+=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
+  ITER=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
+  SIZES=(256 512 1024 2048) ROUNDS=3
 fi
-[ "$OPENCL" = 1 ] || JMH+=(-e JoclLaunchBench)
+PEERS=1
 if ! unzip -Z1 "$JAR" | grep 'dev/spool/bench/peers/' > /dev/null; then
   say "benchmarks.jar has no DJL peers (built without -Ppeers?): DJL columns stay empty"
+  PEERS=0
 fi
-say "JMH: ${JMH[*]}"
-java "${LOCK[@]}" -jar "$JAR" "${JMH[@]}" 'dev\.spool\.bench\.' > "$OUT/jmh.txt" 2>&1 &
-JMH_PID=$!
-tail -n +1 -f "$OUT/jmh.txt" --pid=$JMH_PID | grep --line-buffered -E '^(# Benchmark:|# Parameters|Result|  [0-9]|ERROR|<failure>)' >&2 || true
-wait $JMH_PID || { echo "JMH failed, see $OUT/jmh.txt" >&2; exit 1; }
-[ -s "$OUT/jmh.json" ] || { echo "JMH wrote no results, see $OUT/jmh.txt" >&2; exit 1; }
-if grep -q '<failure>' "$OUT/jmh.txt"; then
-  say "some benchmarks failed (their rows stay empty): grep -B5 -A20 '<failure>' $OUT/jmh.txt"
+
+# jmh NAME REGEX [JMH options...]: one JMH invocation, results in $OUT/NAME.json, log NAME.txt
+jmh() {
+  local name=$1 regex=$2
+  shift 2
+  say "JMH $name: $* $regex"
+  java "${LOCK[@]}" -jar "$JAR" -rf json -rff "$OUT/$name.json" "${ITER[@]}" "$@" "$regex" \
+    > "$OUT/$name.txt" 2>&1 &
+  local pid=$!
+  tail -n +1 -f "$OUT/$name.txt" --pid=$pid \
+    | grep --line-buffered -E '^(# Benchmark:|# Parameters|Result|  [0-9]|ERROR|<failure>)' >&2 || true
+  wait $pid || { echo "JMH failed, see $OUT/$name.txt" >&2; exit 1; }
+  [ -s "$OUT/$name.json" ] || { echo "JMH wrote no results, see $OUT/$name.txt" >&2; exit 1; }
+  if grep -q '<failure>' "$OUT/$name.txt"; then
+    say "some benchmarks failed (their rows stay empty): grep -B5 -A20 '<failure>' $OUT/$name.txt"
+  fi
+}
+
+# Everything but SGEMM on cpu, which the rounds below time beside its peers.
+EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'MatmulBench')
+[ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
+jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" "${EXCLUDE[@]}"
+if [ "$OPENCL" = 1 ]; then
+  jmh jmh-opencl-sgemm 'dev\.spool\.bench\.MatmulBench\.' -p device=opencl:0 \
+    -p "n=$(IFS=,; echo "${SIZES[*]}")"
 fi
 
 say "numpy"
-python3 scripts/bench/numpy_bench.py $([ "$QUICK" = 1 ] && echo --quick) > "$OUT/numpy.json"
+python3 scripts/bench/numpy_bench.py --no-sgemm $([ "$QUICK" = 1 ] && echo --quick) > "$OUT/numpy.json"
+
+# SGEMM on cpu in rounds: the machine runs in faster and slower stretches that last seconds,
+# and forks minutes apart once gave a 1.59x "transposed penalty" that alternating in one JVM
+# puts at 0.94-1.01x. So each round times, per size, Spool (plain and transposed, adjacent
+# forks), numpy and DJL back to back, in the reverse order every other round; report.py takes
+# the median over rounds of each time and of each round's own ratios.
+mkdir -p "$OUT/sgemm-rounds"
+for r in $(seq 1 "$ROUNDS"); do
+  for n in "${SIZES[@]}"; do
+    spool() { jmh "sgemm-rounds/$r-$n-spool" 'dev\.spool\.bench\.MatmulBench\.' -p device=cpu -p "n=$n"; }
+    djl() { [ "$PEERS" = 0 ] || jmh "sgemm-rounds/$r-$n-djl" 'dev\.spool\.bench\.peers\.DjlMatmulBench\.' -p "n=$n"; }
+    numpy() {
+      say "numpy SGEMM $n, round $r"
+      python3 scripts/bench/numpy_bench.py --sgemm "$n" $([ "$QUICK" = 1 ] && echo --quick) \
+        > "$OUT/sgemm-rounds/$r-$n-numpy.json"
+    }
+    if [ $((r % 2)) = 1 ]; then spool; numpy; djl; else djl; numpy; spool; fi
+  done
+done
 
 if [ "$OPENCL" = 1 ] && [ -f /usr/include/clblast_c.h ]; then
   say "CLBlast SGEMM on opencl:0"
-  for n in $([ "$QUICK" = 1 ] && echo 256 1024 || echo 256 512 1024 2048); do
+  for n in "${SIZES[@]}"; do
     scripts/bench/clblast-sgemm.sh "$n" 0 >> "$OUT/clblast.txt"
   done
   dpkg-query -W -f '${Version}' libclblast-dev > "$OUT/clblast-version.txt" 2>/dev/null || true

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Checks report.py on a hand-made results folder: python3 scripts/bench/test_report.py
+
+The SGEMM rows of the `cpu` table come from run.sh's rounds, and their ratios are paired: the
+median of each round's own ratio, not the ratio of the medians. The figures below are chosen so
+that the two differ, so the test fails if report.py ever pairs the wrong values.
+"""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+
+
+def jmh_result(bench, params, ms):
+    return {"benchmark": f"dev.spool.bench.{bench}", "params": params,
+            "primaryMetric": {"score": ms, "scoreUnit": "ms/op", "rawData": [[ms, ms, ms]]}}
+
+
+# per round at n = 1024: Spool plain, Spool transposed, numpy plain, DJL plain (ms)
+ROUNDS = [(20.0, 21.0, 16.0, 25.0), (30.0, 27.0, 24.0, 30.0), (22.0, 23.0, 14.0, 20.0)]
+
+DOC = """# Performance
+<!-- generated:run -->
+old
+<!-- /generated:run -->
+<!-- generated:cpu -->
+old
+<!-- /generated:cpu -->
+<!-- generated:opencl -->
+old
+<!-- /generated:opencl -->
+hand-written prose stays
+"""
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.make(ROUNDS)
+
+    def make(self, rounds):
+        os.makedirs(os.path.join(self.dir.name, "sgemm-rounds"), exist_ok=True)
+        for i, (plain, trans, npy, djl) in enumerate(rounds, start=1):
+            p = {"device": "cpu", "n": "1024"}
+            self.write(f"sgemm-rounds/{i}-1024-spool.json",
+                       [jmh_result("MatmulBench.matmul", p, plain),
+                        jmh_result("MatmulBench.matmulTransposedB", p, trans)])
+            self.write(f"sgemm-rounds/{i}-1024-djl.json",
+                       [jmh_result("peers.DjlMatmulBench.matmul", {"n": "1024"}, djl)])
+            self.write(f"sgemm-rounds/{i}-1024-numpy.json",
+                       {"seconds": {"sgemm:1024": npy * 1e-3, "sgemmT:1024": npy * 1e-3}})
+        self.write("jmh.json", [jmh_result("DispatchBench.add", {"device": "cpu"}, 0.0003)])
+        self.write("jmh-opencl-sgemm.json",
+                   [jmh_result("MatmulBench.matmul", {"device": "opencl:0", "n": "1024"}, 100.0)])
+        self.write("numpy.json", {"numpy": "2.4", "python": "3.11", "seconds": {"dispatch": 5e-7}})
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write(self, name, value):
+        with open(os.path.join(self.dir.name, name), "w") as f:
+            json.dump(value, f)
+
+    def test_times_are_medians_over_rounds(self):
+        r = report.read_results(self.dir.name)
+        self.assertAlmostEqual(r["cpu"]["sgemm:1024"], 22e-3)
+        self.assertAlmostEqual(r["cpu"]["sgemmT:1024"], 23e-3)
+        self.assertAlmostEqual(r["numpy"]["sgemm:1024"], 16e-3)
+        self.assertAlmostEqual(r["djl"]["sgemm:1024"], 25e-3)
+        self.assertAlmostEqual(r["opencl:0"]["sgemm:1024"], 100e-3)
+        self.assertAlmostEqual(r["numpy"]["dispatch"], 5e-7)  # the main numpy run is kept too
+
+    def test_ratios_are_paired_within_rounds(self):
+        r = report.read_results(self.dir.name)
+        vs_np, np_range = report.paired(r, 1024, ("numpy", "sgemm:1024"), ("cpu", "sgemm:1024"))
+        self.assertAlmostEqual(vs_np, 0.8)  # 0.8, 0.8, 0.636; the ratio of the medians is 0.727
+        self.assertAlmostEqual(np_range[0], 14 / 22)
+        self.assertAlmostEqual(np_range[1], 0.8)
+        rel, _ = report.paired(r, 1024, ("cpu", "sgemmT:1024"), ("cpu", "sgemm:1024"))
+        self.assertAlmostEqual(rel, 23 / 22)  # 1.05, 0.9, 1.045; the ratio of the medians is too
+        missing, none = report.paired(r, 512, ("numpy", "sgemm:512"), ("cpu", "sgemm:512"))
+        self.assertIsNone(missing)
+        self.assertIsNone(none)
+
+    def test_table_states_the_paired_ratio_and_the_verdict(self):
+        doc = os.path.join(self.dir.name, "PERFORMANCE.md")
+        with open(doc, "w") as f:
+            f.write(DOC)
+        sys.argv = ["report.py", "--results", self.dir.name, "--doc", doc]
+        report.main()
+        with open(doc) as f:
+            text = f.read()
+        line = next(x for x in text.splitlines() if x.startswith("| SGEMM 1024³ |"))
+        self.assertIn("speed 0.80× numpy (0.64–0.80), 1.00× DJL (0.91–1.25)", line)
+        self.assertTrue(line.endswith("| yes |"), line)
+        line = next(x for x in text.splitlines() if x.startswith("| SGEMM 1024³, b transposed |"))
+        self.assertIn("time 1.05× plain (0.90–1.05)", line)
+        self.assertTrue(line.endswith("| yes |"), line)
+        self.assertIn("SGEMM on `cpu` in 3 rounds", text)
+        self.assertIn("hand-written prose stays", text)
+
+    def test_a_missed_target_says_no(self):
+        # one slow round cannot sink the paired median, but two do
+        self.make([(30.0, 40.0, 16.0, 25.0), (30.0, 40.0, 16.0, 25.0), (22.0, 23.0, 14.0, 20.0)])
+        lines = report.cpu_table(report.read_results(self.dir.name), [1024])
+        plain = next(x for x in lines if x.startswith("| SGEMM 1024³ |"))
+        trans = next(x for x in lines if x.startswith("| SGEMM 1024³, b transposed |"))
+        self.assertTrue(plain.endswith("| **no** |"), plain)  # 16/30 = 0.53× numpy
+        self.assertTrue(trans.endswith("| **no** |"), trans)  # 1.33× plain
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -91,7 +91,7 @@ def read_rounds(d):
     if not os.path.isdir(folder):
         return rounds
     for name in sorted(os.listdir(folder)):
-        m = re.fullmatch(r"(\d+)-(\d+)-(spool|djl|numpy)\.json", name)
+        m = re.fullmatch(r"(\d+)-(\d+)-(spool|spoolT|djl|numpy)\.json", name)
         if not m:
             continue
         r, n, who = int(m.group(1)), int(m.group(2)), m.group(3)
@@ -107,7 +107,8 @@ def read_rounds(d):
 
 def read_results(d):
     """{device: {key: seconds per op}}, devices: cpu, opencl:N, djl, numpy, clblast; and under
-    "rounds" the SGEMM rounds, whose medians also fill the cpu, djl and numpy SGEMM keys."""
+    "rounds" the SGEMM rounds, whose medians replace the main run's cpu, djl and numpy SGEMM
+    figures where they have them (DJL's transposed product runs only in the main run)."""
     out = {}
     for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
         if re.fullmatch(r"jmh.*\.json", name):
@@ -349,7 +350,7 @@ def run_lines(d, quick, rounds):
     devices = ", ".join(f"`{x['id']}` {x['name']} ({x['vendor']})" for x in machine.get("devices", []))
     lines = [
         f"Run of {when} by `scripts/bench/run.sh{' --quick' if quick else ''}`"
-        + (" (quick: short iterations, SGEMM at 256 and 1024 only)" if quick else "") + ".",
+        + (" (quick: short iterations, SGEMM at 256 and 1024 in one round)" if quick else "") + ".",
         "",
         f"- Machine: {model}, {machine.get('processors', '?')} processors seen by the JVM; "
         f"load average {load.group(1) if load else '?'} before the run, "
@@ -371,10 +372,11 @@ def rounds_lines(rounds):
     if not rounds:
         return []
     count = max(len(v) for v in rounds.values())
-    return [f"- SGEMM on `cpu` in {count} round{'s' if count > 1 else ''}: per round and size, a Spool "
-            "fork (plain, then b transposed), numpy and a DJL fork back to back, in the reverse order "
-            "every other round. A time is the median over the rounds; a ratio is the median of the "
-            "rounds' own ratios, with their range in brackets."]
+    return [f"- SGEMM on `cpu` in {count} round{'s' if count > 1 else ''}: per round and size, Spool's "
+            "plain and transposed products (a fork each), numpy and DJL's plain product back to back, "
+            "the order reversed every other round. A time is the median over the rounds; a ratio is "
+            "the median of the rounds' own ratios, with their range in brackets. DJL's transposed "
+            "product runs once, in the main run."]
 
 
 def replace_block(doc, name, lines):

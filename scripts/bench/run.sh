@@ -4,7 +4,7 @@
 # docs/PERFORMANCE.md (between its <!-- generated:... --> markers; the prose stays).
 #
 # usage: scripts/bench/run.sh [--quick] [--no-build] [--no-doc] [--ignore-lock]
-#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 only (~5 min instead of ~15)
+#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 in one round (~5 min, not ~25)
 #   --no-build     reuse benchmarks/target/benchmarks.jar
 #   --no-doc       measure, keep the results under benchmarks/target/bench-results, leave the doc
 #   --ignore-lock  run even while another JMH run holds /tmp/jmh.lock (both sets of figures
@@ -51,7 +51,7 @@ if [ "$QUICK" = 1 ]; then
   ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1
 else
   ITER=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
-  SIZES=(256 512 1024 2048) ROUNDS=3
+  SIZES=(256 512 1024 2048) ROUNDS=5
 fi
 PEERS=1
 if ! unzip -Z1 "$JAR" | grep 'dev/spool/bench/peers/' > /dev/null; then
@@ -76,10 +76,10 @@ jmh() {
   fi
 }
 
-# Everything but SGEMM on cpu, which the rounds below time beside its peers.
-EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'MatmulBench')
+# Everything but the SGEMM products that the rounds below time (Spool's, DJL's plain one).
+EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
-jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" "${EXCLUDE[@]}"
+jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$(IFS=,; echo "${SIZES[*]}")" "${EXCLUDE[@]}"
 if [ "$OPENCL" = 1 ]; then
   jmh jmh-opencl-sgemm 'dev\.spool\.bench\.MatmulBench\.' -p device=opencl:0 \
     -p "n=$(IFS=,; echo "${SIZES[*]}")"
@@ -90,20 +90,22 @@ python3 scripts/bench/numpy_bench.py --no-sgemm $([ "$QUICK" = 1 ] && echo --qui
 
 # SGEMM on cpu in rounds: the machine runs in faster and slower stretches that last seconds,
 # and forks minutes apart once gave a 1.59x "transposed penalty" that alternating in one JVM
-# puts at 0.94-1.01x. So each round times, per size, Spool (plain and transposed, adjacent
-# forks), numpy and DJL back to back, in the reverse order every other round; report.py takes
-# the median over rounds of each time and of each round's own ratios.
+# puts at 0.94-1.01x. So each round times, per size, Spool's plain and transposed products
+# (adjacent forks), numpy and DJL back to back, the whole order reversed every other round;
+# report.py takes the median over rounds of each time and of each round's own ratios.
+# (DJL's transposed product has no target: it runs once, in the main JMH run above.)
 mkdir -p "$OUT/sgemm-rounds"
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${SIZES[@]}"; do
-    spool() { jmh "sgemm-rounds/$r-$n-spool" 'dev\.spool\.bench\.MatmulBench\.' -p device=cpu -p "n=$n"; }
-    djl() { [ "$PEERS" = 0 ] || jmh "sgemm-rounds/$r-$n-djl" 'dev\.spool\.bench\.peers\.DjlMatmulBench\.' -p "n=$n"; }
+    plain() { jmh "sgemm-rounds/$r-$n-spool" 'dev\.spool\.bench\.MatmulBench\.matmul$' -p device=cpu -p "n=$n"; }
+    transposed() { jmh "sgemm-rounds/$r-$n-spoolT" 'dev\.spool\.bench\.MatmulBench\.matmulTransposedB$' -p device=cpu -p "n=$n"; }
+    djl() { [ "$PEERS" = 0 ] || jmh "sgemm-rounds/$r-$n-djl" 'dev\.spool\.bench\.peers\.DjlMatmulBench\.matmul$' -p "n=$n"; }
     numpy() {
       say "numpy SGEMM $n, round $r"
       python3 scripts/bench/numpy_bench.py --sgemm "$n" $([ "$QUICK" = 1 ] && echo --quick) \
         > "$OUT/sgemm-rounds/$r-$n-numpy.json"
     }
-    if [ $((r % 2)) = 1 ]; then spool; numpy; djl; else djl; numpy; spool; fi
+    if [ $((r % 2)) = 1 ]; then plain; transposed; numpy; djl; else djl; numpy; transposed; plain; fi
   done
 done
 

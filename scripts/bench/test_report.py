@@ -46,14 +46,15 @@ class ReportTest(unittest.TestCase):
         os.makedirs(os.path.join(self.dir.name, "sgemm-rounds"), exist_ok=True)
         for i, (plain, trans, npy, djl) in enumerate(rounds, start=1):
             p = {"device": "cpu", "n": "1024"}
-            self.write(f"sgemm-rounds/{i}-1024-spool.json",
-                       [jmh_result("MatmulBench.matmul", p, plain),
-                        jmh_result("MatmulBench.matmulTransposedB", p, trans)])
+            self.write(f"sgemm-rounds/{i}-1024-spool.json", [jmh_result("MatmulBench.matmul", p, plain)])
+            self.write(f"sgemm-rounds/{i}-1024-spoolT.json",
+                       [jmh_result("MatmulBench.matmulTransposedB", p, trans)])
             self.write(f"sgemm-rounds/{i}-1024-djl.json",
                        [jmh_result("peers.DjlMatmulBench.matmul", {"n": "1024"}, djl)])
             self.write(f"sgemm-rounds/{i}-1024-numpy.json",
                        {"seconds": {"sgemm:1024": npy * 1e-3, "sgemmT:1024": npy * 1e-3}})
-        self.write("jmh.json", [jmh_result("DispatchBench.add", {"device": "cpu"}, 0.0003)])
+        self.write("jmh.json", [jmh_result("DispatchBench.add", {"device": "cpu"}, 0.0003),
+                                jmh_result("peers.DjlMatmulBench.matmulTransposedB", {"n": "1024"}, 40.0)])
         self.write("jmh-opencl-sgemm.json",
                    [jmh_result("MatmulBench.matmul", {"device": "opencl:0", "n": "1024"}, 100.0)])
         self.write("numpy.json", {"numpy": "2.4", "python": "3.11", "seconds": {"dispatch": 5e-7}})
@@ -71,6 +72,7 @@ class ReportTest(unittest.TestCase):
         self.assertAlmostEqual(r["cpu"]["sgemmT:1024"], 23e-3)
         self.assertAlmostEqual(r["numpy"]["sgemm:1024"], 16e-3)
         self.assertAlmostEqual(r["djl"]["sgemm:1024"], 25e-3)
+        self.assertAlmostEqual(r["djl"]["sgemmT:1024"], 40e-3)  # from the main run
         self.assertAlmostEqual(r["opencl:0"]["sgemm:1024"], 100e-3)
         self.assertAlmostEqual(r["numpy"]["dispatch"], 5e-7)  # the main numpy run is kept too
 

@@ -397,13 +397,13 @@ def main():
     r = read_results(a.results)
     if not r.get("cpu"):
         sys.exit(f"report.py: no Spool cpu results in {a.results}/jmh.json")
-    sizes = [n for n in SGEMM_SIZES if f"sgemm:{n}" in r.get("cpu", {})
-             or f"sgemm:{n}" in r.get(next((x for x in r if x.startswith("opencl:")), ""), {})]
+    opencl = [dev for dev in r if dev.startswith("opencl:")]
+    # the sizes measured on any device (cpu's come from the rounds, OpenCL's from one JMH run)
+    sizes = [n for n in SGEMM_SIZES if any(f"sgemm:{n}" in r.get(dev, {}) for dev in ["cpu", *opencl])]
     with open(a.doc) as f:
         doc = f.read()
     doc = replace_block(doc, "run", run_lines(a.results, a.quick, r.get("rounds")))
     doc = replace_block(doc, "cpu", cpu_table(r, sizes))
-    opencl = [dev for dev in r if dev.startswith("opencl:")]
     if opencl:
         doc = replace_block(doc, "opencl", opencl_table(r, opencl[0], sizes))
     else:

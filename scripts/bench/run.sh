@@ -76,7 +76,7 @@ jmh() {
   fi
 }
 
-# Everything but the SGEMM products that the rounds below time (Spool's, DJL's plain one).
+# Everything but SGEMM, which runs below: Spool's on OpenCL once, on cpu in rounds with DJL's plain one.
 EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
 jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$(IFS=,; echo "${SIZES[*]}")" "${EXCLUDE[@]}"

@@ -61,8 +61,7 @@ def main():
             lambda: a @ b.T, lambda c: close(f"sgemm bT {n}", ref_t, c[:8], 1e-4, 1e-4))
 
     if "--sgemm" in ARGS:
-        print(json.dumps({"numpy": np.__version__, "python": platform.python_version(), "seconds": out}))
-        return
+        return emit(out)
 
     x = rng.uniform(-3, 3, N_ELEM).astype(np.float32)
     y = rng.uniform(-3, 3, N_ELEM).astype(np.float32)
@@ -100,10 +99,15 @@ def main():
     one_y = np.array([2.25], dtype=np.float32)
     out["dispatch"] = median_seconds(lambda: np.add(one_x, one_y), lambda r: close("1-element add", [3.75], r))
 
+    emit(out)
+
+
+def emit(seconds):
+    """Prints the results as JSON: numpy's and python's versions, seconds per call by row key."""
     print(json.dumps({
         "numpy": np.__version__,
         "python": platform.python_version(),
-        "seconds": out,
+        "seconds": seconds,
     }, indent=1))
 
 

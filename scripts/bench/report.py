@@ -84,6 +84,12 @@ def read_jmh(path, out):
             out.setdefault(k[0], {})[k[1]] = statistics.median(iterations) * UNIT_SECONDS[m["scoreUnit"]]
 
 
+def read_numpy(path):
+    """{key: seconds per call} from one numpy_bench.py output."""
+    with open(path) as f:
+        return json.load(f)["seconds"]
+
+
 def read_rounds(d):
     """{n: [{device: {key: seconds}} per round]} from <d>/sgemm-rounds (run.sh's SGEMM rounds)."""
     rounds = {}
@@ -98,8 +104,7 @@ def read_rounds(d):
         one = rounds.setdefault(n, {}).setdefault(r, {})
         path = os.path.join(folder, name)
         if who == "numpy":
-            with open(path) as f:
-                one["numpy"] = json.load(f)["seconds"]
+            one["numpy"] = read_numpy(path)
         else:
             read_jmh(path, one)
     return {n: [by_round[r] for r in sorted(by_round)] for n, by_round in rounds.items()}
@@ -115,8 +120,7 @@ def read_results(d):
             read_jmh(os.path.join(d, name), out)
     path = os.path.join(d, "numpy.json")
     if os.path.exists(path):
-        with open(path) as f:
-            out.setdefault("numpy", {}).update(json.load(f)["seconds"])
+        out.setdefault("numpy", {}).update(read_numpy(path))
     path = os.path.join(d, "clblast.txt")
     if os.path.exists(path):
         with open(path) as f:

@@ -53,6 +53,8 @@ else
   ITER=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
   SIZES=(256 512 1024 2048) ROUNDS=5
 fi
+SIZES_CSV=$(IFS=,; echo "${SIZES[*]}")
+QUICK_ARG=$([ "$QUICK" = 1 ] && echo --quick || true)
 PEERS=1
 if ! unzip -Z1 "$JAR" | grep 'dev/spool/bench/peers/' > /dev/null; then
   say "benchmarks.jar has no DJL peers (built without -Ppeers?): DJL columns stay empty"
@@ -79,14 +81,14 @@ jmh() {
 # Everything but SGEMM, which runs below: Spool's on OpenCL once, on cpu in rounds with DJL's plain one.
 EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
-jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$(IFS=,; echo "${SIZES[*]}")" "${EXCLUDE[@]}"
+jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$SIZES_CSV" "${EXCLUDE[@]}"
 if [ "$OPENCL" = 1 ]; then
   jmh jmh-opencl-sgemm 'dev\.spool\.bench\.MatmulBench\.' -p device=opencl:0 \
-    -p "n=$(IFS=,; echo "${SIZES[*]}")"
+    -p "n=$SIZES_CSV"
 fi
 
 say "numpy"
-python3 scripts/bench/numpy_bench.py --no-sgemm $([ "$QUICK" = 1 ] && echo --quick) > "$OUT/numpy.json"
+python3 scripts/bench/numpy_bench.py --no-sgemm $QUICK_ARG > "$OUT/numpy.json"
 
 # SGEMM on cpu in rounds: the machine runs in faster and slower stretches that last seconds,
 # and forks minutes apart once gave a 1.59x "transposed penalty" that alternating in one JVM
@@ -102,7 +104,7 @@ for r in $(seq 1 "$ROUNDS"); do
     djl() { [ "$PEERS" = 0 ] || jmh "sgemm-rounds/$r-$n-djl" 'dev\.spool\.bench\.peers\.DjlMatmulBench\.matmul$' -p "n=$n"; }
     numpy() {
       say "numpy SGEMM $n, round $r"
-      python3 scripts/bench/numpy_bench.py --sgemm "$n" $([ "$QUICK" = 1 ] && echo --quick) \
+      python3 scripts/bench/numpy_bench.py --sgemm "$n" $QUICK_ARG \
         > "$OUT/sgemm-rounds/$r-$n-numpy.json"
     }
     if [ $((r % 2)) = 1 ]; then plain; transposed; numpy; djl; else djl; numpy; transposed; plain; fi
@@ -123,6 +125,6 @@ uptime > "$OUT/load-after.txt"
 if [ "$DOC" = 1 ]; then
   say "rewriting docs/PERFORMANCE.md"
   python3 scripts/bench/report.py --results "$OUT" --doc docs/PERFORMANCE.md \
-    $([ "$QUICK" = 1 ] && echo --quick)
+    $QUICK_ARG
 fi
 say "done in $(( $(date +%s) - START )) s; raw results in $OUT"

@@ -1,7 +1,6 @@
 package dev.spool.opencl;
 
 import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
-import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.CL_PLATFORM_NOT_FOUND_KHR;
 import static org.jocl.CL.clGetDeviceIDs;
@@ -35,6 +34,12 @@ public final class OpenClBackendProvider implements BackendProvider {
     static final String PLATFORM_ENV = "SPOOL_OPENCL_PLATFORM";
     private static final String INSTALL_HINT = "install a GPU driver with OpenCL support, or PoCL for "
             + "CPUs: apt-get install pocl-opencl-icd ocl-icd-opencl-dev";
+
+    /**
+     * CL_DEVICE_TYPE_ALL as the specification defines it. JOCL's constant is sign-extended to
+     * 0xffffffffffffffff, which Mesa's Rusticl rejects with CL_INVALID_DEVICE_TYPE.
+     */
+    static final long DEVICE_TYPE_ALL = 0xFFFFFFFFL;
 
     private volatile String unavailableReason;
 
@@ -80,7 +85,15 @@ public final class OpenClBackendProvider implements BackendProvider {
             if (filter != null && !platformName.toLowerCase(Locale.ROOT).contains(filter)) {
                 continue;
             }
-            for (cl_device_id id : deviceIds(platform)) {
+            List<cl_device_id> ids;
+            try {
+                ids = deviceIds(platform);
+            } catch (CLException e) {
+                log.warn("skipping OpenCL platform {}: listing its devices failed with {}", platformName,
+                        ClErrors.name(e.getStatus()));
+                continue;
+            }
+            for (cl_device_id id : ids) {
                 try {
                     backends.add(new OpenClBackend(new OpenClDevice(backends.size(), platform, id)));
                 } catch (CLException e) {
@@ -115,7 +128,7 @@ public final class OpenClBackendProvider implements BackendProvider {
     private static List<cl_device_id> deviceIds(cl_platform_id platform) {
         int[] n = new int[1];
         try {
-            clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
+            clGetDeviceIDs(platform, DEVICE_TYPE_ALL, 0, null, n);
         } catch (CLException e) {
             if (e.getStatus() == CL_DEVICE_NOT_FOUND) {
                 return List.of();
@@ -123,7 +136,7 @@ public final class OpenClBackendProvider implements BackendProvider {
             throw e;
         }
         cl_device_id[] ids = new cl_device_id[n[0]];
-        clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+        clGetDeviceIDs(platform, DEVICE_TYPE_ALL, ids.length, ids, null);
         return List.of(ids);
     }
 

@@ -130,8 +130,12 @@ def driver_lines(results):
     lines = []
     devices = read(os.path.join(results, "devices.txt"))
     if devices:
-        lines += [f"- Spool sees: `{l.strip()}`" for l in devices.splitlines() if l.startswith("opencl:")]
-        if not any(l.startswith("opencl:") for l in devices.splitlines()):
+        # DeviceReport: a line per platform, its devices indented under it ("opencl:N  ..." or
+        # "skipped ..."), then the choice of 'opencl'
+        listed = [l.strip() for l in devices.splitlines()]
+        lines += [f"- Spool sees: `{l}`" for l in listed if l.startswith("opencl:")]
+        lines += [f"- Spool skipped: `{l}`" for l in listed if l.startswith("skipped")]
+        if not any(l.startswith("opencl:") for l in listed):
             lines.append(f"- Spool sees no OpenCL device: `{devices.strip().splitlines()[-1] if devices.strip() else ''}`")
     else:
         lines.append("- Spool's device listing did not run (no devices.txt)")

@@ -41,8 +41,14 @@ class SummaryTest(unittest.TestCase):
             f.write(content if isinstance(content, str) else json.dumps(content))
 
     def full_run(self):
-        self.put("devices.txt", "opencl:0  NVIDIA H200 (NVIDIA Corporation)  GPU, 132 compute units\n"
-                                "opencl:0  platform NVIDIA CUDA, OpenCL 3.0 CUDA, driver 570.86.15\n")
+        self.put("devices.txt", "OpenCL: 2 platform(s)\n"
+                                "  Clover (OpenCL 1.1 Mesa 22.3.6)\n"
+                                "    skipped: listing its devices failed with CL_OUT_OF_HOST_MEMORY\n"
+                                "  NVIDIA CUDA (OpenCL 3.0 CUDA 12.8.90)\n"
+                                "    opencl:0  NVIDIA H200 (NVIDIA Corporation), GPU, 132 compute units, 143771 MiB, "
+                                "largest buffer 35942 MiB, float64 yes, GPU kernels, OpenCL 3.0 CUDA, "
+                                "driver 570.86.15\n"
+                                "'opencl' selects opencl:0 (NVIDIA H200, GPU): GPU before accelerator before CPU\n")
         self.put("nvidia-smi.txt", "NVIDIA H200, 570.86.15, 143771 MiB\n")
         self.put("tests-per-device.txt", "  (no device)      78 passed      0 failed      0 skipped\n"
                                          "  opencl:0       1187 passed      0 failed      0 skipped\n")

@@ -19,7 +19,9 @@ import java.util.List;
  *   <li>the environment variable {@code SPOOL_DEVICE};</li>
  *   <li>the first GPU any backend offers, else the pure-Java CPU backend.</li>
  * </ol>
- * An OpenCL CPU device (such as PoCL) is never picked by default, only by name.
+ * An OpenCL CPU device (such as PoCL) is never picked by default, only by name ({@code opencl}
+ * alone picks the backend's best device: GPU, then accelerator, then CPU). {@link #report()}
+ * says what every backend found and skipped.
  * Ops take the device of their inputs; mixing devices is a {@link DeviceException}; move data
  * with {@link Tensor#to(Device)}.
  *
@@ -49,7 +51,7 @@ public final class Device {
 
     // ---- selection -----------------------------------------------------------------------
 
-    /** The device named by {@code spec}: {@code cpu}, {@code opencl} (its preferred device),
+    /** The device named by {@code spec}: {@code cpu}, {@code opencl} (its best device, said at INFO),
      *  {@code opencl:N}. Throws {@link DeviceException} with the reason when it is unavailable. */
     public static Device get(String spec) {
         return DeviceRegistry.get(NullChecks.nonNull(spec, "Device.get", "spec"));
@@ -69,6 +71,15 @@ public final class Device {
     public static Device current() {
         Device scoped = SCOPES.get().peek();
         return scoped != null ? scoped : DeviceRegistry.defaultDevice();
+    }
+
+    /**
+     * A report of every backend on the class path, for people: each device with its id, and
+     * what was skipped or is missing with the reason (for OpenCL: every platform, every device,
+     * every skipped one). Discovers every backend. The tutorial's {@code --devices} prints it.
+     */
+    public static String report() {
+        return DeviceRegistry.report();
     }
 
     /** The device chosen when nothing is asked for: the first GPU, else the CPU backend. */

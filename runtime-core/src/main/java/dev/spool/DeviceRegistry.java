@@ -18,6 +18,8 @@ final class DeviceRegistry {
     private static final Map<String, BackendProvider> PROVIDERS = new LinkedHashMap<>();
     private static final Map<String, List<Device>> DISCOVERED = new LinkedHashMap<>();
     private static volatile Device defaultDevice;
+    /** Backends whose choice for a name without an index has been logged. */
+    private static final java.util.Set<String> ANNOUNCED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     static {
         for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
@@ -65,7 +67,12 @@ final class DeviceRegistry {
                     + provider.unavailableReason());
         }
         if (colon < 0) {
-            return devices.get(provider.preferredIndex(devices.stream().map(Device::backend).toList()));
+            Device chosen = devices.get(provider.preferredIndex(devices.stream().map(Device::backend).toList()));
+            if (ANNOUNCED.add(name)) {
+                log.info("'{}' is {} ({}, {}), the best of {} device(s) {}", name, chosen, chosen.info().name(),
+                        chosen.info().type(), devices.size(), devices);
+            }
+            return chosen;
         }
         int index;
         try {
@@ -124,6 +131,34 @@ final class DeviceRegistry {
                     + "(and runtime-opencl for GPUs)");
         }
         return all.get(0);
+    }
+
+    /**
+     * Every backend on the class path, what it found (discovering it), and what it skipped: for
+     * {@link Device#report()}.
+     */
+    static synchronized String report() {
+        StringBuilder s = new StringBuilder();
+        for (BackendProvider p : PROVIDERS.values()) {
+            List<Device> devices = devicesOf(p);
+            String more = p.report();
+            if (more != null) {
+                s.append(more.strip()).append('\n');
+                continue;
+            }
+            s.append(p.name()).append(": ");
+            if (devices.isEmpty()) {
+                s.append("not available: ").append(p.unavailableReason()).append('\n');
+                continue;
+            }
+            s.append(devices.size()).append(" device(s)\n");
+            for (Device d : devices) {
+                s.append("  ").append(d.id()).append("  ").append(d.info().name()).append(", ")
+                        .append(d.info().type()).append(", ").append(d.info().computeUnits())
+                        .append(" compute units, float64 ").append(d.supportsFloat64() ? "yes" : "no").append('\n');
+            }
+        }
+        return s.toString();
     }
 
     private static synchronized void closeAll() {

@@ -18,6 +18,7 @@ import java.util.List;
  *
  * <pre>
  * usage: AutodiffTutorial [--device cpu|opencl|opencl:N]   (default: the best device)
+ *        AutodiffTutorial --devices   (lists every device found, and every one skipped with the reason)
  * </pre>
  */
 public final class AutodiffTutorial {
@@ -29,6 +30,11 @@ public final class AutodiffTutorial {
     }
 
     public static void main(String[] args) {
+        if (args.length == 1 && args[0].equals("--devices")) {
+            // every backend, every OpenCL platform and device, and what was skipped and why
+            System.out.print(Device.report());
+            return;
+        }
         Device device;
         try {
             device = Examples.deviceFromArgs(args);

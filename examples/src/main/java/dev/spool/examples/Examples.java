@@ -20,7 +20,7 @@ final class Examples {
                 return Device.get(args[i].substring("--device=".length()));
             }
             throw new IllegalArgumentException("unknown argument '" + args[i]
-                    + "'; usage: [--device cpu|opencl|opencl:N]");
+                    + "'; usage: [--device cpu|opencl|opencl:N] (the tutorial also takes --devices: lists them)");
         }
         return Device.current();
     }

@@ -34,6 +34,8 @@ class FallbackAndShutdownTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
+                // the examples' logging, as a user's run has it (not core's logback-test.xml)
+                "-Dlogback.configurationFile=logback.xml",
                 AutodiffTutorial.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
@@ -75,12 +77,49 @@ class FallbackAndShutdownTest {
         assertFalse(run.stdout().contains("Running TensorFlow's autodiff tutorial"), run.stdout());
     }
 
-    @Test
-    void aRunOnOpenClExitsCleanly(@TempDir Path dir) throws Exception {
+    /** Aborts the test where there is no OpenCL device, or fails it where OpenCL is required. */
+    private static void requireOpenCl() {
         boolean found = Device.list().stream().anyMatch(d -> d.info().backend().equals("opencl"));
         boolean required = "1".equals(System.getenv("SPOOL_REQUIRE_OPENCL"));
         assertTrue(found || !required, "SPOOL_REQUIRE_OPENCL=1 but no OpenCL device was found");
         assumeTrue(found, "no OpenCL device here; set SPOOL_REQUIRE_OPENCL=1 to make this a failure");
+    }
+
+    @Test
+    void devicesListsEveryPlatformEveryDeviceAndWhatOpenclSelects(@TempDir Path dir) throws Exception {
+        requireOpenCl();
+        // Rusticl's software device on, where Mesa is installed: a second implementation beside PoCL
+        Run run = tutorial(Map.of("RUSTICL_ENABLE", "llvmpipe"), dir, "--devices");
+        assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
+        assertTrue(run.stdout().contains("cpu: 1 device(s)\n  cpu  "), run.stdout());
+        assertTrue(run.stdout().matches("(?s).*\nOpenCL: \\d+ platform\\(s\\)\n.*"), run.stdout());
+        assertTrue(run.stdout().matches("(?s).*\n    opencl:0  .*\n'opencl' selects opencl:\\d+ .*"), run.stdout());
+        // CI installs Mesa's Clover and Rusticl beside PoCL, as on a desktop, and names them here
+        String expected = System.getenv("SPOOL_EXPECT_OPENCL_PLATFORMS");
+        if (expected != null && !expected.isBlank()) {
+            for (String name : expected.split(",")) {
+                assertTrue(run.stdout().contains("\n  " + name.trim() + " ("), name + " in " + run.stdout());
+            }
+            if (expected.contains("rusticl")) {
+                assertTrue(run.stdout().matches("(?s).*\n    opencl:\\d+  llvmpipe .*"), run.stdout());
+            }
+        }
+        assertFalse(run.stderr().lines().anyMatch(l -> l.matches(".*\\b(WARN|ERROR)\\b.*")), run.stderr());
+    }
+
+    @Test
+    void openclWithoutAnIndexIsTheBestDeviceAndSaysWhich(@TempDir Path dir) throws Exception {
+        requireOpenCl();
+        Run run = tutorial(Map.of(), dir, "--device", "opencl");
+        assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
+        assertTrue(run.stderr().lines().anyMatch(l -> l.matches(".*\\bINFO\\b.*'opencl' is opencl:\\d+ \\(.*, "
+                + "(GPU|ACCELERATOR|CPU|OTHER)\\), the best of \\d+ device\\(s\\).*")), run.stderr());
+        assertTrue(run.stdout().contains("All tutorial values match."), run.stdout());
+    }
+
+    @Test
+    void aRunOnOpenClExitsCleanly(@TempDir Path dir) throws Exception {
+        requireOpenCl();
         Run run = tutorial(Map.of(), dir, "--device", "opencl:0");
         assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
         assertTrue(run.stdout().contains("device=opencl:0)"), run.stdout());

@@ -23,6 +23,15 @@ public interface BackendProvider {
     String unavailableReason();
 
     /**
+     * What the last {@link #discover()} found, for people, when there is more to say than the
+     * devices and {@link #unavailableReason()}: for OpenCL, every platform and every skipped
+     * device with the reason. {@code null} (the default) when there is nothing more.
+     */
+    default String report() {
+        return null;
+    }
+
+    /**
      * Index of the device chosen when a user asks for this backend by name without an index
      * (e.g. {@code opencl}): by default the first GPU, else the first device.
      */

@@ -106,7 +106,7 @@ final class OpenClDevice implements AutoCloseable {
         clReleaseContext(context);
     }
 
-    private static DeviceInfo.DeviceType typeOf(long type) {
+    static DeviceInfo.DeviceType typeOf(long type) {
         if ((type & CL_DEVICE_TYPE_GPU) != 0) {
             return DeviceInfo.DeviceType.GPU;
         }
@@ -143,7 +143,7 @@ final class OpenClDevice implements AutoCloseable {
         return new String(bytes, 0, n, StandardCharsets.UTF_8);
     }
 
-    private static long longInfo(cl_device_id id, int param) {
+    static long longInfo(cl_device_id id, int param) {
         long[] v = new long[1];
         clGetDeviceInfo(id, param, Sizeof.cl_ulong, Pointer.to(v), null);
         return v[0];

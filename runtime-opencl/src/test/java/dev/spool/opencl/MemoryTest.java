@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.spool.BackendException;
 import dev.spool.DType;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Backend;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
@@ -121,9 +122,10 @@ class MemoryTest {
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#devices")
     void closeFreesEverythingAndLaterCallsThrow(OpenClBackend shared) {
-        List<OpenClBackend> fresh = new OpenClBackendProvider().devices();
-        OpenClBackend b = fresh.stream().filter(f -> f.info().index() == shared.info().index()).findFirst().orElseThrow();
-        fresh.stream().filter(f -> f != b).forEach(OpenClBackend::close);
+        List<Backend> fresh = new OpenClBackendProvider().discover();
+        OpenClBackend b = (OpenClBackend) fresh.stream().filter(f -> f.info().index() == shared.info().index())
+                .findFirst().orElseThrow();
+        fresh.stream().filter(f -> f != b).forEach(Backend::close);
         DeviceBuffer x = Host.upload(b, DType.FLOAT32, 1, 2, 3);
         DeviceBuffer y = b.allocate(DType.FLOAT32, 3);
         b.unary(UnaryOp.EXP, View.contiguous(x, 3), y); // queued, maybe not run yet

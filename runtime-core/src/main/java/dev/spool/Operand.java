@@ -274,6 +274,21 @@ public interface Operand {
 
     // ---- nn ------------------------------------------------------------------------------
 
+    /** {@link Spool#conv2d(Operand, Operand, int[], Padding)} of this NHWC image. */
+    default Tensor conv2d(Operand filters, int[] strides, Padding padding) {
+        return ConvOps.conv2d(value(), Args.value(filters, "conv2d", "filters"), strides, padding, new int[] {1});
+    }
+
+    /** {@link Spool#maxPool2d} of this NHWC image. */
+    default Tensor maxPool2d(int[] poolSize, int[] strides, Padding padding) {
+        return ConvOps.maxPool2d(value(), poolSize, strides, padding);
+    }
+
+    /** {@link Spool#avgPool2d} of this NHWC image. */
+    default Tensor avgPool2d(int[] poolSize, int[] strides, Padding padding) {
+        return ConvOps.avgPool2d(value(), poolSize, strides, padding);
+    }
+
     default Tensor softmax(int axis) {
         return NnOps.softmax(value(), axis);
     }

@@ -450,6 +450,98 @@ public final class Spool {
         return BiasOps.biasAdd(Args.value(x, "biasAdd", "x"), Args.value(bias, "biasAdd", "bias"), activation);
     }
 
+    // ---- convolution, pooling, normalization (NHWC images, HWIO filters) ------------------
+
+    /**
+     * {@code tf.nn.conv2d}: x {@code [batch, height, width, inChannels]}, filters {@code [kh, kw,
+     * inChannels / groups, outChannels]} (a grouped convolution when the filter has fewer input
+     * channels than x). {@code strides} as TensorFlow: {@code {s}}, {@code {sh, sw}} or
+     * {@code {1, sh, sw, 1}}. The output is {@code [batch, outHeight, outWidth, outChannels]}.
+     */
+    public static Tensor conv2d(Operand x, Operand filters, int[] strides, Padding padding) {
+        return conv2d(x, filters, strides, padding, new int[] {1});
+    }
+
+    /** {@link #conv2d(Operand, Operand, int[], Padding)} with dilations ({@code {d}}, {@code {dh, dw}}, ...). */
+    public static Tensor conv2d(Operand x, Operand filters, int[] strides, Padding padding, int[] dilations) {
+        return ConvOps.conv2d(Args.value(x, "conv2d", "x"), Args.value(filters, "conv2d", "filters"), strides,
+                padding, dilations);
+    }
+
+    /**
+     * {@code tf.nn.depthwise_conv2d}: filter {@code [kh, kw, inChannels, multiplier]}; output
+     * channel {@code c * multiplier + m} is input channel c convolved with {@code filter[:, :, c, m]}.
+     */
+    public static Tensor depthwiseConv2d(Operand x, Operand filter, int[] strides, Padding padding) {
+        return depthwiseConv2d(x, filter, strides, padding, new int[] {1});
+    }
+
+    /** {@link #depthwiseConv2d(Operand, Operand, int[], Padding)} with dilations. */
+    public static Tensor depthwiseConv2d(Operand x, Operand filter, int[] strides, Padding padding, int[] dilations) {
+        return ConvOps.depthwiseConv2d(Args.value(x, "depthwiseConv2d", "x"),
+                Args.value(filter, "depthwiseConv2d", "filter"), strides, padding, dilations);
+    }
+
+    /**
+     * {@code tf.nn.conv2d_transpose}, the gradient of {@code conv2d} with respect to its input:
+     * filters {@code [kh, kw, outChannels, inChannels]}, {@code outputShape} {@code [batch, height,
+     * width, outChannels]}, which a conv2d with these strides and padding maps back to input's
+     * spatial size.
+     */
+    public static Tensor conv2dTranspose(Operand input, Operand filters, int[] outputShape, int[] strides,
+                                         Padding padding) {
+        return conv2dTranspose(input, filters, outputShape, strides, padding, new int[] {1});
+    }
+
+    /** {@link #conv2dTranspose(Operand, Operand, int[], int[], Padding)} with dilations. */
+    public static Tensor conv2dTranspose(Operand input, Operand filters, int[] outputShape, int[] strides,
+                                         Padding padding, int[] dilations) {
+        return ConvOps.conv2dTranspose(Args.value(input, "conv2dTranspose", "input"),
+                Args.value(filters, "conv2dTranspose", "filters"), outputShape, strides, padding, dilations);
+    }
+
+    /**
+     * {@code tf.nn.max_pool2d}: the maximum of each {@code poolSize} window per channel, padding
+     * cells ignored. The gradient goes to one cell per window: the first maximal cell in
+     * row-major window order (TensorFlow's rule; {@code reduceMax} splits ties instead).
+     */
+    public static Tensor maxPool2d(Operand x, int[] poolSize, int[] strides, Padding padding) {
+        return ConvOps.maxPool2d(Args.value(x, "maxPool2d", "x"), poolSize, strides, padding);
+    }
+
+    /** {@code tf.nn.avg_pool2d}: the mean of each window over its cells inside the input (padding not counted). */
+    public static Tensor avgPool2d(Operand x, int[] poolSize, int[] strides, Padding padding) {
+        return ConvOps.avgPool2d(Args.value(x, "avgPool2d", "x"), poolSize, strides, padding);
+    }
+
+    /** The mean over height and width of an NHWC x: {@code [batch, channels]} (Keras's GlobalAveragePooling2D). */
+    public static Tensor globalAvgPool2d(Operand x) {
+        Tensor t = Args.value(x, "globalAvgPool2d", "x");
+        if (t.rank() != 4) {
+            throw new ShapeException("globalAvgPool2d: x must have rank 4 [batch, height, width, channels], got shape "
+                    + t.shape());
+        }
+        Prims.requireFloating("globalAvgPool2d", t);
+        return ReductionOps.mean(t, false, 1, 2);
+    }
+
+    /** {@code tf.nn.moments}: mean and biased variance over {@code axes}, kept as size-1 dims when {@code keepDims}. */
+    public static Moments moments(Operand x, int[] axes, boolean keepDims) {
+        return NormalizationOps.moments(Args.value(x, "moments", "x"), axes, keepDims);
+    }
+
+    /**
+     * {@code tf.nn.batch_normalization}: {@code (x - mean) * scale / sqrt(variance + epsilon) +
+     * offset}, the statistics and parameters broadcast against x (per channel: shape {@code [C]}).
+     */
+    public static Tensor batchNormalization(Operand x, Operand mean, Operand variance, Operand offset, Operand scale,
+                                            double epsilon) {
+        String op = "batchNormalization";
+        return NormalizationOps.batchNormalization(Args.value(x, op, "x"), Args.value(mean, op, "mean"),
+                Args.value(variance, op, "variance"), Args.value(offset, op, "offset"), Args.value(scale, op, "scale"),
+                epsilon);
+    }
+
     // ---- training updates (TensorFlow's raw training ops, one launch per variable) -------
 
     /** {@code var -= lr * grad} ({@code tf.raw_ops.ResourceApplyGradientDescent}). Not recorded on tapes. */

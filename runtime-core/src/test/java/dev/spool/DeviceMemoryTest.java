@@ -12,6 +12,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
 import dev.spool.spi.MemoryPressure;
@@ -366,6 +367,41 @@ class DeviceMemoryTest {
 
         @Override
         public void softmaxCrossEntropy(View labels, View logits, DeviceBuffer loss, DeviceBuffer logSoftmax) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void conv2d(View x, View filter, Conv2dGeometry g, DeviceBuffer out) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void conv2dBackpropInput(View dy, View filter, Conv2dGeometry g, DeviceBuffer dx) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void conv2dBackpropFilter(View x, View dy, Conv2dGeometry g, DeviceBuffer dfilter) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void avgPool2d(View x, Conv2dGeometry g, DeviceBuffer out) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void avgPool2dGrad(View dy, Conv2dGeometry g, DeviceBuffer dx) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void maxPool2d(View x, View values, Conv2dGeometry g, DeviceBuffer out) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx) {
             throw new UnsupportedOperationException();
         }
 

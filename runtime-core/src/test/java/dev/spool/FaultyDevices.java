@@ -2,6 +2,7 @@ package dev.spool;
 
 import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
 import dev.spool.spi.MemoryPressure;
@@ -159,6 +160,48 @@ public final class FaultyDevices {
         public void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out) {
             maybeFail("softmaxCrossEntropyGrad");
             inner.softmaxCrossEntropyGrad(g, logSoftmax, labels, out);
+        }
+
+        @Override
+        public void conv2d(View x, View filter, Conv2dGeometry g, DeviceBuffer out) {
+            maybeFail("conv2d");
+            inner.conv2d(x, filter, g, out);
+        }
+
+        @Override
+        public void conv2dBackpropInput(View dy, View filter, Conv2dGeometry g, DeviceBuffer dx) {
+            maybeFail("conv2dBackpropInput");
+            inner.conv2dBackpropInput(dy, filter, g, dx);
+        }
+
+        @Override
+        public void conv2dBackpropFilter(View x, View dy, Conv2dGeometry g, DeviceBuffer dfilter) {
+            maybeFail("conv2dBackpropFilter");
+            inner.conv2dBackpropFilter(x, dy, g, dfilter);
+        }
+
+        @Override
+        public void avgPool2d(View x, Conv2dGeometry g, DeviceBuffer out) {
+            maybeFail("avgPool2d");
+            inner.avgPool2d(x, g, out);
+        }
+
+        @Override
+        public void avgPool2dGrad(View dy, Conv2dGeometry g, DeviceBuffer dx) {
+            maybeFail("avgPool2dGrad");
+            inner.avgPool2dGrad(dy, g, dx);
+        }
+
+        @Override
+        public void maxPool2d(View x, View values, Conv2dGeometry g, DeviceBuffer out) {
+            maybeFail("maxPool2d");
+            inner.maxPool2d(x, values, g, out);
+        }
+
+        @Override
+        public void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx) {
+            maybeFail("maxPool2dGrad");
+            inner.maxPool2dGrad(x, dy, g, dx);
         }
 
         @Override

@@ -167,6 +167,66 @@ public interface Backend extends AutoCloseable {
      */
     void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out);
 
+    // ---- convolution and pooling -------------------------------------------------------------
+    // Channels-last (NHWC) data and HWIO filters, as TensorFlow and Keras; the window geometry,
+    // TensorFlow's padding rules already applied, is a Conv2dGeometry. Every input view is
+    // contiguous (row-major from its offset: core copies anything else first); every output is a
+    // fresh contiguous buffer. Each primitive's adjoint is another primitive of this group, so
+    // gradients of gradients need nothing more. Results must not depend on scheduling: sums run
+    // in a fixed order, no atomics. Dtypes: FLOAT32, FLOAT64.
+
+    /**
+     * {@code out[n, oy, ox, o] = sum over ky, kx, i of x[n, iy, ix, group(o) * cpg + i] *
+     * filter[ky, kx, i, o]}, with iy, ix from {@code g} and padding cells zero ({@code cpg} =
+     * {@link Conv2dGeometry#inChannelsPerGroup()}). x is {@code [batch, inHeight, inWidth,
+     * inChannels]}, filter {@code [filterHeight, filterWidth, cpg, outChannels]}, out {@code [batch,
+     * outHeight, outWidth, outChannels]}.
+     */
+    void conv2d(View x, View filter, Conv2dGeometry g, DeviceBuffer out);
+
+    /**
+     * The adjoint of {@link #conv2d} in x (TensorFlow's Conv2DBackpropInput; conv2dTranspose):
+     * {@code dx[n, iy, ix, c] = sum of dy[n, oy, ox, o] * filter[ky, kx, i, o]} over every
+     * (oy, ox, ky, kx, o) whose window cell is (iy, ix) and whose group reads channel c as i.
+     * dy is the output's shape, dx the input's.
+     */
+    void conv2dBackpropInput(View dy, View filter, Conv2dGeometry g, DeviceBuffer dx);
+
+    /**
+     * The adjoint of {@link #conv2d} in the filter (Conv2DBackpropFilter):
+     * {@code dfilter[ky, kx, i, o] = sum over n, oy, ox of x[n, iy, ix, group(o) * cpg + i] *
+     * dy[n, oy, ox, o]}, padding cells zero.
+     */
+    void conv2dBackpropFilter(View x, View dy, Conv2dGeometry g, DeviceBuffer dfilter);
+
+    /**
+     * Average pooling: {@code out[n, oy, ox, c]} is the mean of x over the window cells that lie
+     * inside the input (padding is not counted, as TensorFlow). For pooling, core guarantees that
+     * {@code g.groups() == g.inChannels() == g.outChannels()} and that every window has a cell
+     * inside the input.
+     */
+    void avgPool2d(View x, Conv2dGeometry g, DeviceBuffer out);
+
+    /** The adjoint of {@link #avgPool2d}: each dy spreads equally over its window's counted cells. */
+    void avgPool2dGrad(View dy, Conv2dGeometry g, DeviceBuffer dx);
+
+    /**
+     * Max pooling, by selection: {@code out[n, oy, ox, c] = values[n, iy*, ix*, c]}, where
+     * (iy*, ix*) is the window's selected cell in {@code x}: the first, in row-major window order
+     * over the cells inside the input, whose x is the window's maximum, a NaN counting as greater
+     * than every number (so a window holding NaN selects its first NaN). {@code maxPool2d(x, x)} is
+     * max pooling; {@code maxPool2d(x, h)} is the adjoint of {@link #maxPool2dGrad} in dy. x and
+     * values have the input's shape.
+     */
+    void maxPool2d(View x, View values, Conv2dGeometry g, DeviceBuffer out);
+
+    /**
+     * The adjoint of max pooling in x: {@code dx} is zero but at each window's selected cell (as
+     * {@link #maxPool2d} selects it), which receives that window's dy; overlapping windows add,
+     * in window order.
+     */
+    void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx);
+
     // ---- random --------------------------------------------------------------------------
 
     /**

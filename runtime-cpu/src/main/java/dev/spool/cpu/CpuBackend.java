@@ -6,6 +6,7 @@ import dev.spool.DType;
 import dev.spool.DTypeException;
 import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
 import dev.spool.spi.Philox;
@@ -344,6 +345,63 @@ public final class CpuBackend implements Backend {
     private static void requireSameDType(String op, View a, View b) {
         if (a.dtype() != b.dtype()) {
             throw new DTypeException("cpu: " + op + " operands differ in dtype: " + a.dtype() + " and " + b.dtype());
+        }
+    }
+
+    // ---- convolution and pooling -------------------------------------------------------------
+
+    @Override
+    public void conv2d(View x, View filter, Conv2dGeometry g, DeviceBuffer out) {
+        requireConvOperands("conv2d", g, x, g.inputSize(), filter, g.filterSize());
+        Convolution.conv2d(par, x, filter, g, output("conv2d", out, x.dtype(), g.outputSize()));
+    }
+
+    @Override
+    public void conv2dBackpropInput(View dy, View filter, Conv2dGeometry g, DeviceBuffer dx) {
+        requireConvOperands("conv2dBackpropInput", g, dy, g.outputSize(), filter, g.filterSize());
+        Convolution.backpropInput(par, dy, filter, g, output("conv2dBackpropInput", dx, dy.dtype(), g.inputSize()));
+    }
+
+    @Override
+    public void conv2dBackpropFilter(View x, View dy, Conv2dGeometry g, DeviceBuffer dfilter) {
+        requireConvOperands("conv2dBackpropFilter", g, x, g.inputSize(), dy, g.outputSize());
+        Convolution.backpropFilter(par, x, dy, g,
+                output("conv2dBackpropFilter", dfilter, x.dtype(), g.filterSize()));
+    }
+
+    @Override
+    public void avgPool2d(View x, Conv2dGeometry g, DeviceBuffer out) {
+        requireConvOperands("avgPool2d", g, x, g.inputSize(), x, g.inputSize());
+        Convolution.avgPool(par, x, g, output("avgPool2d", out, x.dtype(), g.outputSize()));
+    }
+
+    @Override
+    public void avgPool2dGrad(View dy, Conv2dGeometry g, DeviceBuffer dx) {
+        requireConvOperands("avgPool2dGrad", g, dy, g.outputSize(), dy, g.outputSize());
+        Convolution.avgPoolGrad(par, dy, g, output("avgPool2dGrad", dx, dy.dtype(), g.inputSize()));
+    }
+
+    @Override
+    public void maxPool2d(View x, View values, Conv2dGeometry g, DeviceBuffer out) {
+        requireConvOperands("maxPool2d", g, x, g.inputSize(), values, g.inputSize());
+        Convolution.maxPool(par, x, values, g, output("maxPool2d", out, x.dtype(), g.outputSize()));
+    }
+
+    @Override
+    public void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx) {
+        requireConvOperands("maxPool2dGrad", g, x, g.inputSize(), dy, g.outputSize());
+        Convolution.maxPoolGrad(par, x, dy, g, output("maxPool2dGrad", dx, x.dtype(), g.inputSize()));
+    }
+
+    /** Float operands of one dtype, contiguous, of the sizes the geometry gives. */
+    private void requireConvOperands(String op, Conv2dGeometry g, View a, long aSize, View b, long bSize) {
+        if (!a.dtype().isFloating() || b.dtype() != a.dtype()) {
+            throw new DTypeException("cpu: " + op + " needs float32 or float64 operands of one dtype, got "
+                    + a.dtype() + " and " + b.dtype());
+        }
+        if (!a.isContiguous() || !b.isContiguous() || a.size() != aSize || b.size() != bSize) {
+            throw new IllegalArgumentException("cpu: " + op + " needs contiguous operands of " + aSize + " and "
+                    + bSize + " elements for " + g + ", got " + a + " and " + b);
         }
     }
 

@@ -106,6 +106,13 @@ final class KernelCatalog {
     static final String APPLY_GRADIENT_DESCENT = "apply_gradient_descent";
     static final String APPLY_MOMENTUM = "apply_momentum";
     static final String APPLY_ADAM = "apply_adam";
+    static final String CONV2D = "conv2d_forward";
+    static final String CONV2D_BACKPROP_INPUT = "conv2d_backprop_input";
+    static final String CONV2D_BACKPROP_FILTER = "conv2d_backprop_filter";
+    static final String AVG_POOL = "avg_pool";
+    static final String AVG_POOL_GRAD = "avg_pool_grad";
+    static final String MAX_POOL = "max_pool";
+    static final String MAX_POOL_GRAD = "max_pool_grad";
 
     /** One work-item per (row, chunk): CPUs, and short rows on GPUs. */
     static String reduceChunks(ReduceOp op) {
@@ -266,6 +273,9 @@ final class KernelCatalog {
             for (String k : List.of(APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM)) {
                 out.add(new KernelRef(k, t, KernelSources.TRAINING, ClTypes.options(t), k));
             }
+            for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
+                out.add(new KernelRef(kind.primitive, t, KernelSources.CONV, ClTypes.options(t), kind.kernel));
+            }
         }
         return out;
     }
@@ -314,6 +324,9 @@ final class KernelCatalog {
             }
             for (String k : List.of(APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM)) {
                 require(table, k, t, missing);
+            }
+            for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
+                require(table, kind.primitive, t, missing);
             }
         }
         for (KernelRef k : table) {

@@ -18,9 +18,11 @@ final class KernelSources {
     static final String INDEXING = "indexing.cl";
     static final String SOFTMAX = "softmax.cl";
     static final String TRAINING = "training.cl";
+    static final String CONV = "conv.cl";
 
     /** Every source the backend builds programs from. */
-    static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING, SOFTMAX, TRAINING);
+    static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING, SOFTMAX, TRAINING,
+            CONV);
 
     /** Definitions every source uses (layout_t, layout_offset), put in front of each. */
     static final String PRELUDE = "prelude.cl";

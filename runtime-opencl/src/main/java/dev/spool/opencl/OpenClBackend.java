@@ -16,6 +16,7 @@ import dev.spool.DTypeException;
 import dev.spool.DeviceOutOfMemoryException;
 import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
 import dev.spool.spi.MemoryPressure;
@@ -54,6 +55,7 @@ public final class OpenClBackend implements Backend {
     private final IndexingKernels indexing;
     private final RandomKernels random;
     private final SoftmaxKernels softmaxes;
+    private final ConvKernels convs;
     private final TrainingKernels training;
     /** False for a {@link #withStrategy} view, which shares its parent's device, programs and pool. */
     private final boolean ownsDevice;
@@ -84,6 +86,7 @@ public final class OpenClBackend implements Backend {
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
         this.softmaxes = new SoftmaxKernels(kernels);
+        this.convs = new ConvKernels(kernels);
         this.training = new TrainingKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
                 tuning.style(), device.info.fp64() ? "yes" : "no");
@@ -368,6 +371,51 @@ public final class OpenClBackend implements Backend {
         OpenClBuffer o = own(out);
         enqueue(() -> "softmaxCrossEntropyGrad " + logSoftmax,
                 () -> softmaxes.crossEntropyGrad(g, logSoftmax, labels, o));
+    }
+
+    // ---- convolution and pooling (ConvKernels) ------------------------------------------------
+
+    @Override
+    public synchronized void conv2d(View x, View filter, Conv2dGeometry g, DeviceBuffer out) {
+        conv(ConvKernels.Kind.CONV2D, g, out, g.outputSize(), x, filter);
+    }
+
+    @Override
+    public synchronized void conv2dBackpropInput(View dy, View filter, Conv2dGeometry g, DeviceBuffer dx) {
+        conv(ConvKernels.Kind.BACKPROP_INPUT, g, dx, g.inputSize(), dy, filter);
+    }
+
+    @Override
+    public synchronized void conv2dBackpropFilter(View x, View dy, Conv2dGeometry g, DeviceBuffer dfilter) {
+        conv(ConvKernels.Kind.BACKPROP_FILTER, g, dfilter, g.filterSize(), x, dy);
+    }
+
+    @Override
+    public synchronized void avgPool2d(View x, Conv2dGeometry g, DeviceBuffer out) {
+        conv(ConvKernels.Kind.AVG_POOL, g, out, g.outputSize(), x);
+    }
+
+    @Override
+    public synchronized void avgPool2dGrad(View dy, Conv2dGeometry g, DeviceBuffer dx) {
+        conv(ConvKernels.Kind.AVG_POOL_GRAD, g, dx, g.inputSize(), dy);
+    }
+
+    @Override
+    public synchronized void maxPool2d(View x, View values, Conv2dGeometry g, DeviceBuffer out) {
+        conv(ConvKernels.Kind.MAX_POOL, g, out, g.outputSize(), x, values);
+    }
+
+    @Override
+    public synchronized void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx) {
+        conv(ConvKernels.Kind.MAX_POOL_GRAD, g, dx, g.inputSize(), x, dy);
+    }
+
+    private void conv(ConvKernels.Kind kind, Conv2dGeometry g, DeviceBuffer out, long count, View... inputs) {
+        for (View v : inputs) {
+            own(v.buffer());
+        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> kind.primitive + " " + g, () -> convs.run(kind, g, o, count, inputs));
     }
 
     // ---- fused elementwise and training updates ---------------------------------------------

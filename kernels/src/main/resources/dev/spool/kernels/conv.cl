@@ -1,0 +1,287 @@
+/*
+ * Spool convolution and pooling kernels over channels-last (NHWC) data with HWIO filters: the
+ * primitives Backend.conv2d, conv2dBackpropInput, conv2dBackpropFilter, avgPool2d, avgPool2dGrad,
+ * maxPool2d and maxPool2dGrad. Inputs are dense from an element offset; outputs dense.
+ *
+ * The plain form: one work-item per output element, which sums its terms in a fixed order
+ * (window row, window column, channel; windows in row-major order for the gradients), so results
+ * never depend on scheduling and no atomics are needed. Neighbouring work-items are neighbouring
+ * channels: reads of x, the filter and dy are contiguous across a work-group.
+ *
+ * The geometry travels as conv_geom_t's fields (see Conv2dGeometry): G_ARGS in the parameter
+ * lists, G_DECL to name them in a kernel body.
+ *
+ * -DT=float -DT_IS_FP=1 (default) or -DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1.
+ */
+#ifndef T
+#define T float
+#define T_IS_FP 1
+#endif
+#ifdef T_IS_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+/* batch, in (h, w, c), window (h, w), out channels, groups, out (h, w), strides, dilations, pads */
+#define G_ARGS int nb, int ih, int iw, int ic, int kh, int kw, int oc, int groups, int oh, int ow, \
+               int sh, int sw, int dh, int dw, int pt, int pl
+
+/* The output index o with o * stride == at, or -1 when none lies in [0, size). */
+int source_index(int at, int stride, int size) {
+    if (at < 0 || at % stride != 0) {
+        return -1;
+    }
+    int o = at / stride;
+    return o < size ? o : -1;
+}
+
+/* out[n, oy, ox, o] = sum over ky, kx, i of x[n, iy, ix, grp * cpg + i] * f[ky, kx, i, o] */
+kernel void conv2d_forward(global const T* x, long x_off, global const T* f, long f_off,
+                           global T* out, long count, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int o = (int)(e % oc);
+        long p = e / oc;
+        int ox = (int)(p % ow);
+        int oy = (int)(p / ow % oh);
+        int n = (int)(p / ow / oh);
+        int cpg = ic / groups;
+        int grp = o / (oc / groups);
+        T acc = (T)0;
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= ih) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix < 0 || ix >= iw) {
+                    continue;
+                }
+                long xb = x_off + (((long)n * ih + iy) * iw + ix) * ic + grp * cpg;
+                long fb = f_off + ((long)(ky * kw + kx) * cpg) * oc + o;
+                for (int i = 0; i < cpg; i++) {
+                    acc += x[xb + i] * f[fb + (long)i * oc];
+                }
+            }
+        }
+        out[e] = acc;
+    }
+}
+
+/* dx[n, iy, ix, c] = sum over the windows that read (iy, ix), of sum over o in c's group of
+ * dy[n, oy, ox, o] * f[ky, kx, i, o] */
+kernel void conv2d_backprop_input(global const T* dy, long dy_off, global const T* f, long f_off,
+                                  global T* dx, long count, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int c = (int)(e % ic);
+        long p = e / ic;
+        int ix = (int)(p % iw);
+        int iy = (int)(p / iw % ih);
+        int n = (int)(p / iw / ih);
+        int cpg = ic / groups;
+        int opg = oc / groups;
+        int grp = c / cpg;
+        int i = c % cpg;
+        T acc = (T)0;
+        for (int ky = 0; ky < kh; ky++) {
+            int oy = source_index(iy + pt - ky * dh, sh, oh);
+            if (oy < 0) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ox = source_index(ix + pl - kx * dw, sw, ow);
+                if (ox < 0) {
+                    continue;
+                }
+                long yb = dy_off + (((long)n * oh + oy) * ow + ox) * oc + grp * opg;
+                long fb = f_off + ((long)(ky * kw + kx) * cpg + i) * oc + grp * opg;
+                T s = (T)0;
+                for (int o = 0; o < opg; o++) {
+                    s += dy[yb + o] * f[fb + o];
+                }
+                acc += s;
+            }
+        }
+        dx[e] = acc;
+    }
+}
+
+/* df[ky, kx, i, o] = sum over n, oy, ox of x[n, iy, ix, grp(o) * cpg + i] * dy[n, oy, ox, o] */
+kernel void conv2d_backprop_filter(global const T* x, long x_off, global const T* dy, long dy_off,
+                                   global T* df, long count, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int o = (int)(e % oc);
+        long r = e / oc;
+        int cpg = ic / groups;
+        int i = (int)(r % cpg);
+        int kx = (int)(r / cpg % kw);
+        int ky = (int)(r / cpg / kw);
+        int c = o / (oc / groups) * cpg + i;
+        T acc = (T)0;
+        for (int n = 0; n < nb; n++) {
+            for (int oy = 0; oy < oh; oy++) {
+                int iy = oy * sh - pt + ky * dh;
+                if (iy < 0 || iy >= ih) {
+                    continue;
+                }
+                for (int ox = 0; ox < ow; ox++) {
+                    int ix = ox * sw - pl + kx * dw;
+                    if (ix < 0 || ix >= iw) {
+                        continue;
+                    }
+                    acc += x[x_off + (((long)n * ih + iy) * iw + ix) * ic + c]
+                            * dy[dy_off + (((long)n * oh + oy) * ow + ox) * oc + o];
+                }
+            }
+        }
+        df[e] = acc;
+    }
+}
+
+/* ---- pooling (channels in == out == groups) ------------------------------------------------ */
+
+/* Cells of window (oy, ox) inside the input. */
+int cells_inside(int oy, int ox, G_ARGS) {
+    int rows = 0;
+    for (int ky = 0; ky < kh; ky++) {
+        int iy = oy * sh - pt + ky * dh;
+        rows += iy >= 0 && iy < ih ? 1 : 0;
+    }
+    int cols = 0;
+    for (int kx = 0; kx < kw; kx++) {
+        int ix = ox * sw - pl + kx * dw;
+        cols += ix >= 0 && ix < iw ? 1 : 0;
+    }
+    return rows * cols;
+}
+
+/* Index in x of the selected cell of window (n, oy, ox), channel ch: the first maximal cell in
+ * row-major window order, a NaN counting as greater than every number. */
+long selected_cell(global const T* x, long x_off, int n, int oy, int ox, int ch, G_ARGS) {
+    long best = -1;
+    T bv = (T)0;
+    for (int ky = 0; ky < kh; ky++) {
+        int iy = oy * sh - pt + ky * dh;
+        if (iy < 0 || iy >= ih) {
+            continue;
+        }
+        for (int kx = 0; kx < kw; kx++) {
+            int ix = ox * sw - pl + kx * dw;
+            if (ix < 0 || ix >= iw) {
+                continue;
+            }
+            long at = (((long)n * ih + iy) * iw + ix) * ic + ch;
+            T v = x[x_off + at];
+            if (best < 0 || (!isnan(bv) && (isnan(v) || v > bv))) {
+                best = at;
+                bv = v;
+            }
+        }
+    }
+    return best;
+}
+
+/* The first and last output row (column) whose window covers input row iy, as ints (first > last: none). */
+#define WINDOWS_OVER(first, last, at, pad, k, d, s, size)                        \
+    int first = max(0, ((at) + (pad) - ((k) - 1) * (d) + (s) - 1) / (s));         \
+    int last = min((size) - 1, ((at) + (pad)) / (s));                              \
+    if ((at) + (pad) - ((k) - 1) * (d) < 0) { first = 0; }
+
+/* Whether output row o's window has a cell at input row at (window cell index a multiple of d). */
+bool window_reads(int o, int at, int pad, int k, int d, int s) {
+    int off = at + pad - o * s;
+    return off >= 0 && off % d == 0 && off / d < k;
+}
+
+kernel void avg_pool(global const T* x, long x_off, global T* out, long count, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int ch = (int)(e % oc);
+        long p = e / oc;
+        int ox = (int)(p % ow);
+        int oy = (int)(p / ow % oh);
+        int n = (int)(p / ow / oh);
+        T acc = (T)0;
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= ih) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix >= 0 && ix < iw) {
+                    acc += x[x_off + (((long)n * ih + iy) * iw + ix) * ic + ch];
+                }
+            }
+        }
+        out[e] = acc / (T)cells_inside(oy, ox, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
+    }
+}
+
+/* dx[n, iy, ix, c] = sum over the windows holding the cell, in order, of dy / cells of the window */
+kernel void avg_pool_grad(global const T* dy, long dy_off, global T* dx, long count, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int ch = (int)(e % ic);
+        long p = e / ic;
+        int ix = (int)(p % iw);
+        int iy = (int)(p / iw % ih);
+        int n = (int)(p / iw / ih);
+        WINDOWS_OVER(oy0, oy1, iy, pt, kh, dh, sh, oh)
+        WINDOWS_OVER(ox0, ox1, ix, pl, kw, dw, sw, ow)
+        T acc = (T)0;
+        for (int oy = oy0; oy <= oy1; oy++) {
+            if (!window_reads(oy, iy, pt, kh, dh, sh)) {
+                continue;
+            }
+            for (int ox = ox0; ox <= ox1; ox++) {
+                if (!window_reads(ox, ix, pl, kw, dw, sw)) {
+                    continue;
+                }
+                acc += dy[dy_off + (((long)n * oh + oy) * ow + ox) * oc + ch]
+                        / (T)cells_inside(oy, ox, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
+            }
+        }
+        dx[e] = acc;
+    }
+}
+
+/* out = values at each window's selected cell of x (max pooling when values is x) */
+kernel void max_pool(global const T* x, long x_off, global const T* values, long v_off, global T* out, long count,
+                     G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int ch = (int)(e % oc);
+        long p = e / oc;
+        int ox = (int)(p % ow);
+        int oy = (int)(p / ow % oh);
+        int n = (int)(p / ow / oh);
+        long at = selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw,
+                                pt, pl);
+        out[e] = values[v_off + at];
+    }
+}
+
+/* dx[cell] = sum over the windows that select the cell, in order, of their dy */
+kernel void max_pool_grad(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx, long count,
+                          G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int ch = (int)(e % ic);
+        long p = e / ic;
+        int ix = (int)(p % iw);
+        int iy = (int)(p / iw % ih);
+        int n = (int)(p / iw / ih);
+        WINDOWS_OVER(oy0, oy1, iy, pt, kh, dh, sh, oh)
+        WINDOWS_OVER(ox0, ox1, ix, pl, kw, dw, sw, ow)
+        T acc = (T)0;
+        for (int oy = oy0; oy <= oy1; oy++) {
+            if (!window_reads(oy, iy, pt, kh, dh, sh)) {
+                continue;
+            }
+            for (int ox = ox0; ox <= ox1; ox++) {
+                if (window_reads(ox, ix, pl, kw, dw, sw)
+                        && selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw,
+                                         dh, dw, pt, pl) == e) {
+                    acc += dy[dy_off + (((long)n * oh + oy) * ow + ox) * oc + ch];
+                }
+            }
+        }
+        dx[e] = acc;
+    }
+}

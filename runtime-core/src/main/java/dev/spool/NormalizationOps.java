@@ -28,15 +28,13 @@ final class NormalizationOps {
     /**
      * {@code (x - mean) * scale / sqrt(variance + epsilon) + offset}, computed as TensorFlow does:
      * {@code inv = rsqrt(variance + epsilon) * scale}, {@code x * inv + (offset - mean * inv)}.
-     * mean, variance, offset and scale broadcast against x (per channel: shape {@code [C]}).
+     * mean, variance, offset and scale broadcast against x (per channel: shape {@code [C]}). Any
+     * epsilon is taken, as TensorFlow does (a negative one can make the root NaN).
      */
     static Tensor batchNormalization(Tensor x, Tensor mean, Tensor variance, Tensor offset, Tensor scale,
                                      double epsilon) {
         String op = "batchNormalization";
         Prims.requireFloating(op, x);
-        if (!(epsilon >= 0) || Double.isInfinite(epsilon)) {
-            throw new UsageException(op + ": epsilon must be a finite number >= 0, got " + epsilon);
-        }
         Shape shape = x.shape();
         for (Tensor t : new Tensor[] {mean, variance, offset, scale}) {
             Prims.requireSameDType(op, x, t);

@@ -10,6 +10,7 @@ import dev.spool.DeviceException;
 import dev.spool.FusedActivation;
 import dev.spool.GradientTape;
 import dev.spool.Operand;
+import dev.spool.Padding;
 import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.SpoolException;
@@ -249,6 +250,13 @@ class BadInputSweepTest {
         } else if (type == UnconnectedGradients.class) {
             p.add(arg("NONE", Kind.BASE, () -> UnconnectedGradients.NONE));
             p.add(arg("ZERO", Kind.BAD, () -> UnconnectedGradients.ZERO));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == Padding.class) {
+            p.add(arg("SAME", Kind.BASE, () -> Padding.SAME));
+            p.add(arg("VALID", Kind.BAD, () -> Padding.VALID));
+            p.add(arg("explicit(1, 0, 2, 65536)", Kind.BAD, () -> Padding.explicit(1, 0, 2, 1 << 16)));
+            p.add(arg("explicit(MAX_VALUE x4)", Kind.BAD, () -> Padding.explicit(Integer.MAX_VALUE,
+                    Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE)));
             p.add(arg("null", Kind.NULL, () -> null));
         } else if (type == FusedActivation.class) {
             p.add(arg("RELU", Kind.BASE, () -> FusedActivation.RELU));

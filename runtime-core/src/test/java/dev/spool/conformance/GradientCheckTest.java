@@ -12,6 +12,8 @@ import dev.spool.DType;
 import dev.spool.DTypeException;
 import dev.spool.Device;
 import dev.spool.GradientTape;
+import dev.spool.Moments;
+import dev.spool.Padding;
 import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
@@ -74,6 +76,7 @@ class GradientCheckTest {
             nnCases();
             biasAddCases();
             compositeCases();
+            convCases();
             secondOrderCases();
         }
         return CASES;
@@ -392,6 +395,71 @@ class GradientCheckTest {
     }
 
     /** Nested tapes: each function takes an inner gradient, which the outer check differentiates. */
+    /** Distinct values (a shuffled ladder, steps of 0.1): max pooling's choice never sits on a tie. */
+    private static Input distinct(Random r, int... dims) {
+        Shape shape = s(dims);
+        double[] v = new double[(int) shape.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (i - v.length / 2.0) * 0.1;
+        }
+        for (int i = v.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            double t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+        }
+        return Input.of(shape, v);
+    }
+
+    private static int[] ints(int... v) {
+        return v;
+    }
+
+    private static void convCases() {
+        Random r = rng("conv", "cases");
+        add("conv2d", "3x3 SAME", x -> Spool.conv2d(x[0], x[1], ints(1), Padding.SAME), any(r, 2, 5, 4, 3),
+                any(r, 3, 3, 3, 2));
+        add("conv2d", "2x3 VALID strides 2x1", x -> Spool.conv2d(x[0], x[1], ints(2, 1), Padding.VALID),
+                any(r, 1, 6, 5, 2), any(r, 2, 3, 2, 3));
+        add("conv2d", "3x3 explicit pads, dilation 2", x -> Spool.conv2d(x[0], x[1], ints(1, 2),
+                Padding.explicit(1, 0, 2, 1), ints(2)), any(r, 2, 6, 6, 2), any(r, 3, 3, 2, 2));
+        add("conv2d", "2 groups", x -> Spool.conv2d(x[0], x[1], ints(1), Padding.SAME), any(r, 1, 4, 4, 4),
+                any(r, 2, 2, 2, 4));
+        add("conv2d", "1x1, x a transposed view", x -> Spool.conv2d(x[0], x[1], ints(1), Padding.VALID),
+                any(r, 2, 3, 3, 3).asTransposedView(), any(r, 1, 1, 3, 2));
+        add("depthwiseConv2d", "3x3 SAME stride 2, multiplier 2",
+                x -> Spool.depthwiseConv2d(x[0], x[1], ints(2), Padding.SAME), any(r, 2, 5, 5, 3), any(r, 3, 3, 3, 2));
+        add("conv2dTranspose", "3x3 stride 2 SAME", x -> Spool.conv2dTranspose(x[0], x[1], ints(1, 5, 5, 4), ints(2),
+                Padding.SAME), any(r, 1, 3, 3, 2), any(r, 3, 3, 4, 2));
+        add("maxPool2d", "2x2 stride 2 VALID", x -> Spool.maxPool2d(x[0], ints(2), ints(2), Padding.VALID),
+                distinct(r, 2, 4, 5, 3));
+        add("maxPool2d", "3x3 stride 2 SAME (overlapping)", x -> Spool.maxPool2d(x[0], ints(3), ints(2), Padding.SAME),
+                distinct(r, 1, 5, 6, 2));
+        add("avgPool2d", "3x3 stride 2 SAME", x -> Spool.avgPool2d(x[0], ints(3), ints(2), Padding.SAME),
+                any(r, 2, 5, 5, 2));
+        add("avgPool2d", "2x2 VALID", x -> Spool.avgPool2d(x[0], ints(2), ints(2), Padding.VALID), any(r, 1, 4, 4, 3));
+        add("globalAvgPool2d", "(2, 3, 4, 2)", x -> Spool.globalAvgPool2d(x[0]), any(r, 2, 3, 4, 2));
+        add("batchNormalization", "training: batch moments", x -> {
+            Moments m = Spool.moments(x[0], ints(0, 1, 2), false);
+            return Spool.batchNormalization(x[0], m.mean(), m.variance(), x[1], x[2], 1e-3);
+        }, any(r, 4, 3, 3, 2), any(r, 2), any(r, 2));
+        add("batchNormalization", "inference: given moments", x -> Spool.batchNormalization(x[0], x[1], x[2], x[3], x[4],
+                1e-3), any(r, 2, 2, 3, 3), any(r, 3), in(r, Domain.POSITIVE, s(3)), any(r, 3), any(r, 3));
+        add("moments", "variance over (0, 1)", x -> Spool.moments(x[0], ints(0, 1), true).variance(), any(r, 3, 4, 2));
+        // gradients of gradients, once per primitive: each VJP differentiated through the next one
+        add("second order", "conv2d, in x and the filter", x -> innerGradient(x[0],
+                v -> Spool.conv2d(v, x[1], ints(2), Padding.SAME).square()), any(r, 1, 4, 5, 2), any(r, 2, 3, 2, 2));
+        add("second order", "conv2d, the filter gradient", x -> innerGradient(x[1],
+                w -> Spool.conv2d(x[0], w, ints(1), Padding.VALID).square()), any(r, 2, 4, 4, 2), any(r, 2, 2, 2, 3));
+        add("second order", "depthwiseConv2d", x -> innerGradient(x[0],
+                v -> Spool.depthwiseConv2d(v, x[1], ints(1), Padding.SAME).tanh()), any(r, 1, 3, 4, 2),
+                any(r, 2, 2, 2, 1));
+        add("second order", "maxPool2d", x -> innerGradient(x[0],
+                v -> Spool.maxPool2d(v, ints(2), ints(1), Padding.SAME).square()), distinct(r, 1, 3, 4, 2));
+        add("second order", "avgPool2d", x -> innerGradient(x[0],
+                v -> Spool.avgPool2d(v, ints(2), ints(1), Padding.SAME).square()), any(r, 1, 3, 4, 2));
+    }
+
     private static void secondOrderCases() {
         Random r = rng("second", "order");
         for (ElementwiseTable.Unary u : ElementwiseTable.UNARY) {

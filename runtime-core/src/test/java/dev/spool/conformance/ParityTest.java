@@ -13,6 +13,8 @@ import dev.spool.DType;
 import dev.spool.DTypeException;
 import dev.spool.Device;
 import dev.spool.GradientTape;
+import dev.spool.Moments;
+import dev.spool.Padding;
 import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
@@ -135,6 +137,7 @@ class ParityTest {
             shapeRows();
             nnRows();
             fusedRows();
+            convRows();
             dtypeAndFactoryRows();
         }
         return ROWS;
@@ -150,6 +153,40 @@ class ParityTest {
 
     private static Shape s(int... dims) {
         return Shape.of(dims);
+    }
+
+    private static int[] ints(int... v) {
+        return v;
+    }
+
+    /**
+     * Convolutions and pooling at the sizes of a small CNN (Keras's Fashion-MNIST model, batch 4)
+     * and odd ones; sums of hundreds of float32 products, in another order on each device.
+     */
+    private static void convRows() {
+        double rtol = 1e-4;
+        double atol = 1e-4;
+        Random r = rng("conv");
+        add("conv2d 28x28x1 to 32, 3x3 VALID", x -> Spool.conv2d(x[0], x[1], ints(1), Padding.VALID), rtol, atol, true,
+                in(r, Domain.ANY, s(4, 28, 28, 1)), in(r, Domain.ANY, s(3, 3, 1, 32)));
+        add("conv2d 13x13x32 to 64, 3x3 VALID", x -> Spool.conv2d(x[0], x[1], ints(1), Padding.VALID), rtol, atol,
+                true, in(r, Domain.ANY, s(2, 13, 13, 32)), in(r, Domain.ANY, s(3, 3, 32, 64)));
+        add("conv2d 3 groups, stride 2 SAME, dilation 1x2", x -> Spool.conv2d(x[0], x[1], ints(2), Padding.SAME,
+                ints(1, 2)), rtol, atol, true, in(r, Domain.ANY, s(3, 11, 9, 6)), in(r, Domain.ANY, s(3, 3, 2, 9)));
+        add("depthwiseConv2d 5x5 SAME, multiplier 3", x -> Spool.depthwiseConv2d(x[0], x[1], ints(1), Padding.SAME),
+                rtol, atol, true, in(r, Domain.ANY, s(2, 9, 10, 5)), in(r, Domain.ANY, s(5, 5, 5, 3)));
+        add("conv2dTranspose stride 2", x -> Spool.conv2dTranspose(x[0], x[1], ints(2, 14, 14, 8), ints(2),
+                Padding.SAME), rtol, atol, true, in(r, Domain.ANY, s(2, 7, 7, 16)), in(r, Domain.ANY, s(3, 3, 8, 16)));
+        add("maxPool2d 2x2 of (4, 26, 26, 32)", x -> Spool.maxPool2d(x[0], ints(2), ints(2), Padding.VALID), 0, 0, true,
+                in(r, Domain.ANY, s(4, 26, 26, 32)));
+        add("maxPool2d 3x3 stride 2 SAME", x -> Spool.maxPool2d(x[0], ints(3), ints(2), Padding.SAME), 0, 0, true,
+                in(r, Domain.ANY, s(2, 15, 14, 7)));
+        add("avgPool2d 3x3 stride 2 SAME", x -> Spool.avgPool2d(x[0], ints(3), ints(2), Padding.SAME), RTOL, ATOL, true,
+                in(r, Domain.ANY, s(2, 15, 14, 7)));
+        add("batch normalization over (64, 5, 5, 16)", x -> {
+            Moments m = Spool.moments(x[0], ints(0, 1, 2), false);
+            return Spool.batchNormalization(x[0], m.mean(), m.variance(), x[1], x[2], 1e-3);
+        }, rtol, atol, true, in(r, Domain.ANY, s(64, 5, 5, 16)), in(r, Domain.ANY, s(16)), in(r, Domain.ANY, s(16)));
     }
 
     private static Random rng(String name) {

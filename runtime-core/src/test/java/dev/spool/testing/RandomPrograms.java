@@ -1,6 +1,7 @@
 package dev.spool.testing;
 
 import dev.spool.DType;
+import dev.spool.Padding;
 import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
@@ -15,7 +16,9 @@ import java.util.function.Predicate;
  * Random differentiable programs for property tests: 1–3 inputs of random shapes (rank 0–3,
  * dimensions 1–4) and 3–12 steps drawn from smooth ops — unary math, broadcasting arithmetic,
  * views (transpose, reshape, expandDims, slice), reductions, matmul (plain and with a transposed
- * operand), gather with repeated indices, and softmax — so that central finite differences are a
+ * operand), gather with repeated indices, softmax, and on images (a value reshaped to
+ * {@code [1, h, w, 1]}) SAME convolutions with a seeded filter and average pooling — so that
+ * central finite differences are a
  * valid reference everywhere (no kinks such as abs, relu or max). Each program is a pure function
  * of its seed, runs on any device ({@link Program#run}) and prints as Java code.
  *
@@ -101,6 +104,9 @@ public final class RandomPrograms {
             case "gather" -> a.gather(Spool.constant(toDoubles(Arrays.copyOfRange(p, 1, p.length)),
                     Shape.of(p.length - 1), DType.INT32), p[0]);
             case "softmax" -> a.softmax(a.rank() - 1);
+            case "image" -> a.reshape(p);
+            case "conv2d" -> Spool.conv2d(a, filter(p, a), new int[] {p[3]}, Padding.SAME);
+            case "avgPool" -> a.avgPool2d(new int[] {p[0]}, new int[] {p[1]}, Padding.SAME);
             default -> throw new IllegalStateException("unknown op " + s.op());
         };
     }
@@ -121,8 +127,17 @@ public final class RandomPrograms {
             case "matmulT" -> a + ".matmul(" + a + ", false, true)";
             case "gather" -> a + ".gather(indices(" + join(Arrays.copyOfRange(p, 1, p.length)) + "), " + p[0] + ")";
             case "softmax" -> a + ".softmax(-1 + rank)";
+            case "image" -> a + ".reshape(" + join(p) + ")";
+            case "conv2d" -> "Spool.conv2d(" + a + ", Spool.randomUniform(Shape.of(" + p[0] + ", " + p[1] + ", "
+                    + "channels, " + p[2] + "), " + p[4] + ", -1, 1, dtype), new int[] {" + p[3] + "}, Padding.SAME)";
+            case "avgPool" -> a + ".avgPool2d(new int[] {" + p[0] + "}, new int[] {" + p[1] + "}, Padding.SAME)";
             default -> a + "." + s.op() + "()";
         };
+    }
+
+    /** The seeded filter of a conv2d step: [kh, kw, channels of a, out], uniform in [-1, 1). */
+    private static Tensor filter(int[] p, Tensor a) {
+        return Spool.randomUniform(Shape.of(p[0], p[1], a.shape().dim(3), p[2]), p[4], -1, 1, a.dtype());
     }
 
     private static String join(int[] p) {
@@ -137,7 +152,7 @@ public final class RandomPrograms {
 
     private static final String[] UNARY = {"neg", "tanh", "sigmoid", "sin", "cos", "square", "softplus", "expTanh"};
     private static final String[] OTHER = {"add", "sub", "mul", "divSafe", "transpose", "reshape", "expandDims",
-        "slice", "sum", "mean", "matmul", "matmulT", "gather", "softmax"};
+        "slice", "sum", "mean", "matmul", "matmulT", "gather", "softmax", "image", "conv2d", "avgPool"};
 
     /** The program of {@code seed}: always the same program for the same seed. */
     public static Program generate(long seed) {
@@ -290,6 +305,32 @@ public final class RandomPrograms {
             }
             case "softmax" -> {
                 return rank == 0 ? null : new Step(op, a, -1, new int[0], sa);
+            }
+            case "image" -> {
+                int n = size(sa);
+                int h = divisorOf(n, r);
+                int[] to = {1, h, n / h, 1};
+                return new Step(op, a, -1, to, to);
+            }
+            case "conv2d" -> {
+                if (rank != 4) {
+                    return null;
+                }
+                int kh = 1 + r.nextInt(Math.min(3, sa[1]));
+                int kw = 1 + r.nextInt(Math.min(3, sa[2]));
+                int out = 1 + r.nextInt(2);
+                int stride = 1 + r.nextInt(2);
+                int[] shape = {sa[0], (sa[1] + stride - 1) / stride, (sa[2] + stride - 1) / stride, out};
+                return new Step(op, a, -1, new int[] {kh, kw, out, stride, r.nextInt(1000)}, shape);
+            }
+            case "avgPool" -> {
+                if (rank != 4) {
+                    return null;
+                }
+                int k = 1 + r.nextInt(2);
+                int stride = 1 + r.nextInt(2);
+                int[] shape = {sa[0], (sa[1] + stride - 1) / stride, (sa[2] + stride - 1) / stride, sa[3]};
+                return new Step(op, a, -1, new int[] {k, stride}, shape);
             }
             default -> throw new IllegalStateException(op);
         }

@@ -542,6 +542,20 @@ public final class Spool {
                 epsilon);
     }
 
+    /**
+     * Batch normalization in training mode with the batch's own statistics, over every axis but
+     * the last (the channels): {@code tf.compat.v1.nn.fused_batch_norm(x, scale, offset,
+     * epsilon, is_training=True)}. The same values as {@link #moments} then
+     * {@link #batchNormalization}, in one primitive forward and one backward (TF's
+     * FusedBatchNorm). The returned mean and biased variance carry no gradient; {@code y} is
+     * differentiable in x, scale and offset, to any order.
+     */
+    public static FusedBatchNorm fusedBatchNorm(Operand x, Operand scale, Operand offset, double epsilon) {
+        String op = "fusedBatchNorm";
+        return NormalizationOps.fusedBatchNorm(Args.value(x, op, "x"), Args.value(scale, op, "scale"),
+                Args.value(offset, op, "offset"), epsilon);
+    }
+
     // ---- training updates (TensorFlow's raw training ops, one launch per variable) -------
 
     /** {@code var -= lr * grad} ({@code tf.raw_ops.ResourceApplyGradientDescent}). Not recorded on tapes. */

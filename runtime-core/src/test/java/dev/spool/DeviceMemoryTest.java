@@ -406,6 +406,18 @@ class DeviceMemoryTest {
         }
 
         @Override
+        public void batchNormTraining(View x, View scale, View offset, double epsilon, DeviceBuffer y, DeviceBuffer mean,
+                                      DeviceBuffer variance) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void batchNormTrainingGrad(View dy, View x, View scale, View mean, View variance, double epsilon,
+                                          DeviceBuffer dx, DeviceBuffer dscale, DeviceBuffer doffset) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out) {
             throw new UnsupportedOperationException();
         }

@@ -205,6 +205,20 @@ public final class FaultyDevices {
         }
 
         @Override
+        public void batchNormTraining(View x, View scale, View offset, double epsilon, DeviceBuffer y, DeviceBuffer mean,
+                                      DeviceBuffer variance) {
+            maybeFail("batchNormTraining");
+            inner.batchNormTraining(x, scale, offset, epsilon, y, mean, variance);
+        }
+
+        @Override
+        public void batchNormTrainingGrad(View dy, View x, View scale, View mean, View variance, double epsilon,
+                                          DeviceBuffer dx, DeviceBuffer dscale, DeviceBuffer doffset) {
+            maybeFail("batchNormTrainingGrad");
+            inner.batchNormTrainingGrad(dy, x, scale, mean, variance, epsilon, dx, dscale, doffset);
+        }
+
+        @Override
         public void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
             maybeFail("binaryUnary");
             inner.binaryUnary(op, epilogue, a, b, out);

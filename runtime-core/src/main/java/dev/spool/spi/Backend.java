@@ -227,6 +227,30 @@ public interface Backend extends AutoCloseable {
      */
     void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx);
 
+    // ---- batch normalization (training) ---------------------------------------------------------
+    // x is a contiguous view whose last axis is the channel axis: [rows, C] for these primitives,
+    // rows >= 1. Sums over rows run in a fixed order (no atomics); float32 sums may accumulate in
+    // double. Dtypes: FLOAT32, FLOAT64.
+
+    /**
+     * TensorFlow's fused batch normalization in training mode: per channel c,
+     * {@code mean[c] = sum(x[:, c]) / rows}, {@code variance[c] = sum((x[:, c] - mean[c])^2) / rows}
+     * (biased), then {@code y = x * inv + (offset - mean * inv)} with {@code inv = rsqrt(variance
+     * + epsilon) * scale} (the formula of tf.nn.batch_normalization). scale and offset are
+     * contiguous [C]; y has x's shape, mean and variance are [C].
+     */
+    void batchNormTraining(View x, View scale, View offset, double epsilon, DeviceBuffer y, DeviceBuffer mean,
+                           DeviceBuffer variance);
+
+    /**
+     * The VJP of {@link #batchNormTraining} for the incoming gradient dy (x's shape), from the
+     * forward's mean and variance: with {@code r = rsqrt(variance + epsilon)} and {@code xhat =
+     * (x - mean) * r}, {@code doffset[c] = sum(dy[:, c])}, {@code dscale[c] = sum(dy[:, c] *
+     * xhat[:, c])}, and {@code dx = scale * r / rows * (rows * dy - doffset - xhat * dscale)}.
+     */
+    void batchNormTrainingGrad(View dy, View x, View scale, View mean, View variance, double epsilon, DeviceBuffer dx,
+                               DeviceBuffer dscale, DeviceBuffer doffset);
+
     // ---- random --------------------------------------------------------------------------
 
     /**

@@ -349,6 +349,54 @@ class ConvolutionTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void fusedBatchNormIsTheCompositeInOnePrimitiveEachWay(Device device) {
+        try (TestDevices.On on = TestDevices.on(device)) {
+            DType t = floatType(device);
+            Random r = new Random(5);
+            for (int[] shape : new int[][] {{4, 5, 3, 6}, {300, 7}, {1, 1, 1, 3}, {2, 1000}}) {
+                int c = shape[shape.length - 1];
+                Tensor x = tensor(random(r, shape), t).mul(3).add(1);
+                Tensor scale = tensor(random(r, c), t);
+                Tensor offset = tensor(random(r, c), t);
+                int[] axes = java.util.stream.IntStream.range(0, shape.length - 1).toArray();
+                GradientTape tape = new GradientTape(true);
+                dev.spool.FusedBatchNorm fused;
+                Tensor composite;
+                Moments m;
+                try (tape) {
+                    tape.watch(x, scale, offset);
+                    fused = Spool.fusedBatchNorm(x, scale, offset, 1e-3);
+                    m = Spool.moments(x, axes, false);
+                    composite = Spool.batchNormalization(x, m.mean(), m.variance(), offset, scale, 1e-3);
+                }
+                double tol = t == FLOAT64 ? 1e-10 : 2e-4;
+                String what = java.util.Arrays.toString(shape);
+                TensorAssert.assertClose(m.mean().toDoubleArray(), fused.mean().toDoubleArray(), tol, tol, "mean " + what);
+                TensorAssert.assertClose(m.variance().toDoubleArray(), fused.variance().toDoubleArray(), tol, tol,
+                        "variance " + what);
+                TensorAssert.assertClose(composite.toDoubleArray(), fused.y().toDoubleArray(), tol, tol, "y " + what);
+                Tensor w = tensor(random(r, shape), t);
+                List<Tensor> gf = tape.gradient(fused.y(), List.of(x, scale, offset), w,
+                        dev.spool.UnconnectedGradients.NONE);
+                List<Tensor> gc = tape.gradient(composite, List.of(x, scale, offset), w,
+                        dev.spool.UnconnectedGradients.NONE);
+                for (int i = 0; i < 3; i++) {
+                    TensorAssert.assertClose(gc.get(i).toDoubleArray(), gf.get(i).toDoubleArray(), 10 * tol, 10 * tol,
+                            "gradient " + i + " " + what);
+                }
+                tape.reset();
+            }
+            assertMessage(ShapeException.class, "scale and offset", () -> Spool.fusedBatchNorm(Spool.ones(2, 3),
+                    Spool.ones(2), Spool.ones(3), 1e-3));
+            assertMessage(ShapeException.class, "rank >= 2", () -> Spool.fusedBatchNorm(Spool.ones(3),
+                    Spool.ones(3), Spool.ones(3), 1e-3));
+            assertMessage(ShapeException.class, "no element", () -> Spool.fusedBatchNorm(Spool.ones(0, 3),
+                    Spool.ones(3), Spool.ones(3), 1e-3));
+        }
+    }
+
     // ---- errors ---------------------------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0}")

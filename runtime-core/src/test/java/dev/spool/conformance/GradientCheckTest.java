@@ -445,6 +445,10 @@ class GradientCheckTest {
         }, any(r, 4, 3, 3, 2), any(r, 2), any(r, 2));
         add("batchNormalization", "inference: given moments", x -> Spool.batchNormalization(x[0], x[1], x[2], x[3], x[4],
                 1e-3), any(r, 2, 2, 3, 3), any(r, 3), in(r, Domain.POSITIVE, s(3)), any(r, 3), any(r, 3));
+        add("fusedBatchNorm", "(3, 2, 2, 3) in x, scale and offset", x -> Spool.fusedBatchNorm(x[0], x[1], x[2], 1e-3)
+                .y(), any(r, 3, 2, 2, 3), any(r, 3), any(r, 3));
+        add("second order", "fusedBatchNorm", x -> innerGradient(x[0],
+                v -> Spool.fusedBatchNorm(v, x[1], x[2], 1e-3).y().tanh()), any(r, 4, 3), any(r, 3), any(r, 3));
         add("moments", "variance over (0, 1)", x -> Spool.moments(x[0], ints(0, 1), true).variance(), any(r, 3, 4, 2));
         // gradients of gradients, once per primitive: each VJP differentiated through the next one
         add("second order", "conv2d, in x and the filter", x -> innerGradient(x[0],

@@ -183,6 +183,8 @@ class ParityTest {
                 in(r, Domain.ANY, s(2, 15, 14, 7)));
         add("avgPool2d 3x3 stride 2 SAME", x -> Spool.avgPool2d(x[0], ints(3), ints(2), Padding.SAME), RTOL, ATOL, true,
                 in(r, Domain.ANY, s(2, 15, 14, 7)));
+        add("fusedBatchNorm over (64, 5, 5, 16)", x -> Spool.fusedBatchNorm(x[0], x[1], x[2], 1e-3).y(), rtol, atol,
+                true, in(r, Domain.ANY, s(64, 5, 5, 16)), in(r, Domain.ANY, s(16)), in(r, Domain.ANY, s(16)));
         add("batch normalization over (64, 5, 5, 16)", x -> {
             Moments m = Spool.moments(x[0], ints(0, 1, 2), false);
             return Spool.batchNormalization(x[0], m.mean(), m.variance(), x[1], x[2], 1e-3);

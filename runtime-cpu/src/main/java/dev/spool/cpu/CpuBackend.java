@@ -393,6 +393,42 @@ public final class CpuBackend implements Backend {
         Convolution.maxPoolGrad(par, x, dy, g, output("maxPool2dGrad", dx, x.dtype(), g.inputSize()));
     }
 
+    // ---- batch normalization (training) ---------------------------------------------------------
+
+    @Override
+    public void batchNormTraining(View x, View scale, View offset, double epsilon, DeviceBuffer y, DeviceBuffer mean,
+                                  DeviceBuffer variance) {
+        long c = requireBatchNorm("batchNormTraining", x, scale, offset);
+        BatchNorm.forward(par, x, scale, offset, epsilon, output("batchNormTraining", y, x.dtype(), x.size()),
+                output("batchNormTraining", mean, x.dtype(), c), output("batchNormTraining", variance, x.dtype(), c));
+    }
+
+    @Override
+    public void batchNormTrainingGrad(View dy, View x, View scale, View mean, View variance, double epsilon,
+                                      DeviceBuffer dx, DeviceBuffer dscale, DeviceBuffer doffset) {
+        long c = requireBatchNorm("batchNormTrainingGrad", x, scale, mean, variance);
+        requireBatchNorm("batchNormTrainingGrad", dy, scale);
+        BatchNorm.backward(par, dy, x, scale, mean, variance, epsilon,
+                output("batchNormTrainingGrad", dx, x.dtype(), x.size()),
+                output("batchNormTrainingGrad", dscale, x.dtype(), c),
+                output("batchNormTrainingGrad", doffset, x.dtype(), c));
+    }
+
+    /** x contiguous [rows >= 1, C] and contiguous per-channel vectors of C, all of one float dtype; returns C. */
+    private long requireBatchNorm(String op, View x, View... perChannel) {
+        long c = perChannel[0].size();
+        for (View v : perChannel) {
+            if (v.dtype() != x.dtype() || !v.isContiguous() || v.size() != c) {
+                throw new IllegalArgumentException("cpu: " + op + " needs contiguous per-channel operands of " + c
+                        + " " + x.dtype() + ", got " + v);
+            }
+        }
+        if (!x.dtype().isFloating() || !x.isContiguous() || c == 0 || x.size() == 0 || x.size() % c != 0) {
+            throw new IllegalArgumentException("cpu: " + op + " needs a contiguous float x of rows x " + c + ", got " + x);
+        }
+        return c;
+    }
+
     /** Float operands of one dtype, contiguous, of the sizes the geometry gives. */
     private void requireConvOperands(String op, Conv2dGeometry g, View a, long aSize, View b, long bSize) {
         if (!a.dtype().isFloating() || b.dtype() != a.dtype()) {

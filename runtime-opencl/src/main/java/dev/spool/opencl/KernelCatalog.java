@@ -113,6 +113,12 @@ final class KernelCatalog {
     static final String AVG_POOL_GRAD = "avg_pool_grad";
     static final String MAX_POOL = "max_pool";
     static final String MAX_POOL_GRAD = "max_pool_grad";
+    static final String BN_PARTIALS = "bn_partials";
+    static final String BN_FINALIZE = "bn_finalize";
+    static final String BN_APPLY = "bn_apply";
+    static final String BN_GRAD_PARTIALS = "bn_grad_partials";
+    static final String BN_GRAD_FINALIZE = "bn_grad_finalize";
+    static final String BN_GRAD_APPLY = "bn_grad_apply";
 
     /** One work-item per (row, chunk): CPUs, and short rows on GPUs. */
     static String reduceChunks(ReduceOp op) {
@@ -189,6 +195,12 @@ final class KernelCatalog {
                 + " -DOUT=" + ClTypes.name(out);
     }
 
+
+    /** norm.cl for dtype {@code t}: statistics accumulate as reductions do ({@link #accumulator}). */
+    static String normOptions(DType t, boolean fp64) {
+        DType acc = accumulator(t, t, fp64);
+        return ClTypes.options(t) + " -DACC=" + ClTypes.name(acc) + (acc == DType.FLOAT64 ? " -DACC_IS_DOUBLE=1" : "");
+    }
 
     // ---- the table ------------------------------------------------------------------------------
 
@@ -276,6 +288,12 @@ final class KernelCatalog {
             for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
                 out.add(new KernelRef(kind.primitive, t, KernelSources.CONV, ClTypes.options(t), kind.kernel));
             }
+            for (String k : List.of(BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {
+                out.add(new KernelRef("batchNormTraining", t, KernelSources.NORM, normOptions(t, fp64), k));
+            }
+            for (String k : List.of(BN_GRAD_PARTIALS, BN_GRAD_FINALIZE, BN_GRAD_APPLY)) {
+                out.add(new KernelRef("batchNormTrainingGrad", t, KernelSources.NORM, normOptions(t, fp64), k));
+            }
         }
         return out;
     }
@@ -328,6 +346,8 @@ final class KernelCatalog {
             for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
                 require(table, kind.primitive, t, missing);
             }
+            require(table, "batchNormTraining", t, missing);
+            require(table, "batchNormTrainingGrad", t, missing);
         }
         for (KernelRef k : table) {
             if (!KernelSources.ALL.contains(k.source())) {

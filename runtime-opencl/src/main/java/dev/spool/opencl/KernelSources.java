@@ -19,10 +19,11 @@ final class KernelSources {
     static final String SOFTMAX = "softmax.cl";
     static final String TRAINING = "training.cl";
     static final String CONV = "conv.cl";
+    static final String NORM = "norm.cl";
 
     /** Every source the backend builds programs from. */
     static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING, SOFTMAX, TRAINING,
-            CONV);
+            CONV, NORM);
 
     /** Definitions every source uses (layout_t, layout_offset), put in front of each. */
     static final String PRELUDE = "prelude.cl";

@@ -56,6 +56,7 @@ public final class OpenClBackend implements Backend {
     private final RandomKernels random;
     private final SoftmaxKernels softmaxes;
     private final ConvKernels convs;
+    private final NormKernels norms;
     private final TrainingKernels training;
     /** False for a {@link #withStrategy} view, which shares its parent's device, programs and pool. */
     private final boolean ownsDevice;
@@ -87,6 +88,7 @@ public final class OpenClBackend implements Backend {
         this.random = new RandomKernels(kernels);
         this.softmaxes = new SoftmaxKernels(kernels);
         this.convs = new ConvKernels(kernels);
+        this.norms = new NormKernels(kernels);
         this.training = new TrainingKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
                 tuning.style(), device.info.fp64() ? "yes" : "no");
@@ -408,6 +410,32 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized void maxPool2dGrad(View x, View dy, Conv2dGeometry g, DeviceBuffer dx) {
         conv(ConvKernels.Kind.MAX_POOL_GRAD, g, dx, g.inputSize(), x, dy);
+    }
+
+    @Override
+    public synchronized void batchNormTraining(View x, View scale, View offset, double epsilon, DeviceBuffer y,
+                                               DeviceBuffer mean, DeviceBuffer variance) {
+        own(x.buffer());
+        own(scale.buffer());
+        own(offset.buffer());
+        OpenClBuffer yo = own(y);
+        OpenClBuffer mo = own(mean);
+        OpenClBuffer vo = own(variance);
+        enqueue(() -> "batchNormTraining " + x, () -> norms.forward(x, scale, offset, epsilon, yo, mo, vo));
+    }
+
+    @Override
+    public synchronized void batchNormTrainingGrad(View dy, View x, View scale, View mean, View variance,
+                                                   double epsilon, DeviceBuffer dx, DeviceBuffer dscale,
+                                                   DeviceBuffer doffset) {
+        for (View v : new View[] {dy, x, scale, mean, variance}) {
+            own(v.buffer());
+        }
+        OpenClBuffer dxo = own(dx);
+        OpenClBuffer so = own(dscale);
+        OpenClBuffer oo = own(doffset);
+        enqueue(() -> "batchNormTrainingGrad " + x,
+                () -> norms.backward(dy, x, scale, mean, variance, epsilon, dxo, so, oo));
     }
 
     private void conv(ConvKernels.Kind kind, Conv2dGeometry g, DeviceBuffer out, long count, View... inputs) {

@@ -87,4 +87,52 @@ class LaunchCountTest {
             }
         }
     }
+
+    /**
+     * Batch normalization in training mode, with the batch's statistics: three launches forward
+     * (partial statistics, their combination, the normalization) and three backward for the
+     * fused op, against the composite of moments and batchNormalization, counted in the same run.
+     */
+    @Test
+    void fusedBatchNormTakesThreeLaunchesEachWay() {
+        TestDevices.all();
+        Device d = Device.get("opencl:0");
+        try (Device.Scope s = Device.use(d); TensorScope scope = new TensorScope()) {
+            Tensor x = Spool.randomUniform(Shape.of(16, 12, 12, 32), 1);
+            Tensor scale = Spool.randomUniform(Shape.of(32), 2);
+            Tensor offset = Spool.randomUniform(Shape.of(32), 3);
+            Tensor dy = Spool.randomUniform(Shape.of(16, 12, 12, 32), 4);
+            long[] fused = forwardAndBackward(d, x, scale, offset, dy, true);
+            long[] composite = forwardAndBackward(d, x, scale, offset, dy, false);
+            assertEquals(3, fused[0], "fused forward");
+            assertEquals(3, fused[1], "fused backward");
+            // recorded for the README's comparison; the composite's counts depend on its op mix
+            org.junit.jupiter.api.Assertions.assertTrue(composite[0] > 3 && composite[1] > 3,
+                    "composite forward " + composite[0] + ", backward " + composite[1]);
+            org.slf4j.LoggerFactory.getLogger(LaunchCountTest.class).info(
+                    "batch normalization launches, forward/backward: fused {}/{}, composite {}/{}",
+                    fused[0], fused[1], composite[0], composite[1]);
+        }
+    }
+
+    private static long[] forwardAndBackward(Device d, Tensor x, Tensor scale, Tensor offset, Tensor dy,
+                                             boolean fused) {
+        long[] out = new long[2];
+        GradientTape tape = new GradientTape();
+        Tensor[] y = new Tensor[1];
+        try (tape) {
+            tape.watch(x, scale, offset);
+            out[0] = launches(d, () -> {
+                if (fused) {
+                    y[0] = Spool.fusedBatchNorm(x, scale, offset, 1e-3).y();
+                } else {
+                    dev.spool.Moments m = Spool.moments(x, new int[] {0, 1, 2}, false);
+                    y[0] = Spool.batchNormalization(x, m.mean(), m.variance(), offset, scale, 1e-3);
+                }
+            });
+        }
+        out[1] = launches(d, () -> tape.gradient(y[0], List.of(x, scale, offset), dy,
+                dev.spool.UnconnectedGradients.NONE));
+        return out;
+    }
 }

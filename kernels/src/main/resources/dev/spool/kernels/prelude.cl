@@ -31,27 +31,40 @@ typedef struct {
     for (long i = (long)get_global_id(0) * SPOOL_CHUNK, i##_end = min(i + SPOOL_CHUNK, (long)(n)); \
          i < i##_end; i++)
 
-/* Element offset of the i-th element, in row-major order, of a strided view. */
+/*
+ * Element offset of the i-th element, in row-major order, of a strided view. The loops run over
+ * all 8 dims, unrolled, skipping those past the rank: with every index into shape and strides a
+ * constant, GPU compilers keep the kernel argument's fields in registers, where a loop to the
+ * rank indexed them at run time from a copy in scratch memory (clang for AMD GPUs: 152 bytes of
+ * scratch per layout argument, in every strided kernel; docs/GPU-RESOURCES.md).
+ */
 long layout_offset(const layout_t* l, long i) {
     if (l->rank == 1) {
         return l->offset + i * l->strides[0];
     }
     long off = l->offset;
+    int rank = (int)l->rank;
     if (i <= (long)UINT_MAX) {
         /* 32-bit division is several times cheaper than 64-bit on GPUs */
         uint r = (uint)i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
-            uint s = (uint)l->shape[d];
-            uint q = r / s;
-            off += (long)(r - q * s) * l->strides[d];
-            r = q;
+        #pragma unroll
+        for (int d = 7; d >= 0; d--) {
+            if (d < rank) {
+                uint s = (uint)l->shape[d];
+                uint q = r / s;
+                off += (long)(r - q * s) * l->strides[d];
+                r = q;
+            }
         }
     } else {
         long r = i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
-            long q = r / l->shape[d];
-            off += (r - q * l->shape[d]) * l->strides[d];
-            r = q;
+        #pragma unroll
+        for (int d = 7; d >= 0; d--) {
+            if (d < rank) {
+                long q = r / l->shape[d];
+                off += (r - q * l->shape[d]) * l->strides[d];
+                r = q;
+            }
         }
     }
     return off;

@@ -53,14 +53,19 @@
 #ifndef VW
 #define VW 8
 #endif
+/* The packed kernel's block: the host always passes its own (GemmConfig). These defaults also
+ * size matmul_packed's local array in the programs built for the other kernels, where it must
+ * still fit every device: 64 x 32 elements, 16 KiB in float64 (OpenCL guarantees 32 KiB of local
+ * memory). 256 x 64 (64 KiB in float32, 128 KiB in float64) made clang for AMD GPUs reject every
+ * float64 matmul program (docs/GPU-RESOURCES.md), and is more than NVIDIA's 48 KiB. */
 #ifndef MB
 #define MB 48
 #endif
 #ifndef NB
-#define NB 64
+#define NB 32
 #endif
 #ifndef KC
-#define KC 256
+#define KC 64
 #endif
 #define VT SPOOL_CAT(T, VW)
 #define VLOAD SPOOL_CAT(vload, VW)

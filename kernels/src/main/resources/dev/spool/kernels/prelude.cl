@@ -31,16 +31,33 @@ typedef struct {
     for (long i = (long)get_global_id(0) * SPOOL_CHUNK, i##_end = min(i + SPOOL_CHUNK, (long)(n)); \
          i < i##_end; i++)
 
+/*
+ * The dims d of a layout of rank `rank`, innermost first: SPOOL_FOR_DIMS(d, rank) { ... }.
+ * GPU builds (SPOOL_CHUNK 1): all 8 dims, unrolled, skipping those past the rank. With every
+ * index into shape and strides a constant, GPU compilers keep a layout argument's fields in
+ * registers, where a loop to the rank indexed them at run time from a copy in scratch memory
+ * (clang for AMD GPUs: 152 bytes of scratch per layout argument, in every strided kernel;
+ * docs/GPU-RESOURCES.md). CPU builds keep the loop to the rank, as before: a CPU compiler has
+ * no such problem, and the unrolled form doubles compile time (clang for AMD GPUs, every program:
+ * 3 CPU-minutes before it, 6.4 after), which PoCL would pay at each kernel's first launch.
+ */
+#if SPOOL_CHUNK > 1
+#define SPOOL_FOR_DIMS(d, rank) for (int d = (rank) - 1; d >= 0; d--)
+#else
+#define SPOOL_FOR_DIMS(d, rank) _Pragma("unroll") for (int d = 7; d >= 0; d--) if (d < (rank))
+#endif
+
 /* Element offset of the i-th element, in row-major order, of a strided view. */
 long layout_offset(const layout_t* l, long i) {
     if (l->rank == 1) {
         return l->offset + i * l->strides[0];
     }
     long off = l->offset;
+    int rank = (int)l->rank;
     if (i <= (long)UINT_MAX) {
         /* 32-bit division is several times cheaper than 64-bit on GPUs */
         uint r = (uint)i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
+        SPOOL_FOR_DIMS(d, rank) {
             uint s = (uint)l->shape[d];
             uint q = r / s;
             off += (long)(r - q * s) * l->strides[d];
@@ -48,7 +65,7 @@ long layout_offset(const layout_t* l, long i) {
         }
     } else {
         long r = i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
+        SPOOL_FOR_DIMS(d, rank) {
             long q = r / l->shape[d];
             off += (r - q * l->shape[d]) * l->strides[d];
             r = q;

@@ -115,10 +115,8 @@ final class GemmTuner {
         boolean enabled = !"false".equalsIgnoreCase(System.getProperty(TUNE_PROPERTY, "true").trim())
                 && !BufferPool.memoryCheck();
         boolean cpu = tuning.style() == Tuning.Style.CPU;
-        // packed runs one work-item per group: made for CPU caches, a GPU would idle through it
-        List<GemmConfig> fit = GemmConfig.CANDIDATES.stream()
-                .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8))
-                .filter(c -> cpu || c.kind() != GemmConfig.Kind.PACKED).toList();
+        List<GemmConfig> fit = candidates(tuning.style()).stream()
+                .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8)).toList();
         GemmConfig fallback = cpu
                 ? fit.contains(GemmConfig.PACKED_DEFAULT) ? GemmConfig.PACKED_DEFAULT : GemmConfig.VEC_DEFAULT
                 : fit.contains(GemmConfig.TILED_DEFAULT) ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
@@ -132,6 +130,24 @@ final class GemmTuner {
                 + sourceHash();
         return new GemmTuner(enabled, pinned, cacheDir().resolve(CACHE_FILE), key, List.copyOf(ordered), fallback);
     }
+
+    /**
+     * The members of {@link GemmConfig#CANDIDATES} that a device of {@code style} may time, in
+     * their order, before the device's own limits are applied. GPUs get the rows kernel and the
+     * tiled ones with at most {@link #GPU_MAX_OUTPUTS} outputs per work-item: packed runs one
+     * work-item per group (made for CPU caches, a GPU would idle through it), vec's ROWS x VW
+     * vector accumulators spill registers (clang-15 for gfx1100: vec:8x16 948 VGPRs, vec:8x8 8),
+     * and so do tiled float64 tiles of 32 or 64 outputs per work-item (gfx1100: 8x4 10 VGPRs,
+     * 8x8 121). docs/GPU-RESOURCES.md lists them; its check fails CI if a GPU candidate spills.
+     */
+    static List<GemmConfig> candidates(Tuning.Style style) {
+        return GemmConfig.CANDIDATES.stream().filter(c -> style == Tuning.Style.CPU
+                || c.kind() == GemmConfig.Kind.ROWS
+                || c.kind() == GemmConfig.Kind.TILED && c.wptm() * c.wptn() <= GPU_MAX_OUTPUTS).toList();
+    }
+
+    /** Outputs per work-item of the tiled kernels GPUs may time (float64 accumulators: 32 VGPRs). */
+    static final int GPU_MAX_OUTPUTS = 16;
 
     /** The configuration for a product of {@code m·n·k} elements of {@code t}. */
     GemmConfig configFor(DType t, long m, long n, long k, Timer timer) {

@@ -7,7 +7,9 @@ import dev.spool.spi.BinaryOp;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Which kernel serves each (primitive, dtype): kernel names, build options and the dtype rules
@@ -18,9 +20,30 @@ final class KernelCatalog {
     private KernelCatalog() {
     }
 
-    /** One kernel of one program, and the primitive it serves. */
-    record KernelRef(String primitive, DType dtype, String source, String options, String kernel) {
+    /**
+     * One kernel of one program, the primitive it serves, and the kernel styles ({@link Tuning})
+     * under which a device may launch it: what the GPU resource report checks as "the GPU path".
+     */
+    record KernelRef(String primitive, DType dtype, String source, String options, String kernel,
+                     Set<Tuning.Style> styles) {
+        KernelRef {
+            styles = Set.copyOf(styles);
+        }
+
+        /** A kernel that devices of both styles launch. */
+        KernelRef(String primitive, DType dtype, String source, String options, String kernel) {
+            this(primitive, dtype, source, options, kernel, BOTH);
+        }
+
+        /** Whether a device with GPU-style kernels may launch it. */
+        boolean gpuPath() {
+            return styles.contains(Tuning.Style.GPU);
+        }
     }
+
+    private static final Set<Tuning.Style> BOTH = EnumSet.allOf(Tuning.Style.class);
+    private static final Set<Tuning.Style> GPU = EnumSet.of(Tuning.Style.GPU);
+    private static final Set<Tuning.Style> CPU = EnumSet.of(Tuning.Style.CPU);
 
     static final List<DType> ALL = List.of(DType.values());
     static final List<DType> NUMERIC = List.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64);
@@ -204,7 +227,10 @@ final class KernelCatalog {
 
     // ---- the table ------------------------------------------------------------------------------
 
-    /** Every kernel the backend may launch on a device (both styles), float64 ones if {@code fp64}. */
+    /**
+     * Every kernel the backend may launch on a device (both styles, each entry saying which),
+     * float64 ones if {@code fp64}.
+     */
     static List<KernelRef> all(boolean fp64) {
         List<KernelRef> out = new ArrayList<>();
         for (DType t : types(ALL, fp64)) {
@@ -259,10 +285,11 @@ final class KernelCatalog {
                     if (op.isArg() && !o.equals(programs.get(0))) {
                         continue; // arg reductions never split through the accumulator type
                     }
+                    // ReductionKernels: GPUs reduce short rows with _chunks too, columns are CPU-only
                     out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceChunks(op)));
-                    out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceWorkGroup(op)));
+                    out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceWorkGroup(op), GPU));
                     if (!op.isArg() && o.equals(programs.get(0))) { // one pass only
-                        out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceColumns(op)));
+                        out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reduceColumns(op), CPU));
                     }
                     if (op.isArg()) {
                         out.add(new KernelRef("reduce " + op, t, KernelSources.REDUCTION, o, reducePartials(op)));
@@ -272,15 +299,22 @@ final class KernelCatalog {
         }
         for (DType t : types(FLOATING, fp64)) {
             for (GemmConfig c : GemmConfig.CANDIDATES) { // every member the tuner may choose
-                out.add(new KernelRef("matmul", t, KernelSources.MATMUL, c.options(t), c.kernel()));
+                Set<Tuning.Style> styles = EnumSet.noneOf(Tuning.Style.class);
+                for (Tuning.Style s : Tuning.Style.values()) {
+                    if (GemmTuner.candidates(s).contains(c)) {
+                        styles.add(s);
+                    }
+                }
+                out.add(new KernelRef("matmul", t, KernelSources.MATMUL, c.options(t), c.kernel(), styles));
             }
             out.add(new KernelRef("randomUniform", t, KernelSources.RANDOM, ClTypes.options(t), RANDOM_UNIFORM));
             for (boolean wg : new boolean[] {false, true}) {
                 String o = ClTypes.options(t);
-                out.add(new KernelRef("softmax", t, KernelSources.SOFTMAX, o, softmax(wg)));
-                out.add(new KernelRef("softmaxGrad", t, KernelSources.SOFTMAX, o, softmaxGrad(wg)));
-                out.add(new KernelRef("softmaxCrossEntropy", t, KernelSources.SOFTMAX, o, crossEntropy(wg)));
-                out.add(new KernelRef("softmaxCrossEntropyGrad", t, KernelSources.SOFTMAX, o, crossEntropyGrad(wg)));
+                Set<Tuning.Style> s = wg ? GPU : CPU; // SoftmaxKernels: work-group kernels on GPUs
+                out.add(new KernelRef("softmax", t, KernelSources.SOFTMAX, o, softmax(wg), s));
+                out.add(new KernelRef("softmaxGrad", t, KernelSources.SOFTMAX, o, softmaxGrad(wg), s));
+                out.add(new KernelRef("softmaxCrossEntropy", t, KernelSources.SOFTMAX, o, crossEntropy(wg), s));
+                out.add(new KernelRef("softmaxCrossEntropyGrad", t, KernelSources.SOFTMAX, o, crossEntropyGrad(wg), s));
             }
             for (String k : List.of(APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM)) {
                 out.add(new KernelRef(k, t, KernelSources.TRAINING, ClTypes.options(t), k));

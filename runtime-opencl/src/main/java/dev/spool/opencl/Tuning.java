@@ -50,6 +50,19 @@ record Tuning(Style style, int elementwiseLocal, int reduceLocal, int rowsLocal,
                 floorPow2(Math.min(128, cap)), 4 * units, 1);
     }
 
+    /**
+     * The build options every program gets on a device, before the tuning's and its own: OpenCL C
+     * 1.2 keeps the sources honest on newer drivers; correctly rounded float division and sqrt
+     * match the CPU backend (Java) where the device offers it ({@code exactDivide}). PoCL
+     * ({@code pocl}): fma() is a library call its loop vectoriser stops at (elementwise.cl's sin
+     * and cos ran scalar, 10x slower); -DSPOOL_FMA_BUILTIN uses clang's builtin, a vfmadd,
+     * instead. Not elsewhere: GPU compilers map fma() to the instruction, Oclgrind lacks the builtin.
+     */
+    static String baseOptions(boolean exactDivide, boolean pocl) {
+        return "-cl-std=CL1.2" + (exactDivide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")
+                + (pocl ? " -DSPOOL_FMA_BUILTIN" : "");
+    }
+
     /** What every program built for this tuning gets on top of its own options. */
     String buildOptions() {
         return elementwiseChunk == 1 ? "" : "-DSPOOL_CHUNK=" + elementwiseChunk;

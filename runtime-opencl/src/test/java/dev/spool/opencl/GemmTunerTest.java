@@ -56,6 +56,30 @@ class GemmTunerTest {
 
     private static final GemmTuner.Timer NEVER = (c, t, m, n, k) -> fail("timed " + c + " although the cache has an answer");
 
+    /**
+     * GPU-style devices time neither CPU kernel family (packed, vec) nor tiled shapes with more
+     * outputs per work-item than registers hold (docs/GPU-RESOURCES.md); the fallbacks a GPU uses
+     * when a tile does not fit (the tiled default, rows) stay; CPU devices may time every one.
+     */
+    @Test
+    void gpuCandidatesAreTheKernelsThatFitAGpusRegisters() {
+        List<GemmConfig> gpu = GemmTuner.candidates(Tuning.Style.GPU);
+        assertTrue(gpu.contains(GemmConfig.TILED_DEFAULT) && gpu.contains(GemmConfig.ROWS_DEFAULT), gpu.toString());
+        for (GemmConfig c : gpu) {
+            assertTrue(c.kind() == GemmConfig.Kind.ROWS || c.kind() == GemmConfig.Kind.TILED
+                    && c.wptm() * c.wptn() <= GemmTuner.GPU_MAX_OUTPUTS, c.toString());
+        }
+        assertTrue(gpu.size() < GemmConfig.CANDIDATES.size(), "some candidates are for CPUs only");
+        assertEquals(GemmConfig.CANDIDATES, GemmTuner.candidates(Tuning.Style.CPU));
+        for (KernelCatalog.KernelRef k : KernelCatalog.all(true)) {
+            if (k.source().equals(KernelSources.MATMUL)) {
+                boolean gpuConfig = gpu.stream().anyMatch(c -> c.kernel().equals(k.kernel()) && c.options(k.dtype())
+                        .equals(k.options()));
+                assertEquals(gpuConfig, k.gpuPath(), "the catalog's GPU path for " + k);
+            }
+        }
+    }
+
     @Test
     void picksTheFastestCandidateAndCachesItPerDtypeAndSizeClass() throws IOException {
         List<GemmConfig> timed = new ArrayList<>();

@@ -2,7 +2,6 @@ package dev.spool.bench;
 
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
 import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
-import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
 import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
@@ -24,6 +23,7 @@ import static org.jocl.CL.clReleaseMemObject;
 import static org.jocl.CL.clReleaseProgram;
 import static org.jocl.CL.clSetKernelArg;
 
+import dev.spool.opencl.OpenClBackendProvider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -148,7 +148,7 @@ public class JoclLaunchBench {
     private static List<cl_device_id> devices(cl_platform_id platform) {
         int[] n = new int[1];
         try {
-            clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
+            clGetDeviceIDs(platform, OpenClBackendProvider.DEVICE_TYPE_ALL, 0, null, n);
         } catch (CLException e) {
             if (e.getStatus() == CL_DEVICE_NOT_FOUND) {
                 return new ArrayList<>();
@@ -156,7 +156,7 @@ public class JoclLaunchBench {
             throw e;
         }
         cl_device_id[] ids = new cl_device_id[n[0]];
-        clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+        clGetDeviceIDs(platform, OpenClBackendProvider.DEVICE_TYPE_ALL, ids.length, ids, null);
         return List.of(ids);
     }
 

@@ -19,12 +19,8 @@ import org.jocl.cl_platform_id;
 /** The platforms and devices of the OpenCL runtime installed here, through JOCL. */
 final class JoclPlatforms implements ClPlatformSource {
 
-    /**
-     * CL_DEVICE_TYPE_ALL as the specification defines it. JOCL's {@code CL.CL_DEVICE_TYPE_ALL}
-     * is sign-extended to 0xffffffffffffffff, which Mesa's Rusticl rejects with
-     * CL_INVALID_DEVICE_TYPE (PoCL accepts both).
-     */
-    static final long DEVICE_TYPE_ALL = 0xFFFFFFFFL;
+    /** The specification's CL_DEVICE_TYPE_ALL (see {@link OpenClBackendProvider#DEVICE_TYPE_ALL}). */
+    static final long DEVICE_TYPE_ALL = OpenClBackendProvider.DEVICE_TYPE_ALL;
 
     @Override
     public List<Platform> platforms() {

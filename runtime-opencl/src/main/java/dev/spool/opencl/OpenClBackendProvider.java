@@ -40,6 +40,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class OpenClBackendProvider implements BackendProvider {
     private static final Logger log = LoggerFactory.getLogger(OpenClBackendProvider.class);
+    /**
+     * CL_DEVICE_TYPE_ALL as the OpenCL specification defines it, for every {@code clGetDeviceIDs}
+     * (benchmarks that call JOCL directly included). JOCL's {@code CL.CL_DEVICE_TYPE_ALL} is
+     * sign-extended to 0xffffffffffffffff, which Mesa's Rusticl rejects with
+     * CL_INVALID_DEVICE_TYPE (PoCL accepts both).
+     */
+    public static final long DEVICE_TYPE_ALL = 0xFFFFFFFFL;
     static final String PLATFORM_PROPERTY = "spool.opencl.platform";
     static final String PLATFORM_ENV = "SPOOL_OPENCL_PLATFORM";
     private static final String INSTALL_HINT = "install a GPU driver with OpenCL support, or PoCL for "

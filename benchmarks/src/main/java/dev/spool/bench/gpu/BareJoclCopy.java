@@ -1,7 +1,6 @@
 package dev.spool.bench.gpu;
 
 import static org.jocl.CL.CL_DEVICE_NAME;
-import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.clCreateBuffer;
@@ -20,6 +19,7 @@ import static org.jocl.CL.clReleaseContext;
 import static org.jocl.CL.clReleaseMemObject;
 
 import dev.spool.Device;
+import dev.spool.opencl.OpenClBackendProvider;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,12 +99,12 @@ final class BareJoclCopy implements AutoCloseable {
             }
             int[] count = new int[1];
             try {
-                clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, null, count);
+                clGetDeviceIDs(p, OpenClBackendProvider.DEVICE_TYPE_ALL, 0, null, count);
             } catch (org.jocl.CLException e) {
                 continue; // CL_DEVICE_NOT_FOUND: a platform without devices
             }
             cl_device_id[] ids = new cl_device_id[count[0]];
-            clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+            clGetDeviceIDs(p, OpenClBackendProvider.DEVICE_TYPE_ALL, ids.length, ids, null);
             devices.addAll(List.of(ids));
         }
         int index = d.info().index();

@@ -351,8 +351,9 @@ def conv_table(r, d, quick):
     load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
     load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    model, isa = cpu_model()
     lines = [
-        f"Run of {when}: {len(rounds)} round{'s' if len(rounds) > 1 else ''}"
+        f"Run of {when} on {model} ({isa}), two threads each: {len(rounds)} round{'s' if len(rounds) > 1 else ''}"
         + (" (quick: 1 × 0.5 s warm-up, 3 × 0.5 s measured)" if quick else "")
         + f", load average {load.group(1) if load else '?'} before, "
         f"{load_after.group(1) if load_after else '?'} after. A time is the median over the rounds; "
@@ -430,13 +431,22 @@ def opencl_table(r, device, sizes):
     return lines
 
 
-def run_lines(d, quick, rounds):
-    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+def cpu_model():
+    """(model name, widest x86 vector ISA) from lscpu, or ("unknown CPU", "?")."""
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = re.search(r"^Model name:\s*(.+)$", lscpu, re.M).group(1).strip()
-    except (OSError, AttributeError):
-        model = "unknown CPU"
+    except OSError:
+        return "unknown CPU", "?"
+    m = re.search(r"^Model name:\s*(.+)$", lscpu, re.M)
+    f = re.search(r"^Flags:\s*(.+)$", lscpu, re.M)
+    flags = set(f.group(1).split()) if f else set()
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "?"
+    return (m.group(1).strip() if m else "unknown CPU"), isa
+
+
+def run_lines(d, quick, rounds):
+    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+    model, _ = cpu_model()
     load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
     load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
     numpy = json.loads(read_text(d, "numpy.json", "{}") or "{}")

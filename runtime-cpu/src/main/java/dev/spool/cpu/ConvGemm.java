@@ -30,9 +30,9 @@ import java.util.Arrays;
  * </ul>
  *
  * <p>Every output element is summed in an order fixed by the shape (cells, then channels, then
- * chunks of pixels in order), so results do not depend on the number of threads. Groups with at
- * least two channels each take these paths (each group a product of its own); depthwise
- * convolutions (one input channel per group) take {@link DepthwiseConv}. Padding cells are zeros
+ * chunks of pixels in order), so results do not depend on the number of threads. Grouped
+ * convolutions take these paths too, each group a product of its own, except the depthwise ones
+ * (one input channel in each of several groups), which take {@link DepthwiseConv}. Padding cells are zeros
  * that are multiplied, as the specification states: a NaN or infinite weight (or dy) meeting a
  * padding cell gives NaN here, where the plain path skips padding cells.
  */

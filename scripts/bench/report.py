@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Rewrites the generated tables of docs/PERFORMANCE.md from one run of scripts/bench/run.sh.
 
-Reads <results>/jmh.json (Spool and the DJL peers, JMH), numpy.json, clblast.txt, machine.json
-and load-*.txt; replaces the text between <!-- generated:NAME --> and <!-- /generated:NAME -->
-for NAME in run, cpu, opencl; leaves everything else in the file as it is.
+Reads <results>/jmh.json (Spool and the DJL peers, JMH), numpy.json, clblast.txt, machine.json,
+load-*.txt and the rounds (sgemm-rounds/, conv-rounds/); replaces the text between
+<!-- generated:NAME --> and <!-- /generated:NAME --> for NAME in run, cpu, opencl, conv (or only
+the blocks named by --blocks); leaves everything else in the file as it is.
 
-usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick]
+usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick] [--blocks run,cpu,opencl,conv]
 """
 import argparse
 import datetime
@@ -18,6 +19,11 @@ import sys
 
 UNIT_SECONDS = {"s/op": 1.0, "ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9}
 SGEMM_SIZES = [256, 512, 1024, 2048]
+BLOCKS = ["run", "cpu", "opencl", "conv"]
+# The convolution rows: (key, label); target: Spool's time at most this multiple of DJL's.
+CONV_OPS = [("forward", "forward"), ("inputGradient", "input gradient"), ("filterGradient", "filter gradient")]
+CONV_LAYER = "conv2d 3×3, 64→64 channels, 56×56, batch 16"
+CONV_TARGET = 1.5
 ELEMENTWISE = [  # (op, label, cpu target vs numpy speed)
     ("add", "`add`", 0.85),
     ("mul", "`mul`", 0.85),
@@ -66,6 +72,13 @@ def jmh_key(bench, params):
         ("SoftmaxXentBench", "forwardAndGradient"): f"xent:{params.get('shape')}:{params.get('impl')}",
         ("AdamStepBench", "update"): f"adam:{params.get('path')}",
         ("DjlMlpStepBench", "step"): "mlp",
+        ("ConvBench", "forward"): "conv:forward",
+        ("ConvBench", "inputGradient"): "conv:inputGradient",
+        ("ConvBench", "filterGradient"): "conv:filterGradient",
+        ("DjlConvBench", "forward"): "conv:forward",
+        ("DjlConvBench", "inputGradient"): "conv:inputGradient",
+        ("DjlConvBench", "inputGradientAsConv"): "conv:inputGradientAsConv",
+        ("DjlConvBench", "filterGradient"): "conv:filterGradient",
     }.get((cls, method))
     if cls == "JoclLaunchBench":
         device = params.get("openclDevice")
@@ -110,6 +123,26 @@ def read_rounds(d):
     return {n: [by_round[r] for r in sorted(by_round)] for n, by_round in rounds.items()}
 
 
+def read_conv_rounds(d):
+    """[{device: {key: seconds}} per round] from <d>/conv-rounds (run.sh's convolution rounds);
+    the input gradient's peer time in each round is the faster of DJL's two forms."""
+    rounds = {}
+    folder = os.path.join(d, "conv-rounds")
+    if not os.path.isdir(folder):
+        return []
+    for name in sorted(os.listdir(folder)):
+        m = re.fullmatch(r"(\d+)-(spool|djl)\.json", name)
+        if m:
+            read_jmh(os.path.join(folder, name), rounds.setdefault(int(m.group(1)), {}))
+    out = [rounds[r] for r in sorted(rounds)]
+    for one in out:
+        djl = one.get("djl", {})
+        forms = [djl[k] for k in ("conv:inputGradient", "conv:inputGradientAsConv") if k in djl]
+        if forms:
+            djl["conv:inputGradientPeer"] = min(forms)
+    return out
+
+
 def read_results(d):
     """{device: {key: seconds per op}}, devices: cpu, opencl:N, djl, numpy, clblast; and under
     "rounds" the SGEMM rounds, whose medians replace the main run's cpu, djl and numpy SGEMM
@@ -128,6 +161,13 @@ def read_results(d):
                 m = re.search(r"sgemm (\d+)x\d+x\d+ on .*: median ([\d.]+) ms", line)
                 if m:
                     out.setdefault("clblast", {})[f"sgemm:{m.group(1)}"] = float(m.group(2)) * 1e-3
+    conv = read_conv_rounds(d)
+    out["conv_rounds"] = conv
+    for device in ("cpu", "djl"):
+        keys = {k for x in conv for k in x.get(device, {})}
+        for key in keys:
+            out.setdefault(device, {})[key] = statistics.median(
+                [x[device][key] for x in conv if key in x.get(device, {})])
     rounds = read_rounds(d)
     out["rounds"] = rounds
     for n, per_round in rounds.items():
@@ -152,6 +192,16 @@ def paired(r, n, num, den):
         return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
     a, b = r.get(num[0], {}).get(num[1]), r.get(den[0], {}).get(den[1])
     return (None, None) if a is None or b is None else (a / b, None)
+
+
+def conv_paired(r, key, peer_key):
+    """Spool's time over DJL's for one convolution op: the median of the rounds' own ratios and
+    their range, or (None, None)."""
+    ratios = [x["cpu"][key] / x["djl"][peer_key] for x in r.get("conv_rounds", [])
+              if key in x.get("cpu", {}) and peer_key in x.get("djl", {})]
+    if not ratios:
+        return None, None
+    return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
 
 
 def read_text(d, name, default=""):
@@ -287,6 +337,47 @@ def ratio_text(pairs):
     return "speed " + ", ".join(parts) if parts else "—"
 
 
+def conv_gflops(s):
+    """A convolution pass's time with its rate (2 · 16·56·56·9·64·64 FLOP)."""
+    flops = 2.0 * 16 * 56 * 56 * 9 * 64 * 64
+    return "—" if s is None else f"{fmt_time(s)} ({flops / s / 1e9:.3g} GFLOP/s)"
+
+
+def conv_table(r, d, quick):
+    """The convolution layer on `cpu` against DJL-PyTorch, from run.sh's conv rounds."""
+    spool, djl, rounds = r.get("cpu", {}), r.get("djl", {}), r.get("conv_rounds", [])
+    if not rounds:
+        return ["No convolution rounds in this run."]
+    load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
+    load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    model, isa = cpu_model()
+    lines = [
+        f"Run of {when} on {model} ({isa}), two threads each: {len(rounds)} round{'s' if len(rounds) > 1 else ''}"
+        + (" (quick: 1 × 0.5 s warm-up, 3 × 0.5 s measured)" if quick else "")
+        + f", load average {load.group(1) if load else '?'} before, "
+        f"{load_after.group(1) if load_after else '?'} after. A time is the median over the rounds; "
+        "a ratio is the median of the rounds' own ratios, with their range in brackets.",
+        "",
+        row(["work", "Spool `cpu`", "DJL-PyTorch", "ratio", "target", "met"]),
+        row(["---"] * 6),
+    ]
+    for key, label in CONV_OPS:
+        k = f"conv:{key}"
+        if key == "inputGradient":
+            peer_key = "conv:inputGradientPeer"
+            peer = (f"{fmt_time(djl.get('conv:inputGradient'))} (autograd), "
+                    f"{fmt_time(djl.get('conv:inputGradientAsConv'))} (as a conv)")
+        else:
+            peer_key = k
+            peer = conv_gflops(djl.get(k))
+        rel, rel_range = conv_paired(r, k, peer_key)
+        lines.append(row([f"{CONV_LAYER}, {label}", conv_gflops(spool.get(k)), peer,
+                          "—" if rel is None else f"time {rel:.2f}× DJL{spread(rel_range)}",
+                          f"≤ {CONV_TARGET:g}× DJL time", met(None if rel is None else rel <= CONV_TARGET)]))
+    return lines
+
+
 def opencl_table(r, device, sizes):
     spool, cpu, clb = r.get(device, {}), r.get("cpu", {}), r.get("clblast", {})
     lines = [
@@ -340,13 +431,22 @@ def opencl_table(r, device, sizes):
     return lines
 
 
-def run_lines(d, quick, rounds):
-    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+def cpu_model():
+    """(model name, widest x86 vector ISA) from lscpu, or ("unknown CPU", "?")."""
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = re.search(r"^Model name:\s*(.+)$", lscpu, re.M).group(1).strip()
-    except (OSError, AttributeError):
-        model = "unknown CPU"
+    except OSError:
+        return "unknown CPU", "?"
+    m = re.search(r"^Model name:\s*(.+)$", lscpu, re.M)
+    f = re.search(r"^Flags:\s*(.+)$", lscpu, re.M)
+    flags = set(f.group(1).split()) if f else set()
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "?"
+    return (m.group(1).strip() if m else "unknown CPU"), isa
+
+
+def run_lines(d, quick, rounds):
+    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+    model, _ = cpu_model()
     load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
     load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
     numpy = json.loads(read_text(d, "numpy.json", "{}") or "{}")
@@ -397,21 +497,32 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--doc", required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--blocks", default=",".join(BLOCKS),
+                    help="the generated blocks to rewrite (run.sh --conv-only: conv)")
     a = ap.parse_args()
+    blocks = a.blocks.split(",")
+    unknown = [b for b in blocks if b not in BLOCKS]
+    if unknown:
+        sys.exit(f"report.py: unknown blocks {unknown}; known: {BLOCKS}")
     r = read_results(a.results)
-    if not r.get("cpu"):
+    if any(b in blocks for b in ("run", "cpu", "opencl")) and not r.get("cpu"):
         sys.exit(f"report.py: no Spool cpu results in {a.results}/jmh.json")
     opencl = [dev for dev in r if dev.startswith("opencl:")]
     # the sizes measured on any device (cpu's come from the rounds, OpenCL's from one JMH run)
     sizes = [n for n in SGEMM_SIZES if any(f"sgemm:{n}" in r.get(dev, {}) for dev in ["cpu", *opencl])]
     with open(a.doc) as f:
         doc = f.read()
-    doc = replace_block(doc, "run", run_lines(a.results, a.quick, r.get("rounds")))
-    doc = replace_block(doc, "cpu", cpu_table(r, sizes))
-    if opencl:
-        doc = replace_block(doc, "opencl", opencl_table(r, opencl[0], sizes))
-    else:
-        doc = replace_block(doc, "opencl", ["No OpenCL device in this run."])
+    if "run" in blocks:
+        doc = replace_block(doc, "run", run_lines(a.results, a.quick, r.get("rounds")))
+    if "cpu" in blocks:
+        doc = replace_block(doc, "cpu", cpu_table(r, sizes))
+    if "opencl" in blocks:
+        if opencl:
+            doc = replace_block(doc, "opencl", opencl_table(r, opencl[0], sizes))
+        else:
+            doc = replace_block(doc, "opencl", ["No OpenCL device in this run."])
+    if "conv" in blocks:
+        doc = replace_block(doc, "conv", conv_table(r, a.results, a.quick))
     with open(a.doc, "w") as f:
         f.write(doc)
 

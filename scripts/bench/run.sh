@@ -3,8 +3,11 @@
 # numpy, CLBlast) in one session on this machine, and rewrites the generated tables of
 # docs/PERFORMANCE.md (between its <!-- generated:... --> markers; the prose stays).
 #
-# usage: scripts/bench/run.sh [--quick] [--no-build] [--no-doc] [--ignore-lock]
-#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 in one round (~5 min, not ~25)
+# usage: scripts/bench/run.sh [--quick] [--conv-only] [--no-build] [--no-doc] [--ignore-lock]
+#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 and the convolutions in one
+#                  round each (~6 min, not ~31)
+#   --conv-only    only the convolution rounds (Spool and DJL, ~4 min), and only the doc's conv
+#                  table rewritten
 #   --no-build     reuse benchmarks/target/benchmarks.jar
 #   --no-doc       measure, keep the results under benchmarks/target/bench-results, leave the doc
 #   --ignore-lock  run even while another JMH run holds /tmp/jmh.lock (both sets of figures
@@ -14,10 +17,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-QUICK=0 BUILD=1 DOC=1 LOCK=()
+QUICK=0 BUILD=1 DOC=1 CONV_ONLY=0 LOCK=()
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
+    --conv-only) CONV_ONLY=1 ;;
     --no-build) BUILD=0 ;;
     --no-doc) DOC=0 ;;
     --ignore-lock) LOCK=(-Djmh.ignoreLock=true) ;;
@@ -48,10 +52,10 @@ else
 fi
 
 if [ "$QUICK" = 1 ]; then
-  ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1
+  ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1 CONV_ROUNDS=1
 else
   ITER=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
-  SIZES=(256 512 1024 2048) ROUNDS=5
+  SIZES=(256 512 1024 2048) ROUNDS=5 CONV_ROUNDS=3
 fi
 SIZES_CSV=$(IFS=,; echo "${SIZES[*]}")
 QUICK_ARG=$([ "$QUICK" = 1 ] && echo --quick || true)
@@ -78,8 +82,33 @@ jmh() {
   fi
 }
 
-# Everything but SGEMM, which runs below: Spool's on OpenCL once, on cpu in rounds with DJL's plain one.
-EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$')
+# The convolution layer on cpu in rounds, as SGEMM below: per round Spool's three ops (a fork
+# each) and DJL's four back to back, the order reversed every other round; report.py takes the
+# median over rounds of each time and of each round's own ratio. Both see two threads (the
+# classes' fork options). Each round is 7 forks of ~8 s measured, ~80 s in all.
+conv_rounds() {
+  mkdir -p "$OUT/conv-rounds"
+  for r in $(seq 1 "$CONV_ROUNDS"); do
+    spool() { jmh "conv-rounds/$r-spool" 'dev\.spool\.bench\.ConvBench\.' -p device=cpu; }
+    djl() { [ "$PEERS" = 0 ] || jmh "conv-rounds/$r-djl" 'dev\.spool\.bench\.peers\.DjlConvBench\.'; }
+    if [ $((r % 2)) = 1 ]; then spool; djl; else djl; spool; fi
+  done
+}
+if [ "$CONV_ONLY" = 1 ]; then
+  conv_rounds
+  uptime > "$OUT/load-after.txt"
+  if [ "$DOC" = 1 ]; then
+    say "rewriting the conv table of docs/PERFORMANCE.md"
+    python3 scripts/bench/report.py --results "$OUT" --doc docs/PERFORMANCE.md --blocks conv $QUICK_ARG
+  fi
+  say "done in $(( $(date +%s) - START )) s; raw results in $OUT"
+  exit 0
+fi
+
+# Everything but SGEMM and the convolutions, which run below: SGEMM on OpenCL once, on cpu in
+# rounds with DJL's plain one.
+EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$'
+  -e 'ConvBench\.')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
 jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$SIZES_CSV" "${EXCLUDE[@]}"
 if [ "$OPENCL" = 1 ]; then
@@ -110,6 +139,8 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) = 1 ]; then plain; transposed; numpy; djl; else djl; numpy; transposed; plain; fi
   done
 done
+
+conv_rounds
 
 if [ "$OPENCL" = 1 ] && [ -f /usr/include/clblast_c.h ]; then
   say "CLBlast SGEMM on opencl:0"

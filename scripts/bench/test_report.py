@@ -33,8 +33,17 @@ old
 <!-- generated:opencl -->
 old
 <!-- /generated:opencl -->
+<!-- generated:conv -->
+old
+<!-- /generated:conv -->
 hand-written prose stays
 """
+
+# per round: Spool forward, input gradient, filter gradient; DJL forward, input gradient by
+# autograd, as a conv, filter gradient (ms)
+CONV_ROUNDS = [(30.0, 30.0, 30.0, 20.0, 25.0, 22.0, 40.0),
+               (45.0, 33.0, 20.0, 25.0, 20.0, 30.0, 20.0),
+               (31.0, 29.0, 40.0, 28.0, 30.0, 18.0, 10.0)]
 
 
 class ReportTest(unittest.TestCase):
@@ -58,6 +67,20 @@ class ReportTest(unittest.TestCase):
         self.write("jmh-opencl-sgemm.json",
                    [jmh_result("MatmulBench.matmul", {"device": "opencl:0", "n": "1024"}, 100.0)])
         self.write("numpy.json", {"numpy": "2.4", "python": "3.11", "seconds": {"dispatch": 5e-7}})
+
+    def make_conv(self, rounds):
+        os.makedirs(os.path.join(self.dir.name, "conv-rounds"), exist_ok=True)
+        p = {"device": "cpu", "batch": "16", "size": "56"}
+        q = {"batch": "16", "size": "56"}
+        for i, (fw, ig, fg, dfw, dig, digc, dfg) in enumerate(rounds, start=1):
+            self.write(f"conv-rounds/{i}-spool.json", [
+                jmh_result("ConvBench.forward", p, fw), jmh_result("ConvBench.inputGradient", p, ig),
+                jmh_result("ConvBench.filterGradient", p, fg)])
+            self.write(f"conv-rounds/{i}-djl.json", [
+                jmh_result("peers.DjlConvBench.forward", q, dfw),
+                jmh_result("peers.DjlConvBench.inputGradient", q, dig),
+                jmh_result("peers.DjlConvBench.inputGradientAsConv", q, digc),
+                jmh_result("peers.DjlConvBench.filterGradient", q, dfg)])
 
     def tearDown(self):
         self.dir.cleanup()
@@ -113,6 +136,40 @@ class ReportTest(unittest.TestCase):
         trans = next(x for x in lines if x.startswith("| SGEMM 1024³, b transposed |"))
         self.assertTrue(plain.endswith("| **no** |"), plain)  # 16/30 = 0.53× numpy
         self.assertTrue(trans.endswith("| **no** |"), trans)  # 1.33× plain
+
+    def test_conv_rows_pair_rounds_and_take_the_faster_input_gradient_peer(self):
+        self.make_conv(CONV_ROUNDS)
+        r = report.read_results(self.dir.name)
+        self.assertAlmostEqual(r["cpu"]["conv:forward"], 31e-3)
+        self.assertAlmostEqual(r["djl"]["conv:inputGradientPeer"], 20e-3)  # min per round: 22, 20, 18
+        rel, low_high = report.conv_paired(r, "conv:forward", "conv:forward")
+        self.assertAlmostEqual(rel, 1.5)  # 1.5, 1.8, 1.107; the ratio of the medians is 1.24
+        self.assertAlmostEqual(low_high[0], 31 / 28)
+        rel, _ = report.conv_paired(r, "conv:inputGradient", "conv:inputGradientPeer")
+        self.assertAlmostEqual(rel, 29 / 18)  # 1.364, 1.65, 1.611 (the faster peer each round)
+        lines = report.conv_table(r, self.dir.name, False)
+        forward = next(x for x in lines if "forward |" in x)
+        self.assertIn("time 1.50× DJL (1.11–1.80)", forward)
+        self.assertTrue(forward.endswith("| yes |"), forward)
+        inputs = next(x for x in lines if "input gradient |" in x)
+        self.assertIn("(autograd)", inputs)
+        self.assertTrue(inputs.endswith("| **no** |"), inputs)  # 1.61× DJL
+        filters = next(x for x in lines if "filter gradient |" in x)
+        self.assertIn("time 1.00× DJL (0.75–4.00)", filters)  # 0.75, 1.0, 4.0
+        self.assertTrue(filters.endswith("| yes |"), filters)
+        self.assertIn("3 rounds", lines[0])
+
+    def test_only_the_conv_block_is_rewritten_on_request(self):
+        self.make_conv(CONV_ROUNDS)
+        doc = os.path.join(self.dir.name, "PERFORMANCE.md")
+        with open(doc, "w") as f:
+            f.write(DOC)
+        sys.argv = ["report.py", "--results", self.dir.name, "--doc", doc, "--blocks", "conv"]
+        report.main()
+        with open(doc) as f:
+            text = f.read()
+        self.assertIn("<!-- generated:cpu -->\nold\n<!-- /generated:cpu -->", text)
+        self.assertIn("conv2d 3×3, 64→64 channels, 56×56, batch 16, forward", text)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ class BenchmarksSmokeTest {
             JoclLaunchBench.class, Map.of("batch", List.of("10")),
             MlpStepBench.class, Map.of("batch", List.of("16")),
             SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300")),
-            AdamStepBench.class, Map.of());
+            AdamStepBench.class, Map.of(),
+            ConvBench.class, Map.of("batch", List.of("2"), "size", List.of("9")));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

@@ -4,11 +4,15 @@ import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.View;
 
 /**
- * The convolution and pooling primitives: the plain path, the reference for every other.
+ * The convolution and pooling primitives: the choice of path, and the plain path, the reference
+ * for every other. With the Vector API ({@link VectorSupport#ENABLED}), float32 goes to
+ * {@link ConvGemm} (every convolution but the depthwise ones), {@link DepthwiseConv}
+ * (one channel per group) and {@link SimdPooling}; float64, and every dtype on a JVM without the
+ * module, runs the loops below ({@code *Plain}, which tests also call directly).
  *
- * <p>It works in double for both float dtypes (inputs widened once into double arrays, each result
- * rounded once), one output element's sum in a fixed order: window row, window column, then
- * channel. Work is split over output pixels (or filter rows), each piece writing only its own
+ * <p>The plain path works in double for both float dtypes (inputs widened once into double
+ * arrays, each result rounded once), one output element's sum in a fixed order: window row,
+ * window column, then channel. Work is split over output pixels (or filter rows), each piece writing only its own
  * outputs, so results never depend on the split. NHWC keeps the innermost loops on contiguous
  * channels of both operands.
  */
@@ -21,8 +25,65 @@ final class Convolution {
 
     // ---- convolution -------------------------------------------------------------------------
 
-    /** out[n, oy, ox, o] = sum over ky, kx, i of x[n, iy, ix, c(o, i)] * f[ky, kx, i, o]. */
     static void conv2d(Parallel par, View x, View f, Conv2dGeometry g, CpuBuffer out) {
+        if (fast(x)) {
+            if (ConvGemm.handles(g)) {
+                ConvGemm.conv2d(par, floats(x), (int) x.offset(), floats(f), (int) f.offset(), g,
+                        (float[]) out.data());
+                return;
+            }
+            if (DepthwiseConv.handles(g)) {
+                DepthwiseConv.conv2d(par, floats(x), (int) x.offset(), floats(f), (int) f.offset(), g,
+                        (float[]) out.data());
+                return;
+            }
+        }
+        conv2dPlain(par, x, f, g, out);
+    }
+
+    static void backpropInput(Parallel par, View dy, View f, Conv2dGeometry g, CpuBuffer dx) {
+        if (fast(dy)) {
+            if (ConvGemm.handles(g)) {
+                ConvGemm.backpropInput(par, floats(dy), (int) dy.offset(), floats(f), (int) f.offset(), g,
+                        (float[]) dx.data());
+                return;
+            }
+            if (DepthwiseConv.handles(g)) {
+                DepthwiseConv.backpropInput(par, floats(dy), (int) dy.offset(), floats(f), (int) f.offset(), g,
+                        (float[]) dx.data());
+                return;
+            }
+        }
+        backpropInputPlain(par, dy, f, g, dx);
+    }
+
+    static void backpropFilter(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer df) {
+        if (fast(x)) {
+            if (ConvGemm.handles(g)) {
+                ConvGemm.backpropFilter(par, floats(x), (int) x.offset(), floats(dy), (int) dy.offset(), g,
+                        (float[]) df.data());
+                return;
+            }
+            if (DepthwiseConv.handles(g)) {
+                DepthwiseConv.backpropFilter(par, floats(x), (int) x.offset(), floats(dy), (int) dy.offset(), g,
+                        (float[]) df.data());
+                return;
+            }
+        }
+        backpropFilterPlain(par, x, dy, g, df);
+    }
+
+    /** Whether the SIMD paths take this float32 operand. */
+    private static boolean fast(View v) {
+        return VectorSupport.ENABLED && CpuBuffer.data(v) instanceof float[];
+    }
+
+    private static float[] floats(View v) {
+        return (float[]) CpuBuffer.data(v);
+    }
+
+    /** out[n, oy, ox, o] = sum over ky, kx, i of x[n, iy, ix, c(o, i)] * f[ky, kx, i, o]. */
+    static void conv2dPlain(Parallel par, View x, View f, Conv2dGeometry g, CpuBuffer out) {
         double[] xs = widen(x);
         double[] fs = widen(f);
         double[] ys = new double[(int) g.outputSize()];
@@ -66,7 +127,7 @@ final class Convolution {
     }
 
     /** dx[n, iy, ix, c] = sum over the windows that read (iy, ix) of dy[n, oy, ox, o] * f[ky, kx, i, o]. */
-    static void backpropInput(Parallel par, View dy, View f, Conv2dGeometry g, CpuBuffer dx) {
+    static void backpropInputPlain(Parallel par, View dy, View f, Conv2dGeometry g, CpuBuffer dx) {
         double[] dys = widen(dy);
         double[] fs = widen(f);
         double[] xs = new double[(int) g.inputSize()];
@@ -111,7 +172,7 @@ final class Convolution {
     }
 
     /** df[ky, kx, i, o] = sum over n, oy, ox of x[n, iy, ix, c(o, i)] * dy[n, oy, ox, o]. */
-    static void backpropFilter(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer df) {
+    static void backpropFilterPlain(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer df) {
         double[] xs = widen(x);
         double[] dys = widen(dy);
         double[] fs = new double[(int) g.filterSize()];
@@ -155,8 +216,42 @@ final class Convolution {
 
     // ---- pooling -------------------------------------------------------------------------------
 
-    /** The mean over each window's cells inside the input. */
     static void avgPool(Parallel par, View x, Conv2dGeometry g, CpuBuffer out) {
+        if (fast(x) && SimdPooling.handles(g)) {
+            SimdPooling.avgPool(par, floats(x), (int) x.offset(), g, (float[]) out.data());
+        } else {
+            avgPoolPlain(par, x, g, out);
+        }
+    }
+
+    static void avgPoolGrad(Parallel par, View dy, Conv2dGeometry g, CpuBuffer dx) {
+        if (fast(dy) && SimdPooling.handles(g)) {
+            SimdPooling.avgPoolGrad(par, floats(dy), (int) dy.offset(), g, (float[]) dx.data());
+        } else {
+            avgPoolGradPlain(par, dy, g, dx);
+        }
+    }
+
+    static void maxPool(Parallel par, View x, View values, Conv2dGeometry g, CpuBuffer out) {
+        if (fast(x) && SimdPooling.handles(g)) {
+            SimdPooling.maxPool(par, floats(x), (int) x.offset(), floats(values), (int) values.offset(), g,
+                    (float[]) out.data());
+        } else {
+            maxPoolPlain(par, x, values, g, out);
+        }
+    }
+
+    static void maxPoolGrad(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer dx) {
+        if (fast(x) && SimdPooling.handles(g)) {
+            SimdPooling.maxPoolGrad(par, floats(x), (int) x.offset(), floats(dy), (int) dy.offset(), g,
+                    (float[]) dx.data());
+        } else {
+            maxPoolGradPlain(par, x, dy, g, dx);
+        }
+    }
+
+    /** The mean over each window's cells inside the input. */
+    static void avgPoolPlain(Parallel par, View x, Conv2dGeometry g, CpuBuffer out) {
         double[] xs = widen(x);
         double[] ys = new double[(int) g.outputSize()];
         int c = g.inChannels();
@@ -183,7 +278,7 @@ final class Convolution {
     }
 
     /** Each window's dy / count added to its cells, windows in order (one image per piece). */
-    static void avgPoolGrad(Parallel par, View dy, Conv2dGeometry g, CpuBuffer dx) {
+    static void avgPoolGradPlain(Parallel par, View dy, Conv2dGeometry g, CpuBuffer dx) {
         double[] dys = widen(dy);
         double[] xs = new double[(int) g.inputSize()];
         int c = g.inChannels();
@@ -211,7 +306,7 @@ final class Convolution {
     }
 
     /** values at each window's selected cell of x (the first maximal one; NaN counts as the maximum). */
-    static void maxPool(Parallel par, View x, View values, Conv2dGeometry g, CpuBuffer out) {
+    static void maxPoolPlain(Parallel par, View x, View values, Conv2dGeometry g, CpuBuffer out) {
         double[] xs = widen(x);
         double[] vs = x.equals(values) ? xs : widen(values);
         double[] ys = new double[(int) g.outputSize()];
@@ -225,7 +320,7 @@ final class Convolution {
     }
 
     /** dy added to each window's selected cell of x, windows in order (one image per piece). */
-    static void maxPoolGrad(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer dx) {
+    static void maxPoolGradPlain(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer dx) {
         double[] xs = widen(x);
         double[] dys = widen(dy);
         double[] gs = new double[(int) g.inputSize()];

@@ -84,8 +84,8 @@ final class Convolution {
 
     /** out[n, oy, ox, o] = sum over ky, kx, i of x[n, iy, ix, c(o, i)] * f[ky, kx, i, o]. */
     static void conv2dPlain(Parallel par, View x, View f, Conv2dGeometry g, CpuBuffer out) {
-        double[] xs = widen(x);
-        double[] fs = widen(f);
+        double[] xs = Widened.of(x);
+        double[] fs = Widened.of(f);
         double[] ys = new double[(int) g.outputSize()];
         int oc = g.outChannels();
         int cpg = g.inChannelsPerGroup();
@@ -123,13 +123,13 @@ final class Convolution {
                 }
             }
         });
-        narrow(ys, out);
+        Widened.store(ys, out);
     }
 
     /** dx[n, iy, ix, c] = sum over the windows that read (iy, ix) of dy[n, oy, ox, o] * f[ky, kx, i, o]. */
     static void backpropInputPlain(Parallel par, View dy, View f, Conv2dGeometry g, CpuBuffer dx) {
-        double[] dys = widen(dy);
-        double[] fs = widen(f);
+        double[] dys = Widened.of(dy);
+        double[] fs = Widened.of(f);
         double[] xs = new double[(int) g.inputSize()];
         int oc = g.outChannels();
         int cpg = g.inChannelsPerGroup();
@@ -168,13 +168,13 @@ final class Convolution {
                 }
             }
         });
-        narrow(xs, dx);
+        Widened.store(xs, dx);
     }
 
     /** df[ky, kx, i, o] = sum over n, oy, ox of x[n, iy, ix, c(o, i)] * dy[n, oy, ox, o]. */
     static void backpropFilterPlain(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer df) {
-        double[] xs = widen(x);
-        double[] dys = widen(dy);
+        double[] xs = Widened.of(x);
+        double[] dys = Widened.of(dy);
         double[] fs = new double[(int) g.filterSize()];
         int oc = g.outChannels();
         int cpg = g.inChannelsPerGroup();
@@ -211,7 +211,7 @@ final class Convolution {
                 }
             }
         });
-        narrow(fs, df);
+        Widened.store(fs, df);
     }
 
     // ---- pooling -------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ final class Convolution {
 
     /** The mean over each window's cells inside the input. */
     static void avgPoolPlain(Parallel par, View x, Conv2dGeometry g, CpuBuffer out) {
-        double[] xs = widen(x);
+        double[] xs = Widened.of(x);
         double[] ys = new double[(int) g.outputSize()];
         int c = g.inChannels();
         forEachWindow(par, g, (n, oy, ox, yBase) -> {
@@ -274,12 +274,12 @@ final class Convolution {
                 ys[yBase + ch] /= count;
             }
         });
-        narrow(ys, out);
+        Widened.store(ys, out);
     }
 
     /** Each window's dy / count added to its cells, windows in order (one image per piece). */
     static void avgPoolGradPlain(Parallel par, View dy, Conv2dGeometry g, CpuBuffer dx) {
-        double[] dys = widen(dy);
+        double[] dys = Widened.of(dy);
         double[] xs = new double[(int) g.inputSize()];
         int c = g.inChannels();
         forEachImage(par, g, n -> {
@@ -302,13 +302,13 @@ final class Convolution {
                 }
             }
         });
-        narrow(xs, dx);
+        Widened.store(xs, dx);
     }
 
     /** values at each window's selected cell of x (the first maximal one; NaN counts as the maximum). */
     static void maxPoolPlain(Parallel par, View x, View values, Conv2dGeometry g, CpuBuffer out) {
-        double[] xs = widen(x);
-        double[] vs = x.equals(values) ? xs : widen(values);
+        double[] xs = Widened.of(x);
+        double[] vs = x.equals(values) ? xs : Widened.of(values);
         double[] ys = new double[(int) g.outputSize()];
         int c = g.inChannels();
         forEachWindow(par, g, (n, oy, ox, yBase) -> {
@@ -316,13 +316,13 @@ final class Convolution {
                 ys[yBase + ch] = vs[selected(xs, g, n, oy, ox, ch)];
             }
         });
-        narrow(ys, out);
+        Widened.store(ys, out);
     }
 
     /** dy added to each window's selected cell of x, windows in order (one image per piece). */
     static void maxPoolGradPlain(Parallel par, View x, View dy, Conv2dGeometry g, CpuBuffer dx) {
-        double[] xs = widen(x);
-        double[] dys = widen(dy);
+        double[] xs = Widened.of(x);
+        double[] dys = Widened.of(dy);
         double[] gs = new double[(int) g.inputSize()];
         int c = g.inChannels();
         forEachImage(par, g, n -> {
@@ -335,7 +335,7 @@ final class Convolution {
                 }
             }
         });
-        narrow(gs, dx);
+        Widened.store(gs, dx);
     }
 
     /** The index in x of the selected cell of window (n, oy, ox), channel ch. */
@@ -422,33 +422,5 @@ final class Convolution {
         }
         int o = at / stride;
         return o < size ? o : -1;
-    }
-
-    /** A contiguous view's elements as doubles. */
-    private static double[] widen(View v) {
-        Object data = CpuBuffer.data(v);
-        int off = (int) v.offset();
-        int n = (int) v.size();
-        double[] out = new double[n];
-        if (data instanceof float[] f) {
-            for (int i = 0; i < n; i++) {
-                out[i] = f[off + i];
-            }
-        } else {
-            System.arraycopy((double[]) data, off, out, 0, n);
-        }
-        return out;
-    }
-
-    /** Rounds {@code values} once into the output's dtype. */
-    private static void narrow(double[] values, CpuBuffer out) {
-        Object data = out.data();
-        if (data instanceof float[] f) {
-            for (int i = 0; i < values.length; i++) {
-                f[i] = (float) values[i];
-            }
-        } else {
-            System.arraycopy(values, 0, (double[]) data, 0, values.length);
-        }
     }
 }

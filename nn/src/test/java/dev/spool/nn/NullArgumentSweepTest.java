@@ -15,6 +15,8 @@ import dev.spool.TensorScope;
 import dev.spool.Variable;
 import dev.spool.nn.data.Csv;
 import dev.spool.nn.data.Dataset;
+import dev.spool.nn.data.FashionMnist;
+import dev.spool.nn.data.Idx;
 import dev.spool.nn.io.NpyArray;
 import dev.spool.nn.layers.Activation;
 import dev.spool.nn.layers.AveragePooling2D;
@@ -180,6 +182,10 @@ class NullArgumentSweepTest {
             return Activation.RELU;
         } else if (type == LearningRateSchedule.class) {
             return LearningRateSchedule.constant(0.1);
+        } else if (type == Idx.Type.class) {
+            return Idx.Type.FLOAT;
+        } else if (type == FashionMnist.Split.class) {
+            return FashionMnist.Split.TEST;
         } else if (type == Padding.class) {
             return Padding.VALID;
         } else if (type == Reduction.class) {
@@ -402,7 +408,7 @@ class NullArgumentSweepTest {
         for (String expected : List.of("Dense", "Sequential", "Optimizer", "SGD", "Adam", "Losses", "Npz", "Npy",
                 "Checkpoint", "Dataset", "Csv", "Accuracy", "Mean", "Activation", "Initializer", "Layer", "NpyArray",
                 "Conv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Flatten",
-                "BatchNormalization")) {
+                "BatchNormalization", "Idx", "IdxArray", "FashionMnist")) {
             assertTrue(sweptClasses.contains(expected), expected + " not swept: " + sweptClasses);
         }
         assertTrue(calls >= 100, "only " + calls + " null calls");

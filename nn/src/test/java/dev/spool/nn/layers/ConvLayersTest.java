@@ -262,6 +262,8 @@ class ConvLayersTest {
                 model.build(Shape.of(1, 8, 8, 3), DType.FLOAT32); // variables on the device of the input
             }
             assertTrue(model.built());
+            assertArrayEquals(new float[4], model.variables().get("batch_normalization/moving_mean").value().toFloatArray(),
+                    "build calls in inference mode: the statistics do not move");
             assertEquals(List.of("conv2d/kernel", "conv2d/bias", "batch_normalization/gamma", "batch_normalization/beta",
                     "batch_normalization/moving_mean", "batch_normalization/moving_variance", "dense/kernel", "dense/bias"),
                     List.copyOf(model.variables().keySet()));

@@ -285,7 +285,6 @@ public final class FashionMnistCnn {
             turned.dispose();
         }
         g.drawString("rows: true class; columns: predicted class", left, image.getHeight() - 8);
-        g.drawString("true", 10, top - 8);
         g.dispose();
         return image;
     }

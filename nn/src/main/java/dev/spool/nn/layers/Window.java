@@ -19,8 +19,4 @@ final class Window {
         return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
     }
 
-    /** {@code "3x3"}. */
-    static String text(int[] hw) {
-        return hw[0] + "x" + hw[1];
-    }
 }

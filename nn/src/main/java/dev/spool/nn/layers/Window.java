@@ -18,5 +18,4 @@ final class Window {
         }
         return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
     }
-
 }

@@ -2,6 +2,7 @@ package dev.spool.nn.layers;
 
 import dev.spool.DType;
 import dev.spool.Device;
+import dev.spool.FusedBatchNorm;
 import dev.spool.Moments;
 import dev.spool.Operand;
 import dev.spool.Shape;
@@ -22,7 +23,9 @@ import java.util.Map;
  * <ul>
  * <li>Training ({@code call(x, true)}): mean and variance are the batch's, over every axis but the
  * feature axis, the variance biased (divided by the count n, {@link Spool#moments}); gradients
- * flow through them. The call then updates the moving statistics, outside any tape:
+ * flow through them. With the features last (NHWC images, {@code [batch, features]}) this is
+ * {@link Spool#fusedBatchNorm}, one primitive forward and one backward; another axis takes
+ * {@link Spool#moments} and {@link Spool#batchNormalization}. The call then updates the moving statistics, outside any tape:
  * {@code moving_mean = moving_mean·momentum + mean·(1 - momentum)} and
  * {@code moving_variance = moving_variance·momentum + variance·n/(n-1)·(1 - momentum)}.</li>
  * <li>Inference ({@code call(x, false)}): the moving statistics instead; nothing is updated.</li>
@@ -148,16 +151,29 @@ public final class BatchNormalization implements Layer {
                 reduced[j++] = i;
             }
         }
-        Moments batch = Spool.moments(x, reduced, false);
-        Tensor y = Spool.batchNormalization(x, along(batch.mean(), rank, a), along(batch.variance(), rank, a), offset,
-                scaling, epsilon);
         long n = x.shape().size() / features.get();
+        Tensor y;
+        Tensor batchMean;
+        Tensor batchVariance;
+        if (a == rank - 1 && n > 0) {
+            // features last (NHWC, [batch, features]): TF's fused kernel, one primitive each way
+            FusedBatchNorm fused = Spool.fusedBatchNorm(x, scaling, offset, epsilon);
+            y = fused.y();
+            batchMean = fused.mean();
+            batchVariance = fused.variance();
+        } else {
+            Moments batch = Spool.moments(x, reduced, false);
+            y = Spool.batchNormalization(x, along(batch.mean(), rank, a), along(batch.variance(), rank, a), offset,
+                    scaling, epsilon);
+            batchMean = batch.mean();
+            batchVariance = batch.variance();
+        }
         if (n > 0) { // an empty batch has no statistics: the moving ones stay (as Keras)
             double bessel = n > 1 ? n / (n - 1.0) : 1.0;
             // stopGradient: no tape records the update (its inputs are then untracked)
-            movingMean.assign(movingMean.value().mul(momentum).add(batch.mean().stopGradient().mul(1 - momentum)));
+            movingMean.assign(movingMean.value().mul(momentum).add(batchMean.stopGradient().mul(1 - momentum)));
             movingVariance.assign(movingVariance.value().mul(momentum)
-                    .add(batch.variance().stopGradient().mul(bessel * (1 - momentum))));
+                    .add(batchVariance.stopGradient().mul(bessel * (1 - momentum))));
         }
         return y;
     }

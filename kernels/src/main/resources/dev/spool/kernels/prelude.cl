@@ -31,8 +31,39 @@ typedef struct {
     for (long i = (long)get_global_id(0) * SPOOL_CHUNK, i##_end = min(i + SPOOL_CHUNK, (long)(n)); \
          i < i##_end; i++)
 
-/* Element offset of the i-th element, in row-major order, of a strided view. */
-long layout_offset(const layout_t* l, long i) {
+/*
+ * Forces a helper inline: PoCL's inliner left big ones as calls (spool_sincos in elementwise.cl,
+ * and layout_offset below: a call per element made unary_EXP_strided 12 % slower).
+ */
+#if defined(__has_attribute)
+#if __has_attribute(always_inline)
+#define SPOOL_INLINE __attribute__((always_inline))
+#endif
+#endif
+#ifndef SPOOL_INLINE
+#define SPOOL_INLINE
+#endif
+
+/*
+ * Element offset of the i-th element, in row-major order, of a strided view: the dimensions from
+ * the innermost (rank - 1) out, as eight steps d = 7..0 that each index the layout with a
+ * constant. A loop over d would index l->shape[d] with a variable, and l points into a by-value
+ * kernel argument: Mesa 22.3's llvmpipe (Rusticl) has no code for an argument load at a
+ * variable offset and crashes in LLVM compiling the kernel (runtime-opencl/README.md,
+ * "Rusticl"). Constant offsets suit GPUs too: argument loads at fixed offsets, no private array,
+ * and the rank tests are the same for every work-item.
+ */
+#define SPOOL_LAYOUT_DIM(d, U)                                                                \
+    if ((d) < l->rank) {                                                                      \
+        U s = (U)l->shape[d];                                                                 \
+        U q = r / s;                                                                          \
+        off += (long)(r - q * s) * l->strides[d];                                             \
+        r = q;                                                                                \
+    }
+#define SPOOL_LAYOUT_DIMS(U)                                                                  \
+    SPOOL_LAYOUT_DIM(7, U) SPOOL_LAYOUT_DIM(6, U) SPOOL_LAYOUT_DIM(5, U) SPOOL_LAYOUT_DIM(4, U) \
+    SPOOL_LAYOUT_DIM(3, U) SPOOL_LAYOUT_DIM(2, U) SPOOL_LAYOUT_DIM(1, U) SPOOL_LAYOUT_DIM(0, U)
+SPOOL_INLINE long layout_offset(const layout_t* l, long i) {
     if (l->rank == 1) {
         return l->offset + i * l->strides[0];
     }
@@ -40,19 +71,10 @@ long layout_offset(const layout_t* l, long i) {
     if (i <= (long)UINT_MAX) {
         /* 32-bit division is several times cheaper than 64-bit on GPUs */
         uint r = (uint)i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
-            uint s = (uint)l->shape[d];
-            uint q = r / s;
-            off += (long)(r - q * s) * l->strides[d];
-            r = q;
-        }
+        SPOOL_LAYOUT_DIMS(uint)
     } else {
         long r = i;
-        for (int d = (int)l->rank - 1; d >= 0; d--) {
-            long q = r / l->shape[d];
-            off += (r - q * l->shape[d]) * l->strides[d];
-            r = q;
-        }
+        SPOOL_LAYOUT_DIMS(long)
     }
     return off;
 }

@@ -11,12 +11,16 @@
 # was on is marked CRASH (the JVM's hs_err file is kept) and a new JVM goes on from the next one.
 #
 # Usage: scripts/kernel-probe.sh [--platform NAME] [--match REGEX] [--isolate] [--timeout S]
+#        scripts/kernel-probe.sh [--platform NAME] --file PATH.cl --kernel NAME [--options OPTS]
 #   --platform NAME  OpenCL platform whose name contains NAME (default rusticl; for rusticl,
 #                    RUSTICL_ENABLE defaults to llvmpipe)
 #   --match REGEX    only manifest lines ("source TAB options TAB kernel") matching REGEX (grep -E)
 #   --isolate        one JVM per kernel. Mesa prints each warning once per process, so without
 #                    this a warning is attributed to the first kernel that caused it only.
 #   --timeout S      seconds one JVM may run before the kernel it is on counts as hung (default 600)
+#   --file PATH.cl   instead of the catalog, one stand-alone source (no prelude), e.g. one of the
+#                    smallest kernels in runtime-opencl/README.md, "Rusticl"; --kernel names the
+#                    kernel to launch, --options adds build options
 # Mesa's shader cache is turned off (MESA_SHADER_CACHE_DISABLE), so that every kernel is compiled.
 # Output: runtime-opencl/target/kernel-probe/{manifest.tsv, run-N.log, hs_err_*.log, report.txt}.
 # Exit status: 0 when every kernel built and launched, 1 otherwise, 2 when no device was found.
@@ -30,12 +34,18 @@ PLATFORM=rusticl
 MATCH=""
 ISOLATE=0
 TIMEOUT=600
+FILE=""
+KERNEL=""
+OPTIONS=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --platform) PLATFORM=$2; shift 2 ;;
         --match) MATCH=$2; shift 2 ;;
         --isolate) ISOLATE=1; shift ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
+        --file) FILE=$(realpath "$2"); shift 2 ;;
+        --kernel) KERNEL=$2; shift 2 ;;
+        --options) OPTIONS=$2; shift 2 ;;
         *) echo "kernel-probe: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -51,6 +61,19 @@ opencl_test_classpath "$WORK"
 # KernelProbe's command line, before its mode and arguments; its progress goes to stderr
 PROBE=(java -XX:ErrorFile="$WORK/hs_err_pid%p.log" -Dspool.opencl.platform="$PLATFORM"
        -Dlogback.configurationFile=logback-opencl-test.xml -cp "$CP" dev.spool.opencl.KernelProbe)
+
+if [ -n "$FILE" ]; then
+    [ -n "$KERNEL" ] || { echo "kernel-probe: --file needs --kernel" >&2; exit 2; }
+    set +e
+    timeout -k 10 "$TIMEOUT" "${PROBE[@]}" file "$FILE" "$KERNEL" "$OPTIONS" > "$WORK/file.log" 2>&1
+    STATUS=$?
+    set -e
+    grep -v "^#" "$WORK/file.log" | grep -v "^$" || true
+    grep -q "^probe: OK" "$WORK/file.log" && exit 0
+    grep -A1 "Problematic frame" "$WORK/file.log" | tail -1 | sed 's/^# */kernel-probe: CRASH in /' || true
+    echo "kernel-probe: $KERNEL of $FILE did not run (exit $STATUS); see $WORK" >&2
+    exit 1
+fi
 
 "${PROBE[@]}" list "$WORK/all.tsv" 2>"$WORK/list.log" || { cat "$WORK/list.log" >&2; exit 2; }
 head -1 "$WORK/list.log"

@@ -8,7 +8,8 @@ Dense(10)), Keras's initialisation (Glorot-uniform kernels, zero biases), Keras'
 cross-entropy. Prints per epoch: train loss and accuracy, test accuracy, seconds, ms per step.
 
 Not part of CI (Debian's python3-torch pulls about 230 packages). Usage:
-    python3 scripts/bench/fashion_mnist_torch.py [--epochs 5] [--threads 2] [--seed 1] [--json FILE]
+    /usr/bin/python3 scripts/bench/fashion_mnist_torch.py [--epochs 5] [--threads 2] [--seed 1] [--lr 0.001]
+        [--json FILE]
 """
 import argparse
 import gzip
@@ -56,6 +57,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--json")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
@@ -63,7 +65,7 @@ def main():
     xtr, ytr = load("train")
     xte, yte = load("test")
     m = model()
-    opt = torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7)
+    opt = torch.optim.Adam(m.parameters(), lr=a.lr, eps=1e-7)
     lossf = nn.CrossEntropyLoss()
     epochs = []
     for e in range(a.epochs):
@@ -95,7 +97,7 @@ def main():
               f"test accuracy {test_acc:.4f}; {seconds:.1f} s ({row['ms_per_step']:.0f} ms a step)", flush=True)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"torch": torch.__version__, "threads": a.threads, "epochs": epochs}, f, indent=1)
+            json.dump({"torch": torch.__version__, "threads": a.threads, "lr": a.lr, "epochs": epochs}, f, indent=1)
 
 
 if __name__ == "__main__":

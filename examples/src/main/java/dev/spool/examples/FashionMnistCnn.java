@@ -56,11 +56,13 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * and true classes (PNG), and a checkpoint of the model ({@code .npz}).
  *
  * <pre>java -cp examples/target/spool-examples.jar dev.spool.examples.FashionMnistCnn [--device cpu|opencl]
- *     [--epochs 5] [--limit N] [--test-limit N] [--batch 128] [--out DIR] [--data DIR] [--seed 1]</pre>
+ *     [--epochs 5] [--limit N] [--test-limit N] [--batch 128] [--out DIR] [--data DIR] [--seed 1]
+ *     [--learning-rate 0.001]</pre>
  */
 public final class FashionMnistCnn {
     static final int DEFAULT_EPOCHS = 5;
     static final int DEFAULT_BATCH = 128;
+    static final double DEFAULT_LEARNING_RATE = 0.001;
     static final int EVAL_BATCH = 500;
     static final String CHECKPOINT = "fashion-mnist-cnn.npz";
     static final String CONFUSION_PLOT = "fashion-mnist-confusion.png";
@@ -79,7 +81,11 @@ public final class FashionMnistCnn {
     }
 
     /** The run's settings; 0 for a limit means the whole split. */
-    public record Options(int epochs, int trainLimit, int testLimit, int batch, long seed) {
+    public record Options(int epochs, int trainLimit, int testLimit, int batch, long seed, double learningRate) {
+        /** Keras's defaults: Adam's learning rate 0.001. */
+        public Options(int epochs, int trainLimit, int testLimit, int batch, long seed) {
+            this(epochs, trainLimit, testLimit, batch, seed, DEFAULT_LEARNING_RATE);
+        }
     }
 
     private final PrintStream out;
@@ -90,12 +96,13 @@ public final class FashionMnistCnn {
 
     public static void main(String[] args) {
         Map<String, String> o = Examples.options(args, "[--device cpu|opencl|opencl:N] [--epochs N] [--limit N] "
-                + "[--test-limit N] [--batch N] [--out DIR] [--data DIR] [--seed N]",
-                "device", "epochs", "limit", "test-limit", "batch", "out", "data", "seed");
+                + "[--test-limit N] [--batch N] [--out DIR] [--data DIR] [--seed N] [--learning-rate R]",
+                "device", "epochs", "limit", "test-limit", "batch", "out", "data", "seed", "learning-rate");
         Options options = new Options(Integer.parseInt(o.getOrDefault("epochs", String.valueOf(DEFAULT_EPOCHS))),
                 Integer.parseInt(o.getOrDefault("limit", "0")), Integer.parseInt(o.getOrDefault("test-limit", "0")),
                 Integer.parseInt(o.getOrDefault("batch", String.valueOf(DEFAULT_BATCH))),
-                Long.parseLong(o.getOrDefault("seed", "1")));
+                Long.parseLong(o.getOrDefault("seed", "1")),
+                Double.parseDouble(o.getOrDefault("learning-rate", String.valueOf(DEFAULT_LEARNING_RATE))));
         Path data = o.containsKey("data") ? Path.of(o.get("data")) : FashionMnist.directory();
         new FashionMnistCnn(System.out).run(Examples.device(o), data, Path.of(o.getOrDefault("out", ".")), options);
     }
@@ -134,7 +141,7 @@ public final class FashionMnistCnn {
             out.printf(Locale.ROOT, "Fashion-MNIST: %d training and %d test images from %s; a CNN of %,d parameters, "
                     + "%d epochs of batches of %d, Adam, on %s%n", trainData.size(), testData.size(), dataDir, count,
                     options.epochs(), options.batch(), device);
-            Optimizer optimizer = new Adam();
+            Optimizer optimizer = new Adam(options.learningRate());
             Dataset train = Dataset.fromTensors(trainImages, trainLabels).shuffle(options.seed()).batch(options.batch());
             Iterator<List<Tensor>> batches = train.repeat(options.epochs()).iterator(); // a new order each epoch
             for (int epoch = 0; epoch < options.epochs(); epoch++) {

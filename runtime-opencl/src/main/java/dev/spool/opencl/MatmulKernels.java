@@ -59,6 +59,13 @@ final class MatmulKernels {
         long kk = a.shape()[r - 1];
         long n = b.shape()[r - 1];
         long batch = Kernels.product(a.shape(), 0, r - 2);
+        if (kk > k.device.loopLimit / 2) {
+            // a work-item loops over K (about one iteration per k measured with the tiled kernel:
+            // K = 70,000 stopped near 65,500 on llvmpipe); refused rather than silently wrong
+            throw new BackendException("matmul: K = " + kk + " is past what " + k.device.describe()
+                    + " computes correctly (" + k.device.loopLimit / 2 + "): llvmpipe ends a work-item after "
+                    + k.device.loopLimit + " loop iterations; use another device");
+        }
         Kernels.requireOutput("matmul", out, t, batch * m * n);
         if (batch * m * n == 0) {
             return;

@@ -1,8 +1,10 @@
 package dev.spool.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spool.BackendException;
 import dev.spool.Device;
 import dev.spool.GradientTape;
 import dev.spool.Padding;
@@ -33,6 +35,25 @@ class LoopLimitTest {
             // sums of 74,892 products of [0, 1) values, about 18,700 each, in another order
             assertEquals(expected[i], got[i], 1e-4 * Math.abs(expected[i]),
                     "filter gradient element " + i + " on " + Device.get("opencl:0").info().name());
+        }
+    }
+
+    /** K = 40,000: right everywhere but llvmpipe, refused there (K = 70,000 stopped at ~65,500). */
+    @Test
+    void aMatmulWithKPastTheLimitIsRightOrRefused() {
+        TestDevices.all();
+        Tensor a = Spool.randomUniform(Shape.of(4, 40_000), 13);
+        Tensor b = Spool.randomUniform(Shape.of(40_000, 3), 14);
+        float[] expected = Spool.matmul(a, b).toFloatArray();
+        Device d = Device.get("opencl:0");
+        if (TestDevices.all().get(0).device().loopLimit == OpenClDevice.LLVMPIPE_LOOP_LIMIT) {
+            BackendException e = assertThrows(BackendException.class, () -> Spool.matmul(a.to(d), b.to(d)).toFloatArray());
+            assertTrue(e.getMessage().contains("K = 40000") && e.getMessage().contains("65535"), e.getMessage());
+            return;
+        }
+        float[] got = Spool.matmul(a.to(d), b.to(d)).toFloatArray();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], got[i], 1e-4 * Math.abs(expected[i]), "matmul element " + i);
         }
     }
 

@@ -119,11 +119,30 @@ class ConvMemoryTest {
     record Measured(long peakBytes, long liveAfterBytes, List<float[]> values) {
     }
 
+    /** Measurements tried before giving up on a quiet one. */
+    private static final int ATTEMPTS = 5;
+
     /**
      * Runs {@code work} on {@code d} inside a scope that holds its results until they are counted,
-     * and returns the most bytes it held live at once beyond what was live before it.
+     * and returns the most bytes it held live at once beyond what was live before it. A tensor
+     * another test dropped without closing it, collected meanwhile, gives its bytes back in the
+     * middle and could hide an allocation: such a measurement is repeated (after a collection).
      */
     static Measured measure(Device d, Supplier<List<Tensor>> work) {
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            System.gc(); // collect what earlier tests dropped before, rather than during, the measurement
+            Measured m = measureOnce(d, work);
+            if (m != null) {
+                return m;
+            }
+            log.info("a dropped tensor was collected during measurement {} on {}: measuring again", attempt, d.id());
+        }
+        throw new AssertionError("no measurement on " + d.id() + " without a dropped tensor collected during it, in "
+                + ATTEMPTS + " attempts");
+    }
+
+    /** One measurement, or null when a dropped tensor was collected during it. */
+    private static Measured measureOnce(Device d, Supplier<List<Tensor>> work) {
         try (Device.Scope on = Device.use(d); TensorScope scope = new TensorScope()) {
             DeviceStats before = d.stats();
             long gap = before.peakLiveBytes() - before.liveBytes();
@@ -136,7 +155,9 @@ class ConvMemoryTest {
             List<Tensor> results = work.get();
             d.synchronize();
             DeviceStats end = d.stats();
-            assertEquals(start.leakedTensors(), end.leakedTensors(), "no tensor was collected during the measurement");
+            if (end.leakedTensors() != start.leakedTensors()) {
+                return null;
+            }
             List<float[]> values = results.stream().map(Tensor::toFloatArray).toList(); // after the counts
             return new Measured(end.peakLiveBytes() - start.liveBytes(), end.liveBytes() - start.liveBytes(), values);
         }

@@ -74,6 +74,7 @@ jmh() {
   local name=$1 regex=$2
   shift 2
   say "JMH $name: $* $regex"
+  : > "$OUT/$name.txt" # before tail opens it: the background job may not have created it yet
   java "${LOCK[@]}" -jar "$JAR" -rf json -rff "$OUT/$name.json" "${ITER[@]}" "$@" "$regex" \
     > "$OUT/$name.txt" 2>&1 &
   local pid=$!

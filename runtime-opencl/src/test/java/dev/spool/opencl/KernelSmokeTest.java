@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.spool.DType;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.Philox;
 import dev.spool.spi.ReduceOp;
@@ -57,6 +58,8 @@ class KernelSmokeTest {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
                 trainingUpdates(b, t);
+                convolutions(b, t);
+                batchNorm(b, t);
             }
         }
         b.synchronize();
@@ -328,6 +331,62 @@ class KernelSmokeTest {
         // var - m * 0.5 / sqrt(v) = var - 0.5
         assertArrayEquals(new double[] {0.5, 1.5, 2.5, 3.5}, Host.read(b, o1), "applyAdam var " + t);
         release(b, w, g, s1, s2, o1, o2, o3);
+    }
+
+    /**
+     * The seven convolution and pooling kernels on a [1, 3, 3, 2] image (values 1..18, read from
+     * an offset of 1) with a 2x2 window, each checked at one value.
+     */
+    private static void convolutions(OpenClBackend b, DType t) {
+        double[] values = new double[19];
+        for (int i = 1; i < values.length; i++) {
+            values[i] = i;
+        }
+        DeviceBuffer xb = Host.upload(b, t, values);
+        View x = new View(xb, new int[] {1, 3, 3, 2}, View.rowMajorStrides(new int[] {1, 3, 3, 2}), 1);
+        DeviceBuffer f = Host.upload(b, t, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        DeviceBuffer ones = Host.upload(b, t, 1, 1, 1, 1, 1, 1, 1, 1);
+        Conv2dGeometry conv = new Conv2dGeometry(1, 3, 3, 2, 2, 2, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0);
+        Conv2dGeometry pool = new Conv2dGeometry(1, 3, 3, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0);
+        DeviceBuffer y = b.allocate(t, 8);
+        DeviceBuffer dx = b.allocate(t, 18);
+        DeviceBuffer df = b.allocate(t, 16);
+        b.conv2d(x, View.contiguous(f, 2, 2, 2, 2), conv, y);
+        assertEquals(1 + 2 + 3 + 4 + 7 + 8 + 9 + 10, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "conv2d " + t);
+        b.conv2dBackpropInput(View.contiguous(ones, 1, 2, 2, 2), View.contiguous(f, 2, 2, 2, 2), conv, dx);
+        assertEquals(8, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "conv2dBackpropInput (centre) " + t);
+        b.conv2dBackpropFilter(x, View.contiguous(ones, 1, 2, 2, 2), conv, df);
+        assertEquals(1 + 3 + 7 + 9, Host.read(b, View.contiguous(df, 16))[0], 1e-6, "conv2dBackpropFilter " + t);
+        b.maxPool2d(x, x, pool, y);
+        assertEquals(9, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "maxPool2d " + t);
+        b.maxPool2dGrad(x, View.contiguous(ones, 1, 2, 2, 2), pool, dx);
+        assertEquals(1, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "maxPool2dGrad " + t);
+        b.avgPool2d(x, pool, y);
+        assertEquals((1 + 3 + 7 + 9) / 4.0, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "avgPool2d " + t);
+        b.avgPool2dGrad(View.contiguous(ones, 1, 2, 2, 2), pool, dx);
+        assertEquals(1, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "avgPool2dGrad (centre) " + t);
+        release(b, xb, f, ones, y, dx, df);
+    }
+
+    /** Batch normalization's six kernels on [3, 2] (offset 1): channel 0 is 1, 3, 5 (mean 3, variance 8/3). */
+    private static void batchNorm(OpenClBackend b, DType t) {
+        DeviceBuffer xb = Host.upload(b, t, 0, 1, 2, 3, 4, 5, 6);
+        View x = new View(xb, new int[] {3, 2}, new long[] {2, 1}, 1);
+        DeviceBuffer scale = Host.upload(b, t, 1, 1);
+        DeviceBuffer offset = Host.upload(b, t, 0, 0);
+        DeviceBuffer y = b.allocate(t, 6);
+        DeviceBuffer mean = b.allocate(t, 2);
+        DeviceBuffer var = b.allocate(t, 2);
+        b.batchNormTraining(x, View.contiguous(scale, 2), View.contiguous(offset, 2), 0, y, mean, var);
+        assertEquals(3, Host.read(b, View.contiguous(mean, 2))[0], 1e-6, "batchNormTraining mean " + t);
+        assertEquals(8 / 3.0, Host.read(b, View.contiguous(var, 2))[0], 1e-5, "batchNormTraining variance " + t);
+        DeviceBuffer dx = b.allocate(t, 6);
+        DeviceBuffer dscale = b.allocate(t, 2);
+        DeviceBuffer doffset = b.allocate(t, 2);
+        b.batchNormTrainingGrad(x, x, View.contiguous(scale, 2), View.contiguous(mean, 2), View.contiguous(var, 2), 0,
+                dx, dscale, doffset);
+        assertEquals(9, Host.read(b, View.contiguous(doffset, 2))[0], 1e-5, "batchNormTrainingGrad doffset " + t);
+        release(b, xb, scale, offset, y, mean, var, dx, dscale, doffset);
     }
 
     private static void release(OpenClBackend b, DeviceBuffer... buffers) {

@@ -137,11 +137,11 @@ class ConvMemoryTest {
             }
             log.info("a dropped tensor was collected during measurement {} on {}: measuring again", attempt, d.id());
         }
-        throw new AssertionError("no measurement on " + d.id() + " without a dropped tensor collected during it, in "
-                + ATTEMPTS + " attempts");
+        throw new AssertionError("no measurement on " + d.id() + " without a dropped tensor collected during it "
+                + "(or with the ballast raising the live bytes to the peak), in " + ATTEMPTS + " attempts");
     }
 
-    /** One measurement, or null when a dropped tensor was collected during it. */
+    /** One measurement, or null when a dropped tensor was collected during it or before its ballast. */
     private static Measured measureOnce(Device d, Supplier<List<Tensor>> work) {
         try (Device.Scope on = Device.use(d); TensorScope scope = new TensorScope()) {
             DeviceStats before = d.stats();
@@ -150,8 +150,12 @@ class ConvMemoryTest {
                 Spool.zeros(Shape.of((int) ((gap + FLOAT - 1) / FLOAT)), DType.FLOAT32);
             }
             DeviceStats start = d.stats();
-            assertTrue(start.liveBytes() >= start.peakLiveBytes(),
-                    "the ballast raised the live bytes to the peak: " + start);
+            if (start.liveBytes() < start.peakLiveBytes()) {
+                // The ballast is one allocation, and an allocation first frees the buffers of
+                // tensors the collector queued since: one freed between the two reads left the
+                // live bytes short of the mark (it failed so in the full nn suite). Measure again.
+                return null;
+            }
             List<Tensor> results = work.get();
             d.synchronize();
             DeviceStats end = d.stats();

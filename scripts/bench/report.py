@@ -2,11 +2,11 @@
 """Rewrites the generated tables of docs/PERFORMANCE.md from one run of scripts/bench/run.sh.
 
 Reads <results>/jmh.json (Spool and the DJL peers, JMH), numpy.json, clblast.txt, machine.json,
-load-*.txt and the rounds (sgemm-rounds/, conv-rounds/); replaces the text between
-<!-- generated:NAME --> and <!-- /generated:NAME --> for NAME in run, cpu, opencl, conv (or only
-the blocks named by --blocks); leaves everything else in the file as it is.
+load-*.txt and the rounds (sgemm-rounds/, conv-rounds/, cnn-rounds/); replaces the text between
+<!-- generated:NAME --> and <!-- /generated:NAME --> for NAME in run, cpu, opencl, conv, cnn (or
+only the blocks named by --blocks); leaves everything else in the file as it is.
 
-usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick] [--blocks run,cpu,opencl,conv]
+usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick] [--blocks run,cpu,opencl,conv,cnn]
 """
 import argparse
 import datetime
@@ -19,11 +19,16 @@ import sys
 
 UNIT_SECONDS = {"s/op": 1.0, "ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9}
 SGEMM_SIZES = [256, 512, 1024, 2048]
-BLOCKS = ["run", "cpu", "opencl", "conv"]
+BLOCKS = ["run", "cpu", "opencl", "conv", "cnn"]
 # The convolution rows: (key, label); target: Spool's time at most this multiple of DJL's.
 CONV_OPS = [("forward", "forward"), ("inputGradient", "input gradient"), ("filterGradient", "filter gradient")]
 CONV_LAYER = "conv2d 3×3, 64→64 channels, 56×56, batch 16"
 CONV_TARGET = 1.5
+# The CNN training step: Spool's `cpu` time at most this multiple of DJL's; OpenCL's at most this
+# multiple of `cpu`'s.
+CNN_STEP = "Fashion-MNIST CNN training step, batch 128"
+CNN_CPU_TARGET = 1.3
+CNN_OPENCL_TARGET = 1.0
 ELEMENTWISE = [  # (op, label, cpu target vs numpy speed)
     ("add", "`add`", 0.85),
     ("mul", "`mul`", 0.85),
@@ -79,6 +84,8 @@ def jmh_key(bench, params):
         ("DjlConvBench", "inputGradient"): "conv:inputGradient",
         ("DjlConvBench", "inputGradientAsConv"): "conv:inputGradientAsConv",
         ("DjlConvBench", "filterGradient"): "conv:filterGradient",
+        ("CnnStepBench", "step"): "cnn",
+        ("DjlCnnStepBench", "step"): "cnn",
     }.get((cls, method))
     if cls == "JoclLaunchBench":
         device = params.get("openclDevice")
@@ -143,6 +150,20 @@ def read_conv_rounds(d):
     return out
 
 
+def read_cnn_rounds(d):
+    """[{device: {"cnn": seconds}} per round] from <d>/cnn-rounds (run.sh's CNN step rounds: per
+    round a file each for Spool on cpu, Spool on OpenCL and DJL, named <round>-<who>.json)."""
+    rounds = {}
+    folder = os.path.join(d, "cnn-rounds")
+    if not os.path.isdir(folder):
+        return []
+    for name in sorted(os.listdir(folder)):
+        m = re.fullmatch(r"(\d+)-[\w-]+\.json", name)
+        if m:
+            read_jmh(os.path.join(folder, name), rounds.setdefault(int(m.group(1)), {}))
+    return [rounds[r] for r in sorted(rounds)]
+
+
 def read_results(d):
     """{device: {key: seconds per op}}, devices: cpu, opencl:N, djl, numpy, clblast; and under
     "rounds" the SGEMM rounds, whose medians replace the main run's cpu, djl and numpy SGEMM
@@ -168,6 +189,12 @@ def read_results(d):
         for key in keys:
             out.setdefault(device, {})[key] = statistics.median(
                 [x[device][key] for x in conv if key in x.get(device, {})])
+    cnn = read_cnn_rounds(d)
+    out["cnn_rounds"] = cnn
+    for device in sorted({dev for x in cnn for dev in x}):
+        values = [x[device]["cnn"] for x in cnn if "cnn" in x.get(device, {})]
+        if values:
+            out.setdefault(device, {})["cnn"] = statistics.median(values)
     rounds = read_rounds(d)
     out["rounds"] = rounds
     for n, per_round in rounds.items():
@@ -199,6 +226,16 @@ def conv_paired(r, key, peer_key):
     their range, or (None, None)."""
     ratios = [x["cpu"][key] / x["djl"][peer_key] for x in r.get("conv_rounds", [])
               if key in x.get("cpu", {}) and peer_key in x.get("djl", {})]
+    if not ratios:
+        return None, None
+    return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
+
+
+def cnn_paired(r, num, den):
+    """The CNN step's time on device num over its time on device den: the median of the rounds'
+    own ratios and their range, or (None, None)."""
+    ratios = [x[num]["cnn"] / x[den]["cnn"] for x in r.get("cnn_rounds", [])
+              if "cnn" in x.get(num, {}) and "cnn" in x.get(den, {})]
     if not ratios:
         return None, None
     return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
@@ -343,21 +380,65 @@ def conv_gflops(s):
     return "—" if s is None else f"{fmt_time(s)} ({flops / s / 1e9:.3g} GFLOP/s)"
 
 
+def rounds_header(d, count, quick, threads):
+    """The sentence above a table of paired rounds: when, the CPU and its vector ISA, the threads,
+    the rounds and the load average around them, and how times and ratios are taken."""
+    load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
+    load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    model, isa = cpu_model()
+    return (f"Run of {when} on {model} ({isa}), {threads}: {count} round{'s' if count > 1 else ''}"
+            + (" (quick: 1 × 0.5 s warm-up, 3 × 0.5 s measured)" if quick else "")
+            + f", load average {load.group(1) if load else '?'} before, "
+            f"{load_after.group(1) if load_after else '?'} after. A time is the median over the rounds; "
+            "a ratio is the median of the rounds' own ratios, with their range in brackets.")
+
+
+def step_cell(s, batch=128):
+    """A training step's time with its rate in images per second."""
+    return "—" if s is None else f"{fmt_time(s)} ({batch / s:,.0f} images/s)"
+
+
+def cnn_table(r, d, quick):
+    """The CNN training step on `cpu` against DJL-PyTorch, and on OpenCL against `cpu`, from
+    run.sh's CNN rounds."""
+    rounds = r.get("cnn_rounds", [])
+    if not rounds:
+        return ["No CNN step rounds in this run."]
+    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+    names = {x["id"]: x["name"] for x in machine.get("devices", [])}
+    opencl = sorted({dev for x in rounds for dev in x if dev.startswith("opencl:")})
+    threads = "two threads for `cpu` and PyTorch" + (
+        ", the OpenCL driver's own" if opencl else "")
+    cpu, djl = r.get("cpu", {}).get("cnn"), r.get("djl", {}).get("cnn")
+    rel, rel_range = cnn_paired(r, "cpu", "djl")
+    lines = [
+        rounds_header(d, len(rounds), quick, threads),
+        "",
+        row(["work", "Spool", "reference", "ratio", "target", "met"]),
+        row(["---"] * 6),
+        row([f"{CNN_STEP}, `cpu`", step_cell(cpu), f"DJL-PyTorch {step_cell(djl)}",
+             "—" if rel is None else f"time {rel:.2f}× DJL{spread(rel_range)}",
+             f"≤ {CNN_CPU_TARGET:g}× DJL time", met(None if rel is None else rel <= CNN_CPU_TARGET)]),
+    ]
+    for dev in opencl:
+        t = r.get(dev, {}).get("cnn")
+        rel, rel_range = cnn_paired(r, dev, "cpu")
+        name = f" ({names[dev]})" if dev in names else ""
+        lines.append(row([f"{CNN_STEP}, `{dev}`{name}", step_cell(t), f"Spool `cpu` {step_cell(cpu)}",
+                          "—" if rel is None else f"time {rel:.2f}× cpu{spread(rel_range)}",
+                          f"≤ {CNN_OPENCL_TARGET:g}× `cpu` time",
+                          met(None if rel is None else rel <= CNN_OPENCL_TARGET)]))
+    return lines
+
+
 def conv_table(r, d, quick):
     """The convolution layer on `cpu` against DJL-PyTorch, from run.sh's conv rounds."""
     spool, djl, rounds = r.get("cpu", {}), r.get("djl", {}), r.get("conv_rounds", [])
     if not rounds:
         return ["No convolution rounds in this run."]
-    load = re.search(r"load average: ([\d.]+)", read_text(d, "load-before.txt"))
-    load_after = re.search(r"load average: ([\d.]+)", read_text(d, "load-after.txt"))
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    model, isa = cpu_model()
     lines = [
-        f"Run of {when} on {model} ({isa}), two threads each: {len(rounds)} round{'s' if len(rounds) > 1 else ''}"
-        + (" (quick: 1 × 0.5 s warm-up, 3 × 0.5 s measured)" if quick else "")
-        + f", load average {load.group(1) if load else '?'} before, "
-        f"{load_after.group(1) if load_after else '?'} after. A time is the median over the rounds; "
-        "a ratio is the median of the rounds' own ratios, with their range in brackets.",
+        rounds_header(d, len(rounds), quick, "two threads each"),
         "",
         row(["work", "Spool `cpu`", "DJL-PyTorch", "ratio", "target", "met"]),
         row(["---"] * 6),
@@ -498,7 +579,7 @@ def main():
     ap.add_argument("--doc", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--blocks", default=",".join(BLOCKS),
-                    help="the generated blocks to rewrite (run.sh --conv-only: conv)")
+                    help="the generated blocks to rewrite (run.sh --conv-only: conv; --cnn-only: cnn)")
     a = ap.parse_args()
     blocks = a.blocks.split(",")
     unknown = [b for b in blocks if b not in BLOCKS]
@@ -523,6 +604,8 @@ def main():
             doc = replace_block(doc, "opencl", ["No OpenCL device in this run."])
     if "conv" in blocks:
         doc = replace_block(doc, "conv", conv_table(r, a.results, a.quick))
+    if "cnn" in blocks:
+        doc = replace_block(doc, "cnn", cnn_table(r, a.results, a.quick))
     with open(a.doc, "w") as f:
         f.write(doc)
 

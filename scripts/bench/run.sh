@@ -3,11 +3,13 @@
 # numpy, CLBlast) in one session on this machine, and rewrites the generated tables of
 # docs/PERFORMANCE.md (between its <!-- generated:... --> markers; the prose stays).
 #
-# usage: scripts/bench/run.sh [--quick] [--conv-only] [--no-build] [--no-doc] [--ignore-lock]
-#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 and the convolutions in one
-#                  round each (~6 min, not ~31)
+# usage: scripts/bench/run.sh [--quick] [--conv-only] [--cnn-only] [--no-build] [--no-doc] [--ignore-lock]
+#   --quick        shorter JMH iterations, SGEMM at 256 and 1024 and the convolutions and the CNN
+#                  step in one round each (~8 min, not ~35)
 #   --conv-only    only the convolution rounds (Spool and DJL, ~4 min), and only the doc's conv
 #                  table rewritten
+#   --cnn-only     only the CNN training step rounds (Spool on cpu and opencl:0, DJL; ~4 min),
+#                  and only the doc's cnn table rewritten
 #   --no-build     reuse benchmarks/target/benchmarks.jar
 #   --no-doc       measure, keep the results under benchmarks/target/bench-results, leave the doc
 #   --ignore-lock  run even while another JMH run holds /tmp/jmh.lock (both sets of figures
@@ -17,11 +19,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-QUICK=0 BUILD=1 DOC=1 CONV_ONLY=0 LOCK=()
+QUICK=0 BUILD=1 DOC=1 CONV_ONLY=0 CNN_ONLY=0 LOCK=()
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --conv-only) CONV_ONLY=1 ;;
+    --cnn-only) CNN_ONLY=1 ;;
     --no-build) BUILD=0 ;;
     --no-doc) DOC=0 ;;
     --ignore-lock) LOCK=(-Djmh.ignoreLock=true) ;;
@@ -52,10 +55,11 @@ else
 fi
 
 if [ "$QUICK" = 1 ]; then
-  ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1 CONV_ROUNDS=1
+  ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1 CONV_ROUNDS=1 CNN_ROUNDS=1
 else
-  ITER=(-f 1)   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10), 5 x 1 s
-  SIZES=(256 512 1024 2048) ROUNDS=5 CONV_ROUNDS=3
+  # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10, CNN step: 5), 5 x 1 s
+  ITER=(-f 1)
+  SIZES=(256 512 1024 2048) ROUNDS=5 CONV_ROUNDS=3 CNN_ROUNDS=3
 fi
 SIZES_CSV=$(IFS=,; echo "${SIZES[*]}")
 QUICK_ARG=$([ "$QUICK" = 1 ] && echo --quick || true)
@@ -70,6 +74,7 @@ jmh() {
   local name=$1 regex=$2
   shift 2
   say "JMH $name: $* $regex"
+  : > "$OUT/$name.txt" # before tail opens it: the background job may not have created it yet
   java "${LOCK[@]}" -jar "$JAR" -rf json -rff "$OUT/$name.json" "${ITER[@]}" "$@" "$regex" \
     > "$OUT/$name.txt" 2>&1 &
   local pid=$!
@@ -94,21 +99,40 @@ conv_rounds() {
     if [ $((r % 2)) = 1 ]; then spool; djl; else djl; spool; fi
   done
 }
-if [ "$CONV_ONLY" = 1 ]; then
-  conv_rounds
+# The CNN training step in rounds, as the convolutions: per round Spool on cpu, Spool on
+# opencl:0 (when there is one) and DJL, a fork each, the order reversed every other round;
+# report.py takes the median over rounds of each time and of each round's own ratios (cpu vs
+# DJL, opencl:0 vs cpu). Spool's cpu device and PyTorch run two threads (the classes' fork
+# options); the OpenCL driver runs its own. A fork is 5 s of warm-up and 5 s measured after a
+# setup that checks the model and trains it 10 steps; a round takes ~70 s with PoCL's plain
+# convolution kernels (a step there is ~1.3 s).
+cnn_rounds() {
+  mkdir -p "$OUT/cnn-rounds"
+  for r in $(seq 1 "$CNN_ROUNDS"); do
+    cpu() { jmh "cnn-rounds/$r-spool-cpu" 'dev\.spool\.bench\.CnnStepBench\.' -p device=cpu; }
+    ocl() { [ "$OPENCL" = 0 ] || jmh "cnn-rounds/$r-spool-opencl" 'dev\.spool\.bench\.CnnStepBench\.' -p device=opencl:0; }
+    djl() { [ "$PEERS" = 0 ] || jmh "cnn-rounds/$r-djl" 'dev\.spool\.bench\.peers\.DjlCnnStepBench\.'; }
+    if [ $((r % 2)) = 1 ]; then cpu; ocl; djl; else djl; ocl; cpu; fi
+  done
+}
+# only_rounds NAME BLOCK: one family of rounds alone, then only its block of the doc rewritten
+only_rounds() {
+  "$1"
   uptime > "$OUT/load-after.txt"
   if [ "$DOC" = 1 ]; then
-    say "rewriting the conv table of docs/PERFORMANCE.md"
-    python3 scripts/bench/report.py --results "$OUT" --doc docs/PERFORMANCE.md --blocks conv $QUICK_ARG
+    say "rewriting the $2 table of docs/PERFORMANCE.md"
+    python3 scripts/bench/report.py --results "$OUT" --doc docs/PERFORMANCE.md --blocks "$2" $QUICK_ARG
   fi
   say "done in $(( $(date +%s) - START )) s; raw results in $OUT"
   exit 0
-fi
+}
+[ "$CONV_ONLY" = 0 ] || only_rounds conv_rounds conv
+[ "$CNN_ONLY" = 0 ] || only_rounds cnn_rounds cnn
 
-# Everything but SGEMM and the convolutions, which run below: SGEMM on OpenCL once, on cpu in
-# rounds with DJL's plain one.
+# Everything but SGEMM, the convolutions and the CNN step, which run below: SGEMM on OpenCL once,
+# on cpu in rounds with DJL's plain one.
 EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$'
-  -e 'ConvBench\.')
+  -e 'ConvBench\.' -e 'CnnStepBench\.')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
 jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$SIZES_CSV" "${EXCLUDE[@]}"
 if [ "$OPENCL" = 1 ]; then
@@ -141,6 +165,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 conv_rounds
+cnn_rounds
 
 if [ "$OPENCL" = 1 ] && [ -f /usr/include/clblast_c.h ]; then
   say "CLBlast SGEMM on opencl:0"

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checks report.py on a hand-made results folder: python3 scripts/bench/test_report.py
 
-The SGEMM rows of the `cpu` table come from run.sh's rounds, and their ratios are paired: the
-median of each round's own ratio, not the ratio of the medians. The figures below are chosen so
-that the two differ, so the test fails if report.py ever pairs the wrong values.
+The SGEMM rows of the `cpu` table, the convolution rows and the CNN step's rows come from run.sh's
+rounds, and their ratios are paired: the median of each round's own ratio, not the ratio of the
+medians. The figures below are chosen so that the two differ (where they can), so the test fails
+if report.py ever pairs the wrong values.
 """
 import json
 import os
@@ -36,6 +37,9 @@ old
 <!-- generated:conv -->
 old
 <!-- /generated:conv -->
+<!-- generated:cnn -->
+old
+<!-- /generated:cnn -->
 hand-written prose stays
 """
 
@@ -44,6 +48,9 @@ hand-written prose stays
 CONV_ROUNDS = [(30.0, 30.0, 30.0, 20.0, 25.0, 22.0, 40.0),
                (45.0, 33.0, 20.0, 25.0, 20.0, 30.0, 20.0),
                (31.0, 29.0, 40.0, 28.0, 30.0, 18.0, 10.0)]
+
+# per round: the CNN step on Spool cpu, Spool opencl:0, DJL (ms)
+CNN_ROUNDS = [(40.0, 900.0, 30.0), (60.0, 1200.0, 40.0), (35.0, 1000.0, 30.0)]
 
 
 class ReportTest(unittest.TestCase):
@@ -81,6 +88,17 @@ class ReportTest(unittest.TestCase):
                 jmh_result("peers.DjlConvBench.inputGradient", q, dig),
                 jmh_result("peers.DjlConvBench.inputGradientAsConv", q, digc),
                 jmh_result("peers.DjlConvBench.filterGradient", q, dfg)])
+
+    def make_cnn(self, rounds, opencl=True):
+        os.makedirs(os.path.join(self.dir.name, "cnn-rounds"), exist_ok=True)
+        for i, (cpu, ocl, djl) in enumerate(rounds, start=1):
+            self.write(f"cnn-rounds/{i}-spool-cpu.json",
+                       [jmh_result("CnnStepBench.step", {"device": "cpu", "batch": "128"}, cpu)])
+            if opencl:
+                self.write(f"cnn-rounds/{i}-spool-opencl.json",
+                           [jmh_result("CnnStepBench.step", {"device": "opencl:0", "batch": "128"}, ocl)])
+            self.write(f"cnn-rounds/{i}-djl.json",
+                       [jmh_result("peers.DjlCnnStepBench.step", {"batch": "128"}, djl)])
 
     def tearDown(self):
         self.dir.cleanup()
@@ -170,6 +188,55 @@ class ReportTest(unittest.TestCase):
             text = f.read()
         self.assertIn("<!-- generated:cpu -->\nold\n<!-- /generated:cpu -->", text)
         self.assertIn("conv2d 3×3, 64→64 channels, 56×56, batch 16, forward", text)
+
+    def test_cnn_rows_pair_rounds_against_djl_and_cpu(self):
+        self.make_cnn(CNN_ROUNDS)
+        self.write("machine.json", {"devices": [{"id": "opencl:0", "name": "pthread-EPYC"}]})
+        r = report.read_results(self.dir.name)
+        self.assertAlmostEqual(r["cpu"]["cnn"], 40e-3)
+        self.assertAlmostEqual(r["opencl:0"]["cnn"], 1000e-3)
+        self.assertAlmostEqual(r["djl"]["cnn"], 30e-3)
+        rel, low_high = report.cnn_paired(r, "cpu", "djl")
+        self.assertAlmostEqual(rel, 4 / 3)  # 1.333, 1.5, 1.167; the ratio of the medians is too
+        self.assertAlmostEqual(low_high[0], 35 / 30)
+        lines = report.cnn_table(r, self.dir.name, False)
+        cpu = next(x for x in lines if "batch 128, `cpu` |" in x)
+        self.assertIn("40 ms (3,200 images/s)", cpu)
+        self.assertIn("time 1.33× DJL (1.17–1.50)", cpu)
+        self.assertTrue(cpu.endswith("| **no** |"), cpu)  # above 1.3x
+        ocl = next(x for x in lines if "`opencl:0` (pthread-EPYC)" in x)
+        self.assertIn("time 22.50× cpu (20.00–28.57)", ocl)  # 22.5, 20, 28.57; the ratio of the medians is 25
+        self.assertTrue(ocl.endswith("| **no** |"), ocl)
+        self.assertIn("3 rounds", lines[0])
+
+    def test_cnn_targets_met_and_no_opencl_row_without_opencl(self):
+        self.make_cnn([(36.0, 30.0, 30.0), (30.0, 29.0, 25.0), (40.0, 39.0, 35.0)])
+        lines = report.cnn_table(report.read_results(self.dir.name), self.dir.name, False)
+        cpu = next(x for x in lines if "batch 128, `cpu` |" in x)
+        self.assertIn("time 1.20× DJL", cpu)  # 1.2, 1.2, 1.143
+        self.assertTrue(cpu.endswith("| yes |"), cpu)
+        ocl = next(x for x in lines if "`opencl:0`" in x)
+        self.assertTrue(ocl.endswith("| yes |"), ocl)  # 0.83, 0.97, 0.975 of cpu's time
+        self.dir.cleanup()
+        self.dir = tempfile.TemporaryDirectory()
+        self.make_cnn(CNN_ROUNDS, opencl=False)
+        lines = report.cnn_table(report.read_results(self.dir.name), self.dir.name, False)
+        self.assertFalse(any("opencl" in x for x in lines), lines)
+        self.assertIn("two threads for `cpu` and PyTorch:", lines[0])
+
+    def test_only_the_cnn_block_is_rewritten_on_request(self):
+        self.make_cnn(CNN_ROUNDS)
+        doc = os.path.join(self.dir.name, "PERFORMANCE.md")
+        with open(doc, "w") as f:
+            f.write(DOC)
+        sys.argv = ["report.py", "--results", self.dir.name, "--doc", doc, "--blocks", "cnn"]
+        report.main()
+        with open(doc) as f:
+            text = f.read()
+        self.assertIn("<!-- generated:conv -->\nold\n<!-- /generated:conv -->", text)
+        self.assertIn("<!-- generated:run -->\nold\n<!-- /generated:run -->", text)
+        self.assertIn("Fashion-MNIST CNN training step, batch 128, `cpu`", text)
+        self.assertIn("hand-written prose stays", text)
 
 
 if __name__ == "__main__":

@@ -51,4 +51,30 @@ class ChecksTest {
         assertThrows(IllegalStateException.class, () -> data.checkTraining(ref * 1.01f, 0.5f * ref));
         assertThrows(IllegalStateException.class, () -> data.checkTraining(ref, 0.95f * ref));
     }
+
+    @Test
+    void cnnChecksRejectWrongLogitsAndALossThatDoesNotFall() {
+        CnnData data = new CnnData(2);
+        float[] logits = new float[2 * CnnData.CLASSES];
+        for (int r = 0; r < 2; r++) {
+            double[] ref = data.referenceLogits(r);
+            for (int c = 0; c < CnnData.CLASSES; c++) {
+                logits[r * CnnData.CLASSES + c] = (float) ref[c];
+            }
+        }
+        assertDoesNotThrow(() -> data.checkLogits("logits", logits));
+        float[] swapped = logits.clone(); // the two images' logits exchanged
+        System.arraycopy(logits, CnnData.CLASSES, swapped, 0, CnnData.CLASSES);
+        System.arraycopy(logits, 0, swapped, CnnData.CLASSES, CnnData.CLASSES);
+        assertThrows(IllegalStateException.class, () -> data.checkLogits("logits", swapped));
+        float[] shifted = logits.clone();
+        shifted[3] += 0.01f;
+        assertThrows(IllegalStateException.class, () -> data.checkLogits("logits", shifted));
+        double loss = data.loss(logits);
+        assertDoesNotThrow(() -> data.checkTraining(loss, 0.8 * loss));
+        assertThrows(IllegalStateException.class, () -> data.checkTraining(loss, 0.95 * loss));
+        assertDoesNotThrow(() -> CnnData.checkTimedSteps(CnnData.MIN_TIMED_STEPS, loss, 0.99 * loss));
+        assertThrows(IllegalStateException.class, () -> CnnData.checkTimedSteps(CnnData.MIN_TIMED_STEPS, loss, loss));
+        assertThrows(IllegalStateException.class, () -> CnnData.checkTimedSteps(1, loss, Double.NaN));
+    }
 }

@@ -66,10 +66,10 @@ final class ShapeOps {
         return s;
     }
 
-    /** Permutes dimensions: output dim i is input dim {@code perm[i]}. No perm reverses them. */
+    /** Permutes dimensions: output dim i is input dim {@code perm[i]}. A null perm reverses them (TF's perm=None). */
     static Tensor transpose(Tensor x, int... perm) {
         int rank = x.rank();
-        if (perm == null || perm.length == 0) {
+        if (perm == null) {
             perm = new int[rank];
             for (int i = 0; i < rank; i++) {
                 perm[i] = rank - 1 - i;
@@ -111,7 +111,7 @@ final class ShapeOps {
         return reshape(x, dims);
     }
 
-    /** Removes the given size-1 dimensions, or every size-1 dimension when none are given. */
+    /** Removes the given size-1 dimensions, or every size-1 dimension when none (null or empty) are given: TF's rule. */
     static Tensor squeeze(Tensor x, int... axes) {
         int rank = x.rank();
         boolean[] drop = new boolean[rank];

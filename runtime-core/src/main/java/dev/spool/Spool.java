@@ -302,43 +302,97 @@ public final class Spool {
 
     // ---- reductions ----------------------------------------------------------------------
 
-    /** Sum over {@code axes} (all when none are given). */
+    /** {@code tf.reduce_sum(x)}: sum over every axis, a scalar. */
+    public static Tensor reduceSum(Operand x) {
+        return ReductionOps.sum(Args.value(x, "reduceSum", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_sum(x, axis=axes)}: sum over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceSum(Operand x, int... axes) {
         return ReductionOps.sum(Args.value(x, "reduceSum", "x"), false, axes);
     }
 
+    /** As {@link #reduceSum(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceSum(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.sum(Args.value(x, "reduceSum", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_mean(x)}: mean over every axis, a scalar. */
+    public static Tensor reduceMean(Operand x) {
+        return ReductionOps.mean(Args.value(x, "reduceMean", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_mean(x, axis=axes)}: mean over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceMean(Operand x, int... axes) {
         return ReductionOps.mean(Args.value(x, "reduceMean", "x"), false, axes);
     }
 
+    /** As {@link #reduceMean(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceMean(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.mean(Args.value(x, "reduceMean", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_max(x)}: max over every axis, a scalar. */
+    public static Tensor reduceMax(Operand x) {
+        return ReductionOps.max(Args.value(x, "reduceMax", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_max(x, axis=axes)}: max over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceMax(Operand x, int... axes) {
         return ReductionOps.max(Args.value(x, "reduceMax", "x"), false, axes);
     }
 
+    /** As {@link #reduceMax(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceMax(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.max(Args.value(x, "reduceMax", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_min(x)}: min over every axis, a scalar. */
+    public static Tensor reduceMin(Operand x) {
+        return ReductionOps.min(Args.value(x, "reduceMin", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_min(x, axis=axes)}: min over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceMin(Operand x, int... axes) {
         return ReductionOps.min(Args.value(x, "reduceMin", "x"), false, axes);
     }
 
+    /** As {@link #reduceMin(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceMin(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.min(Args.value(x, "reduceMin", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_prod(x)}: prod over every axis, a scalar. */
+    public static Tensor reduceProd(Operand x) {
+        return ReductionOps.prod(Args.value(x, "reduceProd", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_prod(x, axis=axes)}: prod over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceProd(Operand x, int... axes) {
         return ReductionOps.prod(Args.value(x, "reduceProd", "x"), false, axes);
     }
 
+    /** As {@link #reduceProd(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceProd(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.prod(Args.value(x, "reduceProd", "x"), keepDims, axes);
     }
@@ -365,6 +419,16 @@ public final class Spool {
         return ShapeOps.reshape(Args.value(x, "reshape", "x"), dims);
     }
 
+    /** {@code tf.transpose(x)}: reverses the dimensions (a matrix transpose for rank 2). */
+    public static Tensor transpose(Operand x) {
+        return ShapeOps.transpose(Args.value(x, "transpose", "x"), (int[]) null);
+    }
+
+    /**
+     * {@code tf.transpose(x, perm)}: output dim i is x's dim {@code perm[i]}; {@code perm} must name
+     * every axis once, so an explicit empty perm is valid only for a scalar (as TensorFlow);
+     * {@code null} or the form without perm reverses the dimensions.
+     */
     public static Tensor transpose(Operand x, int... perm) {
         return ShapeOps.transpose(Args.value(x, "transpose", "x"), perm);
     }
@@ -373,6 +437,10 @@ public final class Spool {
         return ShapeOps.expandDims(Args.value(x, "expandDims", "x"), axis);
     }
 
+    /**
+     * {@code tf.squeeze(x, axis=axes)}: removes the listed size-1 axes. TensorFlow's rule, unlike the
+     * reductions': no axes, an empty array or {@code null} removes every size-1 axis.
+     */
     public static Tensor squeeze(Operand x, int... axes) {
         return ShapeOps.squeeze(Args.value(x, "squeeze", "x"), axes);
     }
@@ -525,7 +593,10 @@ public final class Spool {
         return ReductionOps.mean(t, false, 1, 2);
     }
 
-    /** {@code tf.nn.moments}: mean and biased variance over {@code axes}, kept as size-1 dims when {@code keepDims}. */
+    /**
+     * {@code tf.nn.moments}: mean and biased variance over {@code axes}, kept as size-1 dims when
+     * {@code keepDims}. As TensorFlow, axes are required; an empty array reduces over no axis (mean x, variance 0).
+     */
     public static Moments moments(Operand x, int[] axes, boolean keepDims) {
         return NormalizationOps.moments(Args.value(x, "moments", "x"), axes, keepDims);
     }

@@ -665,4 +665,55 @@ public final class Spool {
                                      double lr, double beta1, double beta2, double epsilon, Operand grad) {
         return TrainingOps.applyAdam(var, m, v, beta1Power, beta2Power, lr, beta1, beta2, epsilon, grad);
     }
+
+    // ---- debugging -----------------------------------------------------------------------
+
+    /**
+     * Check-numerics mode, as {@code tf.debugging.enable_check_numerics()} and PyTorch's
+     * {@code set_detect_anomaly(True)}: after every op, each floating output is checked for NaN and
+     * ±Inf on its device, and the first that holds one throws {@link NumericsException} naming the
+     * op, its inputs' dtypes and shapes and the caller's line; in a backward pass it also names the
+     * forward op whose VJP produced the value and the line where a tape recorded that op (tapes
+     * keep each op's stack only in this mode). Process-wide; also turned on at start-up by the
+     * system property {@code spool.checkNumerics=true} or the environment variable
+     * {@code SPOOL_CHECK_NUMERICS=1}. It costs two launches and a one-element read back per
+     * floating output: a debugging aid, off by default, and then free (no launch, no allocation).
+     */
+    public static void enableCheckNumerics() {
+        CheckNumerics.enabled = true;
+    }
+
+    /** Turns {@link #enableCheckNumerics() check-numerics mode} off. */
+    public static void disableCheckNumerics() {
+        CheckNumerics.enabled = false;
+    }
+
+    /** Whether {@link #enableCheckNumerics() check-numerics mode} is on. */
+    public static boolean isCheckNumericsEnabled() {
+        return CheckNumerics.enabled;
+    }
+
+    /**
+     * Checked indices: {@code gather}, {@code oneHot} (and so the labels of nn's
+     * {@code Losses.sparseSoftmaxCrossEntropy}) and the scatter-add of gather's gradient check that
+     * every index is in range and throw
+     * {@link IndexOutOfRangeException} with the first bad index and its position, as TensorFlow
+     * does on its CPU. Process-wide; also turned on at start-up by the system property
+     * {@code spool.checkIndices=true} or the environment variable {@code SPOOL_CHECK_INDICES=1}.
+     * It costs a read of the indices back to the host per op. Off (the default), an index out of
+     * range gives zeros (gather) or an all-off row (oneHot), as TensorFlow's GPU kernels.
+     */
+    public static void enableCheckIndices() {
+        CheckNumerics.indices = true;
+    }
+
+    /** Turns {@link #enableCheckIndices() checked indices} off. */
+    public static void disableCheckIndices() {
+        CheckNumerics.indices = false;
+    }
+
+    /** Whether {@link #enableCheckIndices() checked indices} are on. */
+    public static boolean isCheckIndicesEnabled() {
+        return CheckNumerics.indices;
+    }
 }

@@ -141,4 +141,23 @@ final class CheckNumerics {
         }
         return stack.length > 0 ? stack[stack.length - 1] : null;
     }
+
+    /**
+     * Checked indices: throws {@link IndexOutOfRangeException} with the first index of
+     * {@code indices} outside {@code [0, bound)} and its position. Reads the indices back to the host.
+     */
+    static void checkIndices(String op, String what, Tensor indices, long bound) {
+        long[] v = indices.toLongArray();
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] < 0 || v[i] >= bound) {
+                int[] dims = indices.shape().toArray();
+                int[] pos = new int[dims.length];
+                for (int k = dims.length - 1, r = i; k >= 0; k--) {
+                    pos[k] = r % dims[k];
+                    r /= dims[k];
+                }
+                throw new IndexOutOfRangeException(op, what, v[i], pos, bound);
+            }
+        }
+    }
 }

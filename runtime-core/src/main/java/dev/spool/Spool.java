@@ -457,6 +457,13 @@ public final class Spool {
         return ShapeOps.tile(Args.value(x, "tile", "x"), multiples);
     }
 
+    /**
+     * {@code tf.gather}: params indexed along {@code axis} by int32/int64 {@code indices} of any
+     * shape. An index outside {@code [0, params.shape[axis])} gives zeros (TF's GPU kernels), unless
+     * checked indices are on ({@link #enableCheckIndices()}): then the first throws
+     * {@link IndexOutOfRangeException} with its position (TF's CPU kernels). The gradient's
+     * scatter-add follows the same rule.
+     */
     public static Tensor gather(Operand params, Operand indices, int axis) {
         return ShapeOps.gather(Args.value(params, "gather", "params"), Args.value(indices, "gather", "indices"), axis);
     }
@@ -469,11 +476,16 @@ public final class Spool {
         return ShapeOps.stack(Args.values(parts, "stack", "parts"), axis);
     }
 
-    /** One-hot float32 encoding with a new last axis of size {@code depth}. */
+    /**
+     * One-hot float32 encoding with a new last axis of size {@code depth}. An index outside
+     * {@code [0, depth)} gives a row of zeros, as {@code tf.one_hot}, unless checked indices are on
+     * ({@link #enableCheckIndices()}): then it throws {@link IndexOutOfRangeException}.
+     */
     public static Tensor oneHot(Operand indices, int depth) {
         return oneHot(indices, depth, 1, 0, DType.FLOAT32);
     }
 
+    /** {@link #oneHot(Operand, int)} with {@code on} and {@code off} values of {@code dtype}; the same index rule. */
     public static Tensor oneHot(Operand indices, int depth, double on, double off, DType dtype) {
         return ShapeOps.oneHot(Args.value(indices, "oneHot", "indices"), depth, on, off, dtype);
     }

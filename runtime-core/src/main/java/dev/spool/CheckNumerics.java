@@ -14,7 +14,8 @@ import java.util.StringJoiner;
  * op that makes one throws {@link NumericsException}. Also the switch for checked indices.
  *
  * <p>The hook is {@link GradientTape#record}, which every differentiable op calls with its name,
- * result and inputs whether or not a tape is active. When the mode is off the cost is one read of
+ * result and inputs whether or not a tape is active, and the fused optimizer updates
+ * ({@link TrainingOps}, checked before any variable changes). When the mode is off the cost is one read of
  * a volatile boolean there: no launch, no allocation. When on, each floating output costs two
  * launches ({@code x - x}, which is NaN exactly where x is NaN or ±Inf, then its sum) and a
  * one-element read back; tapes record the stack of each op they record, so that an error in a

@@ -108,6 +108,21 @@ class CheckNumericsTest {
         }
     }
 
+    /** The fused optimizer updates are checked too, before any variable changes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void anUpdateThatWouldStoreAnInfChangesNoVariable(Device device) {
+        try (TestDevices.On on = TestDevices.on(device);
+                Variable w = new Variable(Spool.constant(new float[] {1, 2}))) {
+            Tensor g = Spool.constant(new float[] {0, -3e38f}); // finite; 2 - 2 · g is not
+            Spool.enableCheckNumerics();
+            NumericsException e = assertThrows(NumericsException.class, () -> Spool.applyGradientDescent(w, 2, g));
+            assertEquals("applyGradientDescent", e.op(), e.getMessage());
+            assertTrue(e.getMessage().contains("produced +Inf (first at flat index 1"), e.getMessage());
+            dev.spool.testing.TensorAssert.assertExact(w.value(), Shape.of(2), dev.spool.DType.FLOAT32, 1, 2);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.spool.testing.TestDevices#underTest")
     void finiteProgramsPassAndTheModeOffChecksNothing(Device device) {

@@ -191,6 +191,7 @@ public interface Operand {
         return ReductionOps.sum(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor sum(int[] axes, boolean keepDims) {
         return ReductionOps.sum(value(), keepDims, axes);
     }
@@ -205,6 +206,7 @@ public interface Operand {
         return ReductionOps.mean(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor mean(int[] axes, boolean keepDims) {
         return ReductionOps.mean(value(), keepDims, axes);
     }
@@ -219,6 +221,7 @@ public interface Operand {
         return ReductionOps.max(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor max(int[] axes, boolean keepDims) {
         return ReductionOps.max(value(), keepDims, axes);
     }
@@ -233,6 +236,7 @@ public interface Operand {
         return ReductionOps.min(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor min(int[] axes, boolean keepDims) {
         return ReductionOps.min(value(), keepDims, axes);
     }
@@ -247,6 +251,7 @@ public interface Operand {
         return ReductionOps.prod(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor prod(int[] axes, boolean keepDims) {
         return ReductionOps.prod(value(), keepDims, axes);
     }

@@ -72,7 +72,7 @@ public final class GradientTape implements AutoCloseable {
      * One recorded op: its inputs and result as the op saw them (their ids are the tape ids; the
      * {@link Holdings} keep their values alive, and give the backward pass open aliases), the VJP.
      */
-    private record Record(String op, Tensor[] inputs, Tensor result, VjpRule vjp) {
+    private record Record(String op, Tensor[] inputs, Tensor result, VjpRule vjp, StackTraceElement[] site) {
     }
 
     /**
@@ -247,13 +247,21 @@ public final class GradientTape implements AutoCloseable {
      * Non-float results are never recorded (nothing differentiates through them).
      */
     static void record(String op, VjpRule vjp, Tensor result, Tensor... inputs) {
+        boolean checking = CheckNumerics.enabled; // off: this read is check-numerics' whole cost
+        if (checking) {
+            CheckNumerics.check(op, result, inputs);
+        }
         Deque<GradientTape> stack = ACTIVE.get();
         if (stack.isEmpty() || SUSPENDED.get()[0] > 0 || !result.dtype().isFloating()) {
             return;
         }
+        StackTraceElement[] site = null;
         for (GradientTape tape : stack) {
             if (tape.isRecording() && tape.tracksAny(inputs)) {
-                tape.add(op, vjp, result, inputs);
+                if (checking && site == null) {
+                    site = CheckNumerics.site(); // kept only in check-numerics mode
+                }
+                tape.add(op, vjp, result, inputs, site);
             }
         }
     }
@@ -294,12 +302,12 @@ public final class GradientTape implements AutoCloseable {
     }
 
     /** {@code inputs}: the op's own array, which no caller changes after recording. */
-    private void add(String op, VjpRule vjp, Tensor result, Tensor[] inputs) {
+    private void add(String op, VjpRule vjp, Tensor result, Tensor[] inputs, StackTraceElement[] site) {
         for (Tensor in : inputs) {
             tracked.hold(in, false);
         }
         tracked.hold(result, true);
-        records.add(new Record(op, inputs, result, vjp));
+        records.add(new Record(op, inputs, result, vjp, site));
     }
 
     // ---- gradients -----------------------------------------------------------------------
@@ -492,13 +500,21 @@ public final class GradientTape implements AutoCloseable {
                     for (int i = 0; i < inputs.length; i++) {
                         inputs[i] = tracked.alias(r.inputs[i]);
                     }
-                    Tensor[] inGrads = r.vjp.apply(g, inputs, tracked.alias(r.result), needs);
-                    for (int i = 0; i < needs.length; i++) {
-                        if (!needs[i] || inGrads[i] == null) {
-                            continue;
+                    // check-numerics names the forward op whose VJP (and accumulation) runs now
+                    CheckNumerics.Backward in = CheckNumerics.enabled ? CheckNumerics.enterBackward(r.op, r.site) : null;
+                    try {
+                        Tensor[] inGrads = r.vjp.apply(g, inputs, tracked.alias(r.result), needs);
+                        for (int i = 0; i < needs.length; i++) {
+                            if (!needs[i] || inGrads[i] == null) {
+                                continue;
+                            }
+                            Tensor gi = ReductionOps.sumToShape(inGrads[i], r.inputs[i].shape());
+                            grads.merge(r.inputs[i].id, gi, ElementwiseOps::add);
                         }
-                        Tensor gi = ReductionOps.sumToShape(inGrads[i], r.inputs[i].shape());
-                        grads.merge(r.inputs[i].id, gi, ElementwiseOps::add);
+                    } finally {
+                        if (in != null) {
+                            CheckNumerics.exitBackward(in);
+                        }
                     }
                 }
             }

@@ -14,14 +14,12 @@ final class NormalizationOps {
     /**
      * The mean and the biased variance (divided by the count, as TensorFlow's) over {@code axes}:
      * {@code mean = reduceMean(x)}, {@code variance = reduceMean(square(x - stopGradient(mean)))}
-     * (the stop changes no gradient: the deviations sum to zero).
+     * (the stop changes no gradient: the deviations sum to zero). An empty {@code axes} reduces
+     * over no axis, as {@code tf.nn.moments(x, axes=[])}: the mean is x and the variance 0.
      */
     static Moments moments(Tensor x, int[] axes, boolean keepDims) {
         dev.spool.internal.NullChecks.nonNull(axes, "moments", "axes");
         Prims.requireFloating("moments", x);
-        if (axes.length == 0) {
-            throw new ShapeException("moments: axes must name at least one axis of x, shape " + x.shape());
-        }
         Tensor mean = ReductionOps.mean(x, true, axes);
         Tensor variance = ReductionOps.mean(
                 ElementwiseOps.square(ElementwiseOps.sub(x, ElementwiseOps.stopGradient(mean))), keepDims, axes);

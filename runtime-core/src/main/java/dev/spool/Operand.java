@@ -177,44 +177,81 @@ public interface Operand {
         return ElementwiseOps.logicalNot(value());
     }
 
-    // ---- reductions (no axes = all axes) -------------------------------------------------
+    // ---- reductions ------------------------------------------------------------------------
+    // TensorFlow's axes rule: the forms without axes (and null axes) reduce over every axis; an
+    // explicit empty array reduces over no axis and returns this operand's values unchanged.
 
+    /** Over every axis: a scalar. */
+    default Tensor sum() {
+        return ReductionOps.sum(value(), false, (int[]) null);
+    }
+
+    /** Over {@code axes}; an empty array means no axis (the values unchanged), as TensorFlow. */
     default Tensor sum(int... axes) {
         return ReductionOps.sum(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor sum(int[] axes, boolean keepDims) {
         return ReductionOps.sum(value(), keepDims, axes);
     }
 
+    /** Over every axis: a scalar. */
+    default Tensor mean() {
+        return ReductionOps.mean(value(), false, (int[]) null);
+    }
+
+    /** Over {@code axes}; an empty array means no axis (the values unchanged), as TensorFlow. */
     default Tensor mean(int... axes) {
         return ReductionOps.mean(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor mean(int[] axes, boolean keepDims) {
         return ReductionOps.mean(value(), keepDims, axes);
     }
 
+    /** Over every axis: a scalar. */
+    default Tensor max() {
+        return ReductionOps.max(value(), false, (int[]) null);
+    }
+
+    /** Over {@code axes}; an empty array means no axis (the values unchanged), as TensorFlow. */
     default Tensor max(int... axes) {
         return ReductionOps.max(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor max(int[] axes, boolean keepDims) {
         return ReductionOps.max(value(), keepDims, axes);
     }
 
+    /** Over every axis: a scalar. */
+    default Tensor min() {
+        return ReductionOps.min(value(), false, (int[]) null);
+    }
+
+    /** Over {@code axes}; an empty array means no axis (the values unchanged), as TensorFlow. */
     default Tensor min(int... axes) {
         return ReductionOps.min(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor min(int[] axes, boolean keepDims) {
         return ReductionOps.min(value(), keepDims, axes);
     }
 
+    /** Over every axis: a scalar. */
+    default Tensor prod() {
+        return ReductionOps.prod(value(), false, (int[]) null);
+    }
+
+    /** Over {@code axes}; an empty array means no axis (the values unchanged), as TensorFlow. */
     default Tensor prod(int... axes) {
         return ReductionOps.prod(value(), false, axes);
     }
 
+    /** Over {@code axes} ({@code null}: every axis; empty: none), reduced axes kept as size 1 when {@code keepDims}. */
     default Tensor prod(int[] axes, boolean keepDims) {
         return ReductionOps.prod(value(), keepDims, axes);
     }
@@ -243,7 +280,12 @@ public interface Operand {
         return ShapeOps.reshape(value(), dims);
     }
 
-    /** Permutes dimensions; with no arguments reverses them (a matrix transpose). */
+    /** Reverses the dimensions (a matrix transpose), as {@code tf.transpose(x)}. */
+    default Tensor transpose() {
+        return ShapeOps.transpose(value(), (int[]) null);
+    }
+
+    /** Output dim i is dim {@code perm[i]}; perm names every axis (an empty one only for a scalar). */
     default Tensor transpose(int... perm) {
         return ShapeOps.transpose(value(), perm);
     }
@@ -252,6 +294,7 @@ public interface Operand {
         return ShapeOps.expandDims(value(), axis);
     }
 
+    /** Removes the listed size-1 axes; none, or an empty array, removes every size-1 axis (TF's rule). */
     default Tensor squeeze(int... axes) {
         return ShapeOps.squeeze(value(), axes);
     }

@@ -3,14 +3,23 @@ package dev.spool;
 import dev.spool.spi.ReduceOp;
 import java.util.Arrays;
 
-/** Reductions over any set of axes, with keepDims, and their VJPs. */
+/**
+ * Reductions over any set of axes, with keepDims, and their VJPs.
+ *
+ * <p>The axes rule is TensorFlow's: {@code null} (the forms without axes, TF's {@code axis=None})
+ * means every axis; an explicit empty array means no axis, and the op returns its input's values
+ * unchanged ({@code tf.reduce_sum(x, axis=[])} is {@code x}; keepDims changes nothing then).
+ */
 final class ReductionOps {
     private ReductionOps() {
     }
 
-    /** Normalised, sorted, distinct axes; an empty array means all axes (as TF's {@code axis=None}). */
+    /**
+     * Normalised, sorted, distinct axes: {@code null} means all axes (TF's {@code axis=None}), an
+     * empty array none (TF's {@code axis=[]}).
+     */
     static int[] axes(String op, int rank, int... axes) {
-        if (axes == null || axes.length == 0) {
+        if (axes == null) {
             int[] all = new int[rank];
             for (int i = 0; i < rank; i++) {
                 all[i] = i;
@@ -33,6 +42,18 @@ final class ReductionOps {
         return Shape.of(dims);
     }
 
+    /** Every axis of a rank-{@code rank} tensor: what callers that mean "all" pass (never an empty array). */
+    static int[] all(int rank) {
+        return java.util.stream.IntStream.range(0, rank).toArray();
+    }
+
+    /** Reducing over no axis: x's values, recorded under the op's name with an identity VJP. */
+    private static Tensor noAxis(String name, Tensor x) {
+        Tensor y = x.freshAlias();
+        GradientTape.record(name, (g, in, out, needs) -> new Tensor[] {g}, y, x);
+        return y;
+    }
+
     /** Runs a reduction primitive and reshapes to keepDims if asked; records nothing. */
     private static Tensor reduceRaw(ReduceOp op, Tensor x, int[] ax, boolean keepDims) {
         Tensor r = Prims.reduce(op, x, ax);
@@ -52,6 +73,9 @@ final class ReductionOps {
     static Tensor sum(Tensor x, boolean keepDims, int... axes) {
         Prims.requireNumeric("sum", x);
         int[] ax = axes("sum", x.rank(), axes);
+        if (ax.length == 0) {
+            return noAxis("sum", x);
+        }
         Tensor y = reduceRaw(ReduceOp.SUM, x, ax, keepDims);
         GradientTape.record("sum", (g, in, out, needs) -> new Tensor[] {expandBack(g, in[0].shape(), ax)}, y, x);
         return y;
@@ -61,6 +85,9 @@ final class ReductionOps {
     static Tensor mean(Tensor x, boolean keepDims, int... axes) {
         Prims.requireNumeric("mean", x);
         int[] ax = axes("mean", x.rank(), axes);
+        if (ax.length == 0) {
+            return noAxis("mean", x);
+        }
         long count = 1;
         for (int a : ax) {
             count *= x.shape().dim(a);
@@ -80,6 +107,9 @@ final class ReductionOps {
     private static Tensor extreme(String name, ReduceOp op, Tensor x, boolean keepDims, int... axes) {
         Prims.requireNumeric(name, x);
         int[] ax = axes(name, x.rank(), axes);
+        if (ax.length == 0) {
+            return noAxis(name, x);
+        }
         Tensor y = reduceRaw(op, x, ax, keepDims);
         GradientTape.record(name, (g, in, out, needs) -> {
             Shape xs = in[0].shape();
@@ -99,6 +129,9 @@ final class ReductionOps {
     static Tensor prod(Tensor x, boolean keepDims, int... axes) {
         Prims.requireNumeric("prod", x);
         int[] ax = axes("prod", x.rank(), axes);
+        if (ax.length == 0) {
+            return noAxis("prod", x);
+        }
         Tensor y = reduceRaw(ReduceOp.PROD, x, ax, keepDims);
         GradientTape.record("prod", (g, in, out, needs) -> {
             Tensor v = in[0];

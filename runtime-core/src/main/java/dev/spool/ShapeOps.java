@@ -66,10 +66,10 @@ final class ShapeOps {
         return s;
     }
 
-    /** Permutes dimensions: output dim i is input dim {@code perm[i]}. No perm reverses them. */
+    /** Permutes dimensions: output dim i is input dim {@code perm[i]}. A null perm reverses them (TF's perm=None). */
     static Tensor transpose(Tensor x, int... perm) {
         int rank = x.rank();
-        if (perm == null || perm.length == 0) {
+        if (perm == null) {
             perm = new int[rank];
             for (int i = 0; i < rank; i++) {
                 perm[i] = rank - 1 - i;
@@ -111,7 +111,7 @@ final class ShapeOps {
         return reshape(x, dims);
     }
 
-    /** Removes the given size-1 dimensions, or every size-1 dimension when none are given. */
+    /** Removes the given size-1 dimensions, or every size-1 dimension when none (null or empty) are given: TF's rule. */
     static Tensor squeeze(Tensor x, int... axes) {
         int rank = x.rank();
         boolean[] drop = new boolean[rank];
@@ -298,12 +298,17 @@ final class ShapeOps {
     /**
      * {@code params} indexed along {@code axis} by int32/int64 {@code indices} of any shape, as
      * {@code tf.gather}: the result's shape is params.shape[:axis] + indices.shape +
-     * params.shape[axis+1:]. Out-of-range indices give zeros (TF's GPU behaviour).
+     * params.shape[axis+1:]. Out-of-range indices give zeros (TF's GPU behaviour), unless checked
+     * indices are on ({@link Spool#enableCheckIndices()}): then the first one throws
+     * {@link IndexOutOfRangeException} with its position (TF's CPU behaviour).
      */
     static Tensor gather(Tensor params, Tensor indices, int axis) {
         requireIndices("gather", indices);
         int a = Shape.normalizeAxis(axis, params.rank(), "gather");
         int[] p = params.shape().toArray();
+        if (CheckNumerics.indices) {
+            CheckNumerics.checkIndices("gather", "indices", indices, p[a]);
+        }
         int outer = 1;
         for (int i = 0; i < a; i++) {
             outer *= p[i];
@@ -340,6 +345,9 @@ final class ShapeOps {
     /** Rank-3 scatter-add {@code [outer, n, inner]} -> {@code [outer, axisSize, inner]}; VJP: gather3. */
     private static Tensor scatterAdd3(Tensor updates3, Tensor indices1, int axisSize) {
         Prims.requireNumeric("scatterAdd", updates3);
+        if (CheckNumerics.indices) {
+            CheckNumerics.checkIndices("scatterAdd", "indices", indices1, axisSize);
+        }
         Shape outShape = Shape.of(updates3.shape().dim(0), axisSize, updates3.shape().dim(2));
         Tensor y = Prims.scatterAdd(updates3, indices1, outShape);
         GradientTape.record("scatterAdd", (g, in, out, needs) -> new Tensor[] {gather3(g, in[1]), null},
@@ -349,13 +357,17 @@ final class ShapeOps {
 
     /**
      * One-hot encoding: a new last axis of size {@code depth} holding {@code on} at each index and
-     * {@code off} elsewhere (an out-of-range index gives a row of {@code off}).
+     * {@code off} elsewhere (an out-of-range index gives a row of {@code off}, or throws when checked
+     * indices are on).
      */
     static Tensor oneHot(Tensor indices, int depth, double on, double off, DType dtype) {
         NullChecks.nonNull(dtype, "oneHot", "dtype");
         requireIndices("oneHot", indices);
         if (depth < 0) {
             throw new ShapeException("oneHot: depth must be non-negative, got " + depth);
+        }
+        if (CheckNumerics.indices) {
+            CheckNumerics.checkIndices("oneHot", "indices", indices, depth);
         }
         Device d = indices.device();
         try (TensorScope scope = new TensorScope()) {

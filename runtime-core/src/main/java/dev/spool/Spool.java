@@ -302,43 +302,97 @@ public final class Spool {
 
     // ---- reductions ----------------------------------------------------------------------
 
-    /** Sum over {@code axes} (all when none are given). */
+    /** {@code tf.reduce_sum(x)}: sum over every axis, a scalar. */
+    public static Tensor reduceSum(Operand x) {
+        return ReductionOps.sum(Args.value(x, "reduceSum", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_sum(x, axis=axes)}: sum over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceSum(Operand x, int... axes) {
         return ReductionOps.sum(Args.value(x, "reduceSum", "x"), false, axes);
     }
 
+    /** As {@link #reduceSum(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceSum(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.sum(Args.value(x, "reduceSum", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_mean(x)}: mean over every axis, a scalar. */
+    public static Tensor reduceMean(Operand x) {
+        return ReductionOps.mean(Args.value(x, "reduceMean", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_mean(x, axis=axes)}: mean over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceMean(Operand x, int... axes) {
         return ReductionOps.mean(Args.value(x, "reduceMean", "x"), false, axes);
     }
 
+    /** As {@link #reduceMean(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceMean(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.mean(Args.value(x, "reduceMean", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_max(x)}: max over every axis, a scalar. */
+    public static Tensor reduceMax(Operand x) {
+        return ReductionOps.max(Args.value(x, "reduceMax", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_max(x, axis=axes)}: max over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceMax(Operand x, int... axes) {
         return ReductionOps.max(Args.value(x, "reduceMax", "x"), false, axes);
     }
 
+    /** As {@link #reduceMax(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceMax(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.max(Args.value(x, "reduceMax", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_min(x)}: min over every axis, a scalar. */
+    public static Tensor reduceMin(Operand x) {
+        return ReductionOps.min(Args.value(x, "reduceMin", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_min(x, axis=axes)}: min over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceMin(Operand x, int... axes) {
         return ReductionOps.min(Args.value(x, "reduceMin", "x"), false, axes);
     }
 
+    /** As {@link #reduceMin(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceMin(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.min(Args.value(x, "reduceMin", "x"), keepDims, axes);
     }
 
+    /** {@code tf.reduce_prod(x)}: prod over every axis, a scalar. */
+    public static Tensor reduceProd(Operand x) {
+        return ReductionOps.prod(Args.value(x, "reduceProd", "x"), false, (int[]) null);
+    }
+
+    /**
+     * {@code tf.reduce_prod(x, axis=axes)}: prod over {@code axes} (negative counts from the end). An
+     * explicit empty array reduces over no axis and returns x's values, as TensorFlow; {@code null}
+     * or the form without axes reduces over every axis.
+     */
     public static Tensor reduceProd(Operand x, int... axes) {
         return ReductionOps.prod(Args.value(x, "reduceProd", "x"), false, axes);
     }
 
+    /** As {@link #reduceProd(Operand, int...)}, keeping reduced axes as size 1 when {@code keepDims}; {@code null} axes mean all. */
     public static Tensor reduceProd(Operand x, int[] axes, boolean keepDims) {
         return ReductionOps.prod(Args.value(x, "reduceProd", "x"), keepDims, axes);
     }
@@ -365,6 +419,16 @@ public final class Spool {
         return ShapeOps.reshape(Args.value(x, "reshape", "x"), dims);
     }
 
+    /** {@code tf.transpose(x)}: reverses the dimensions (a matrix transpose for rank 2). */
+    public static Tensor transpose(Operand x) {
+        return ShapeOps.transpose(Args.value(x, "transpose", "x"), (int[]) null);
+    }
+
+    /**
+     * {@code tf.transpose(x, perm)}: output dim i is x's dim {@code perm[i]}; {@code perm} must name
+     * every axis once, so an explicit empty perm is valid only for a scalar (as TensorFlow);
+     * {@code null} or the form without perm reverses the dimensions.
+     */
     public static Tensor transpose(Operand x, int... perm) {
         return ShapeOps.transpose(Args.value(x, "transpose", "x"), perm);
     }
@@ -373,6 +437,10 @@ public final class Spool {
         return ShapeOps.expandDims(Args.value(x, "expandDims", "x"), axis);
     }
 
+    /**
+     * {@code tf.squeeze(x, axis=axes)}: removes the listed size-1 axes. TensorFlow's rule, unlike the
+     * reductions': no axes, an empty array or {@code null} removes every size-1 axis.
+     */
     public static Tensor squeeze(Operand x, int... axes) {
         return ShapeOps.squeeze(Args.value(x, "squeeze", "x"), axes);
     }
@@ -389,6 +457,13 @@ public final class Spool {
         return ShapeOps.tile(Args.value(x, "tile", "x"), multiples);
     }
 
+    /**
+     * {@code tf.gather}: params indexed along {@code axis} by int32/int64 {@code indices} of any
+     * shape. An index outside {@code [0, params.shape[axis])} gives zeros (TF's GPU kernels), unless
+     * checked indices are on ({@link #enableCheckIndices()}): then the first throws
+     * {@link IndexOutOfRangeException} with its position (TF's CPU kernels). The gradient's
+     * scatter-add follows the same rule.
+     */
     public static Tensor gather(Operand params, Operand indices, int axis) {
         return ShapeOps.gather(Args.value(params, "gather", "params"), Args.value(indices, "gather", "indices"), axis);
     }
@@ -401,11 +476,16 @@ public final class Spool {
         return ShapeOps.stack(Args.values(parts, "stack", "parts"), axis);
     }
 
-    /** One-hot float32 encoding with a new last axis of size {@code depth}. */
+    /**
+     * One-hot float32 encoding with a new last axis of size {@code depth}. An index outside
+     * {@code [0, depth)} gives a row of zeros, as {@code tf.one_hot}, unless checked indices are on
+     * ({@link #enableCheckIndices()}): then it throws {@link IndexOutOfRangeException}.
+     */
     public static Tensor oneHot(Operand indices, int depth) {
         return oneHot(indices, depth, 1, 0, DType.FLOAT32);
     }
 
+    /** {@link #oneHot(Operand, int)} with {@code on} and {@code off} values of {@code dtype}; the same index rule. */
     public static Tensor oneHot(Operand indices, int depth, double on, double off, DType dtype) {
         return ShapeOps.oneHot(Args.value(indices, "oneHot", "indices"), depth, on, off, dtype);
     }
@@ -525,7 +605,10 @@ public final class Spool {
         return ReductionOps.mean(t, false, 1, 2);
     }
 
-    /** {@code tf.nn.moments}: mean and biased variance over {@code axes}, kept as size-1 dims when {@code keepDims}. */
+    /**
+     * {@code tf.nn.moments}: mean and biased variance over {@code axes}, kept as size-1 dims when
+     * {@code keepDims}. As TensorFlow, axes are required; an empty array reduces over no axis (mean x, variance 0).
+     */
     public static Moments moments(Operand x, int[] axes, boolean keepDims) {
         return NormalizationOps.moments(Args.value(x, "moments", "x"), axes, keepDims);
     }
@@ -593,5 +676,56 @@ public final class Spool {
     public static Variable applyAdam(Variable var, Variable m, Variable v, double beta1Power, double beta2Power,
                                      double lr, double beta1, double beta2, double epsilon, Operand grad) {
         return TrainingOps.applyAdam(var, m, v, beta1Power, beta2Power, lr, beta1, beta2, epsilon, grad);
+    }
+
+    // ---- debugging -----------------------------------------------------------------------
+
+    /**
+     * Check-numerics mode, as {@code tf.debugging.enable_check_numerics()} and PyTorch's
+     * {@code set_detect_anomaly(True)}: after every op, each floating output is checked for NaN and
+     * ±Inf on its device, and the first that holds one throws {@link NumericsException} naming the
+     * op, its inputs' dtypes and shapes and the caller's line; in a backward pass it also names the
+     * forward op whose VJP produced the value and the line where a tape recorded that op (tapes
+     * keep each op's stack only in this mode). Process-wide; also turned on at start-up by the
+     * system property {@code spool.checkNumerics=true} or the environment variable
+     * {@code SPOOL_CHECK_NUMERICS=1}. It costs two launches and a one-element read back per
+     * floating output: a debugging aid, off by default, and then free (no launch, no allocation).
+     */
+    public static void enableCheckNumerics() {
+        CheckNumerics.enabled = true;
+    }
+
+    /** Turns {@link #enableCheckNumerics() check-numerics mode} off. */
+    public static void disableCheckNumerics() {
+        CheckNumerics.enabled = false;
+    }
+
+    /** Whether {@link #enableCheckNumerics() check-numerics mode} is on. */
+    public static boolean isCheckNumericsEnabled() {
+        return CheckNumerics.enabled;
+    }
+
+    /**
+     * Checked indices: {@code gather}, {@code oneHot} (and so the labels of nn's
+     * {@code Losses.sparseSoftmaxCrossEntropy}) and the scatter-add of gather's gradient check that
+     * every index is in range and throw
+     * {@link IndexOutOfRangeException} with the first bad index and its position, as TensorFlow
+     * does on its CPU. Process-wide; also turned on at start-up by the system property
+     * {@code spool.checkIndices=true} or the environment variable {@code SPOOL_CHECK_INDICES=1}.
+     * It costs a read of the indices back to the host per op. Off (the default), an index out of
+     * range gives zeros (gather) or an all-off row (oneHot), as TensorFlow's GPU kernels.
+     */
+    public static void enableCheckIndices() {
+        CheckNumerics.indices = true;
+    }
+
+    /** Turns {@link #enableCheckIndices() checked indices} off. */
+    public static void disableCheckIndices() {
+        CheckNumerics.indices = false;
+    }
+
+    /** Whether {@link #enableCheckIndices() checked indices} are on. */
+    public static boolean isCheckIndicesEnabled() {
+        return CheckNumerics.indices;
     }
 }

@@ -121,6 +121,11 @@ final class TrainingOps {
                 d.checkOpen();
                 launch.run(d.backend(), views, buffers);
             }
+            if (CheckNumerics.enabled) { // before any variable changes: a failed check leaves them all as they were
+                for (Tensor o : out) {
+                    CheckNumerics.check(op, o, in);
+                }
+            }
             for (int i = 0; i < vars.length; i++) {
                 vars[i].replace(out[i]);
             }

@@ -399,6 +399,10 @@ class BadInputSweepTest {
             } catch (SpoolException | NullPointerException ex) { // from reading the result
                 closeAll(recv, args, null);
                 return new Outcome(ex);
+            } finally {
+                // the debugging switches are swept like any method; the calls after them run as users' do
+                Spool.disableCheckNumerics();
+                Spool.disableCheckIndices();
             }
         } catch (ReflectiveOperationException ex) {
             throw new AssertionError(c.describe() + ": cannot call", ex);

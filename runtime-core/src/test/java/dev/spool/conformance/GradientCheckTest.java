@@ -209,7 +209,7 @@ class GradientCheckTest {
 
     private static void reductionCases() {
         String[] ops = {"sum", "mean", "max", "min", "prod"};
-        int[][] axesList = {{}, {0}, {-1}, {0, 2}, {1}};
+        int[][] axesList = {null, {}, {0}, {-1}, {0, 2}, {1}}; // null: all axes; {}: none (TF)
         for (String op : ops) {
             // Distinct values (no ties in max/min); magnitudes near 1 keep prod well conditioned.
             Domain d = op.equals("prod") ? Domain.AWAY_FROM_ZERO : Domain.ANY;
@@ -223,7 +223,8 @@ class GradientCheckTest {
                     in(rng(op, "t"), d, s(4, 3)).asTransposedView());
             add(op, "(2, 1, 3) size-1 axis", x -> reduce(op, x[0], new int[] {1}, false),
                     in(rng(op, "one"), d, s(2, 1, 3)));
-            add(op, "scalar", x -> reduce(op, x[0], new int[0], false), in(rng(op, "scalar"), d, s()));
+            add(op, "scalar", x -> reduce(op, x[0], null, false), in(rng(op, "scalar"), d, s()));
+            add(op, "scalar no axis", x -> reduce(op, x[0], new int[0], false), in(rng(op, "scalar0"), d, s()));
             if (op.equals("sum") || op.equals("prod")) {
                 // Reducing an empty axis gives 0 (sum) or 1 (prod) and an empty gradient.
                 add(op, "(0, 3) axis 0", x -> reduce(op, x[0], new int[] {0}, false), Input.of(s(0, 3)));

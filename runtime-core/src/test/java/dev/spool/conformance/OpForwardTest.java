@@ -421,7 +421,8 @@ class OpForwardTest {
         };
     }
 
-    private static final int[][] AXES = {{}, {0}, {1}, {2}, {-1}, {0, 2}, {2, 0}, {0, 1, 2}, {1, -1}};
+    // null: every axis (TF's axis=None); {}: no axis (TF's axis=[], the values unchanged)
+    private static final int[][] AXES = {null, {}, {0}, {1}, {2}, {-1}, {0, 2}, {2, 0}, {0, 1, 2}, {1, -1}};
 
     private static void reductionRows() {
         for (Reduction red : REDUCTIONS) {
@@ -509,8 +510,9 @@ class OpForwardTest {
 
     static Shape keptShape(int[] dims, int[] axes) {
         int[] out = dims.clone();
-        if (axes.length == 0) {
+        if (axes == null) {
             Arrays.fill(out, 1);
+            axes = new int[0];
         }
         for (int a : axes) {
             out[a < 0 ? a + dims.length : a] = 1;

@@ -280,13 +280,15 @@ class ParityTest {
 
     private static void reductionRows() {
         Object[][] cases = {
-            {s(4099), new int[0], false},
+            {s(4099), null, false},
+            {s(67, 61), new int[0], false}, // no axis (TF's axis=[]): the values unchanged
+            {s(67, 61), new int[0], true},
             {s(67, 61), new int[] {0}, false},
             {s(67, 61), new int[] {1}, true},
             {s(7, 1000), new int[] {-1}, false},
             {s(3, 5, 7), new int[] {0, 2}, false},
             {s(3, 0), new int[] {1}, false},
-            {s(0), new int[0], false},
+            {s(0), null, false},
         };
         for (String op : new String[] {"sum", "mean", "max", "min", "prod"}) {
             for (Object[] c : cases) {

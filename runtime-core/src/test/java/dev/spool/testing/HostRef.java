@@ -105,12 +105,13 @@ public final class HostRef {
         return zip(a, new Nd(new double[size(shape)], shape), (x, y) -> x);
     }
 
-    /** Reduces {@code axes} (empty: all) with {@code f} from {@code init}; kept dims only (no keepDims). */
+    /** Reduces {@code axes} (null: all; empty: none, as TF) with {@code f} from {@code init}; kept dims only (no keepDims). */
     public static Nd reduce(Nd x, int[] axes, double init, DoubleBinaryOperator f) {
         int rank = x.shape().length;
         boolean[] reduced = new boolean[rank];
-        if (axes.length == 0) {
+        if (axes == null) {
             Arrays.fill(reduced, true);
+            axes = new int[0];
         }
         for (int a : axes) {
             reduced[a < 0 ? a + rank : a] = true;

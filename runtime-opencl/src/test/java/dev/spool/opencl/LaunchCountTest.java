@@ -89,6 +89,41 @@ class LaunchCountTest {
     }
 
     /**
+     * Check-numerics mode costs no launch when off: the same MLP step launches the same 21
+     * kernels before the mode is turned on and after it is turned off again, and more while it is
+     * on (two per floating output: x - x and its sum), which shows the check runs on the device.
+     */
+    @Test
+    void checkNumericsCostsNoLaunchWhenOff() {
+        TestDevices.all();
+        Device d = Device.get("opencl:0");
+        try (Device.Scope s = Device.use(d); TensorScope scope = new TensorScope()) {
+            Tensor x = Spool.randomUniform(Shape.of(128, 784), 1);
+            Tensor labels = Spool.oneHot(Spool.cast(Spool.multiply(10.0, Spool.randomUniform(Shape.of(128), 2)),
+                    dev.spool.DType.INT32), 10);
+            List<Variable> params = List.of(new Variable(Spool.multiply(0.05, Spool.randomUniform(Shape.of(784, 256), 3))),
+                    new Variable(Spool.zeros(256)), new Variable(Spool.multiply(0.05, Spool.randomUniform(Shape.of(256, 10), 4))),
+                    new Variable(Spool.zeros(10)));
+            step(x, labels, params);
+            long before = launches(d, () -> step(x, labels, params));
+            long on;
+            Spool.enableCheckNumerics();
+            try {
+                on = launches(d, () -> step(x, labels, params));
+            } finally {
+                Spool.disableCheckNumerics();
+            }
+            long after = launches(d, () -> step(x, labels, params));
+            assertEquals(expected(d), before, "mode never turned on");
+            assertEquals(expected(d), after, "mode turned off again");
+            org.junit.jupiter.api.Assertions.assertTrue(on > before, "check-numerics on: " + on + " launches");
+            org.slf4j.LoggerFactory.getLogger(LaunchCountTest.class).info(
+                    "MLP step launches: {} with check-numerics off, {} with it on", before, on);
+            params.forEach(Variable::close);
+        }
+    }
+
+    /**
      * Batch normalization in training mode, with the batch's statistics: three launches forward
      * (partial statistics, their combination, the normalization) and three backward for the
      * fused op, against the composite of moments and batchNormalization, counted in the same run.

@@ -13,7 +13,9 @@ import java.util.Map;
 /**
  * Keras's {@code Embedding}: row {@code i} of an {@code [inputDim, outputDim]} table for each
  * integer index {@code i} of the input (a gather, whose gradient scatters back into the table).
- * Initialised uniformly in {@code [-0.05, 0.05)}, as Keras does.
+ * Initialised uniformly in {@code [-0.05, 0.05)}, as Keras does. An index outside
+ * {@code [0, inputDim)} embeds as zeros (TF's GPU kernels) unless checked indices are on
+ * ({@link dev.spool.Spool#enableCheckIndices()}), which make it an {@code IndexOutOfRangeException}.
  */
 public final class Embedding implements Layer {
     private final String name;

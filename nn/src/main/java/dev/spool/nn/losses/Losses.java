@@ -1,6 +1,7 @@
 package dev.spool.nn.losses;
 
 import dev.spool.DTypeException;
+import dev.spool.IndexOutOfRangeException;
 import dev.spool.Operand;
 import dev.spool.ShapeException;
 import dev.spool.Spool;
@@ -60,6 +61,8 @@ public final class Losses {
      * logits {@code [n, classes]}: {@code -logSoftmax(logits)[i, label_i]}. As on TF's GPU
      * kernels, label values are not checked against the class count (that would read them back
      * to the host every step); a label outside {@code [0, classes)} contributes a loss of zero.
+     * With checked indices on ({@link Spool#enableCheckIndices()}) the first such label throws
+     * {@link IndexOutOfRangeException} naming it and its position, as TF's CPU kernels.
      */
     public static Tensor sparseSoftmaxCrossEntropy(Operand labels, Operand logits, Reduction reduction) {
         NullChecks.nonNull(labels, "Losses.sparseSoftmaxCrossEntropy", "labels");
@@ -74,7 +77,13 @@ public final class Losses {
                     + " must be [n] for logits " + logits.shape());
         }
         int classes = logits.shape().dim(1);
-        Tensor oneHot = Spool.oneHot(labels, classes, 1, 0, logits.dtype());
+        Tensor oneHot;
+        try {
+            oneHot = Spool.oneHot(labels, classes, 1, 0, logits.dtype());
+        } catch (IndexOutOfRangeException e) { // checked indices: name the labels, not oneHot's indices
+            throw new IndexOutOfRangeException("sparseSoftmaxCrossEntropy", "labels", e.index(), e.position(),
+                    e.bound());
+        }
         return reduction.apply(Spool.softmaxCrossEntropyWithLogits(oneHot, logits));
     }
 

@@ -140,15 +140,18 @@ public abstract class Optimizer {
 
     /**
      * {@code g · clipNorm / max(globalNorm, clipNorm)} for every gradient, in place in the list;
-     * {@code tf.clip_by_global_norm}. All gradients must be on one device.
+     * {@code tf.clip_by_global_norm}. All gradients must be on one device. The norm is computed in
+     * float64 when any gradient is float64 (else float32), so a float64 model's updates keep
+     * float64's precision.
      */
     static void clipByGlobalNorm(List<Tensor> grads, double clipNorm) {
+        DType acc = grads.stream().anyMatch(g -> g != null && g.dtype() == DType.FLOAT64) ? DType.FLOAT64 : DType.FLOAT32;
         Tensor sumSquares = null;
         for (Tensor g : grads) {
             if (g == null) {
                 continue;
             }
-            Tensor part = g.square().sum().cast(DType.FLOAT32);
+            Tensor part = g.square().sum().cast(acc);
             if (sumSquares != null && part.device() != sumSquares.device()) {
                 throw new DeviceException("clipping by global norm: gradients on " + sumSquares.device()
                         + " and " + part.device());
@@ -161,7 +164,7 @@ public abstract class Optimizer {
         Tensor norm = sumSquares.sqrt();
         Tensor clip;
         try (Device.Scope on = Device.use(norm.device())) {
-            clip = Spool.constant((float) clipNorm);
+            clip = Spool.constant(clipNorm, acc);
         }
         Tensor scale = clip.div(norm.maximum(clip));
         for (int i = 0; i < grads.size(); i++) {

@@ -104,6 +104,26 @@ class LossesTest {
         }
     }
 
+    /** A label outside [0, classes): a loss of zero unchecked (TF's GPU kernels); with checked indices, an error naming it. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.nn.NnDevices#devices")
+    void sparseLabelsOutOfRangeAreCheckedOnRequest(Device device) {
+        try (Device.Scope on = Device.use(device); TensorScope s = new TensorScope()) {
+            Tensor x = Spool.constant(new float[][] {{1, 2, 3}, {0, 0, 0}, {3, 2, 1}});
+            Tensor labels = Spool.constant(new int[] {2, 3, 0});
+            double[] loss = Losses.sparseSoftmaxCrossEntropy(labels, x, Reduction.NONE).toDoubleArray();
+            assertEquals(0, loss[1], 0, "unchecked: the out-of-range label's loss is zero");
+            Spool.enableCheckIndices();
+            try {
+                dev.spool.IndexOutOfRangeException e = assertThrows(dev.spool.IndexOutOfRangeException.class,
+                        () -> Losses.sparseSoftmaxCrossEntropy(labels, x, Reduction.MEAN));
+                assertEquals("sparseSoftmaxCrossEntropy: labels[1] = 3 is not in [0, 3)", e.getMessage());
+            } finally {
+                Spool.disableCheckIndices();
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.spool.nn.NnDevices#devices")
     void crossEntropiesAreExactAtPlusMinus1000(Device device) {

@@ -35,6 +35,41 @@ class ClippingAndScheduleTest {
         }
     }
 
+    /** Float64 variables: the global norm is computed in float64, so three clipped steps match host float64 to 1e-12. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.nn.NnDevices#devices")
+    void globalNormClippingKeepsFloat64(Device device) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(device.supportsFloat64(), device + " has no float64");
+        java.util.Random r = new java.util.Random(23);
+        double[][] w = {r.doubles(37, -1, 1).toArray(), r.doubles(5, -1, 1).toArray()};
+        try (Device.Scope on = Device.use(device); TensorScope scope = new TensorScope();
+                Variable a = new Variable(Spool.constant(w[0].clone()));
+                Variable b = new Variable(Spool.constant(w[1].clone()))) {
+            double lr = 0.1;
+            double clipNorm = 0.7310000000000001; // not a float: a float32 clip constant would be off by 3e-8
+            Optimizer sgd = new SGD(lr).withGlobalClipNorm(clipNorm);
+            for (int step = 0; step < 3; step++) {
+                double[][] g = {r.doubles(37, -3, 3).toArray(), r.doubles(5, -3, 3).toArray()};
+                double sq = 0;
+                for (double[] gi : g) {
+                    for (double v : gi) {
+                        sq += v * v;
+                    }
+                }
+                double scale = clipNorm / Math.max(Math.sqrt(sq), clipNorm);
+                for (int k = 0; k < 2; k++) {
+                    for (int i = 0; i < w[k].length; i++) {
+                        w[k][i] -= lr * (g[k][i] * scale);
+                    }
+                }
+                sgd.apply(List.of(Spool.constant(g[0]), Spool.constant(g[1])), List.of(a, b));
+                assertEquals(dev.spool.DType.FLOAT64, a.value().dtype());
+                TensorAssert.assertClose(w[0], a.value().toDoubleArray(), 1e-12, 1e-15, "a, step " + step);
+                TensorAssert.assertClose(w[1], b.value().toDoubleArray(), 1e-12, 1e-15, "b, step " + step);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.spool.nn.NnDevices#devices")
     void aMissingGradientLeavesItsVariableAlone(Device device) {

@@ -20,15 +20,16 @@ final class KernelSources {
     static final String TRAINING = "training.cl";
     static final String CONV = "conv.cl";
     static final String NORM = "norm.cl";
+    static final String CONV_GEMM = "conv_gemm.cl";
 
     /** Every source the backend builds programs from. */
     static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING, SOFTMAX, TRAINING,
-            CONV, NORM);
+            CONV, NORM, CONV_GEMM);
 
     /** The tile loops of the GEMM-shaped kernels, put in front of {@link #WITH_GEMM}'s sources. */
     static final String GEMM = "gemm.cl";
     /** The sources whose programs start with {@link #GEMM} (after the prelude): one tile loop for all. */
-    static final List<String> WITH_GEMM = List.of(MATMUL);
+    static final List<String> WITH_GEMM = List.of(MATMUL, CONV_GEMM);
 
     /** Definitions every source uses (layout_t, layout_offset), put in front of each. */
     static final String PRELUDE = "prelude.cl";

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.spool.DType;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.Philox;
@@ -57,6 +58,8 @@ class KernelSmokeTest {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
                 trainingUpdates(b, t);
+                convolutions(b, t);
+                poolingAndNormalization(b, t);
             }
         }
         b.synchronize();
@@ -72,6 +75,7 @@ class KernelSmokeTest {
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
+                convolutions(b, t);
             }
         }
         b.synchronize();
@@ -328,6 +332,86 @@ class KernelSmokeTest {
         // var - m * 0.5 / sqrt(v) = var - 0.5
         assertArrayEquals(new double[] {0.5, 1.5, 2.5, 3.5}, Host.read(b, o1), "applyAdam var " + t);
         release(b, w, g, s1, s2, o1, o2, o3);
+    }
+
+    /**
+     * Each convolution kernel once, against the plain kernels at every element: the implicit
+     * GEMMs (x [2, 5, 4, 3], a 3x3 window with pads on every side, 2 output channels) with the
+     * style's default and with a packed configuration of blocks smaller than the product (slices
+     * of 8 cells: several per window, and cells split across slices; partial panels), the
+     * depthwise kernels (3 channels, multiplier 2), and the plain ones themselves. Every other
+     * configuration runs in ConvKernelsTest; under Oclgrind each costs seconds.
+     */
+    private static void convolutions(OpenClBackend b, DType t) {
+        Conv2dGeometry g = new Conv2dGeometry(2, 5, 4, 3, 3, 3, 2, 1, 5, 4, 1, 1, 1, 1, 1, 1);
+        Conv2dGeometry dw = new Conv2dGeometry(2, 5, 4, 3, 3, 3, 6, 3, 3, 2, 2, 2, 1, 1, 1, 1);
+        ConvGemmKernels gemms = b.convs().gemms();
+        for (Conv2dGeometry geometry : List.of(g, dw)) {
+            for (ConvKernels.Kind kind : List.of(ConvKernels.Kind.CONV2D, ConvKernels.Kind.BACKPROP_INPUT,
+                    ConvKernels.Kind.BACKPROP_FILTER)) {
+                long[] sizes = switch (kind) { // the two inputs and the output
+                    case CONV2D -> new long[] {geometry.inputSize(), geometry.filterSize(), geometry.outputSize()};
+                    case BACKPROP_INPUT -> new long[] {geometry.outputSize(), geometry.filterSize(), geometry.inputSize()};
+                    default -> new long[] {geometry.inputSize(), geometry.outputSize(), geometry.filterSize()};
+                };
+                DeviceBuffer x = Host.upload(b, t, Host.range((int) sizes[0]));
+                DeviceBuffer y = Host.upload(b, t, Host.range((int) sizes[1]));
+                DeviceBuffer want = b.allocate(t, sizes[2]);
+                DeviceBuffer got = b.allocate(t, sizes[2]);
+                View xv = View.contiguous(x, (int) sizes[0]);
+                View yv = View.contiguous(y, (int) sizes[1]);
+                b.conv(kind, geometry, want, sizes[2], ConvKernels.Path.PLAIN, null, xv, yv);
+                double[] expected = Host.read(b, want);
+                List<GemmConfig> configs = new java.util.ArrayList<>();
+                configs.add(null); // the backend's choice: the depthwise kernels for dw
+                if (gemms.covers(kind.gemm(), geometry)) {
+                    configs.add(GemmConfig.packed(4, 8, 16, 16, 8));
+                }
+                for (GemmConfig c : configs) {
+                    b.conv(kind, geometry, got, sizes[2], ConvKernels.Path.CHOSEN, c, xv, yv);
+                    double[] actual = Host.read(b, got);
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(expected[i], actual[i], 1e-6 * Math.abs(expected[i]),
+                                kind + " " + c + " " + t + " " + geometry + " element " + i);
+                    }
+                }
+                release(b, x, y, want, got);
+            }
+        }
+    }
+
+    /** Pooling each way and batch normalization's kernels, each checked at one value. */
+    private static void poolingAndNormalization(OpenClBackend b, DType t) {
+        // [1, 2, 2, 1] pooled by one 2x2 window: max 3 (at the last cell), mean 1.5
+        Conv2dGeometry pool = new Conv2dGeometry(1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0);
+        DeviceBuffer x = Host.upload(b, t, 0, 1, 2, 3);
+        DeviceBuffer one = Host.upload(b, t, 1);
+        DeviceBuffer out = b.allocate(t, 1);
+        DeviceBuffer dx = b.allocate(t, 4);
+        View xv = View.contiguous(x, 4);
+        b.maxPool2d(xv, xv, pool, out);
+        assertEquals(3, Host.read(b, out)[0], "maxPool2d " + t);
+        b.maxPool2dGrad(xv, View.contiguous(one, 1), pool, dx);
+        assertArrayEquals(new double[] {0, 0, 0, 1}, Host.read(b, dx), "maxPool2dGrad " + t);
+        b.avgPool2d(xv, pool, out);
+        assertEquals(1.5, Host.read(b, out)[0], "avgPool2d " + t);
+        b.avgPool2dGrad(View.contiguous(one, 1), pool, dx);
+        assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25}, Host.read(b, dx), "avgPool2dGrad " + t);
+        // batch normalization of [4, 1] = (0, 1, 2, 3): mean 1.5, biased variance 1.25
+        DeviceBuffer scale = Host.upload(b, t, 1);
+        DeviceBuffer offset = Host.upload(b, t, 0);
+        DeviceBuffer y = b.allocate(t, 4);
+        DeviceBuffer mean = b.allocate(t, 1);
+        DeviceBuffer variance = b.allocate(t, 1);
+        DeviceBuffer ds = b.allocate(t, 1);
+        DeviceBuffer doff = b.allocate(t, 1);
+        View x41 = View.contiguous(x, 4, 1);
+        b.batchNormTraining(x41, View.contiguous(scale, 1), View.contiguous(offset, 1), 0, y, mean, variance);
+        assertEquals(1.25, Host.read(b, variance)[0], 1e-6, "batchNormTraining " + t);
+        b.batchNormTrainingGrad(x41, x41, View.contiguous(scale, 1), View.contiguous(mean, 1),
+                View.contiguous(variance, 1), 0, dx, ds, doff);
+        assertEquals(6, Host.read(b, doff)[0], 1e-6, "batchNormTrainingGrad " + t); // the sum of dy
+        release(b, x, one, out, dx, scale, offset, y, mean, variance, ds, doff);
     }
 
     private static void release(OpenClBackend b, DeviceBuffer... buffers) {

@@ -241,7 +241,10 @@ void conv_gemm_packed(global const T* src, long src_off, global const T* B, long
                 if (all) {
                     packed_tile(acc, a, 0, ktab, panel, kc);
                 } else {
-                    /* cell by cell: a cell's channels are inside src or padding together */
+                    /* cell by cell (a cell's channels are inside src or padding together); rows
+                     * whose window puts the cell on padding run on another row's values, and get
+                     * their sums from before the cell back: padding is skipped, as the plain kernel
+                     * skips it, at the cost of ROWS selects per cell rather than per term */
                     for (int k = 0; k < kc;) {
                         const int cell = (k0 + k) / g.cread;
                         const int end = min(kc, (cell + 1) * g.cread - k0);
@@ -249,22 +252,28 @@ void conv_gemm_packed(global const T* src, long src_off, global const T* B, long
                         const int dx = cell % g.kw * g.d_w;
                         int in[ROWS];
                         int every = 1;
+                        int some = -1;
                         #pragma unroll
                         for (int r = 0; r < ROWS; r++) {
                             const int row = min(i + r, mb - 1);
                             in[r] = inside(&g, corner[2 * row] + dy, corner[2 * row + 1] + dx);
                             every &= in[r];
+                            some = in[r] ? r : some;
                         }
                         if (every) {
                             packed_tile(acc, a, 0, ktab + k, panel + k * VW, end - k);
-                        } else {
+                        } else if (some >= 0) {
+                            global const T* b[ROWS];
+                            VT before[ROWS];
                             #pragma unroll
                             for (int r = 0; r < ROWS; r++) {
-                                if (in[r]) {
-                                    for (int j = k; j < end; j++) {
-                                        acc[r] += a[r][ktab[j]] * VLOAD(j, panel);
-                                    }
-                                }
+                                b[r] = in[r] ? a[r] : a[some];
+                                before[r] = acc[r];
+                            }
+                            packed_tile(acc, b, 0, ktab + k, panel + k * VW, end - k);
+                            #pragma unroll
+                            for (int r = 0; r < ROWS; r++) {
+                                acc[r] = in[r] ? acc[r] : before[r];
                             }
                         }
                         k = end;
@@ -290,7 +299,8 @@ void conv_filter_packed(global const T* src, long src_off, global const T* dy, l
                         long part_stride, conv_gemm_t g, int parts, int chunk) {
     local T Bp[KC * NB];
     local long porigin[KC];  /* the slice's windows: top-left offsets, */
-    local int pcorner[2 * KC]; /* and top-left cells */
+    local int pcorner[2 * KC]; /* top-left cells, */
+    local int pwhole[KC];    /* and whether every cell lies inside src */
     local int koff[NB];      /* the block's cells: offsets from a window's top-left, */
     local int kcell[2 * NB]; /* and row and column there; a cell past K is far above: padding */
     const int o0 = (int)get_group_id(1) * MB;
@@ -311,6 +321,7 @@ void conv_filter_packed(global const T* src, long src_off, global const T* dy, l
             porigin[j] = window_origin(&g, j0 + j, &y0, &x0);
             pcorner[2 * j] = y0;
             pcorner[2 * j + 1] = x0;
+            pwhole[j] = window_inside(&g, y0, x0);
         }
         for (int n0 = 0; n0 < K; n0 += NB) {
             const int nb = min(NB, K - n0);
@@ -334,6 +345,12 @@ void conv_filter_packed(global const T* src, long src_off, global const T* dy, l
                         VT v = inside(&g, y0 + kcell[2 * c0], x0 + kcell[2 * c0 + 1])
                                 ? VLOAD(0, s + porigin[j] + koff[c0]) : (VT)0;
                         VSTORE(v, j, panel);
+                    } else if (pwhole[j]) {
+                        /* a gather; cells past K read the window's corner (koff 0) as zeros */
+                        for (int v = 0; v < VW; v++) {
+                            const T value = s[porigin[j] + koff[c0 + v]];
+                            panel[j * VW + v] = n0 + c0 + v < K ? value : (T)0;
+                        }
                     } else {
                         for (int v = 0; v < VW; v++) {
                             const int c = c0 + v;

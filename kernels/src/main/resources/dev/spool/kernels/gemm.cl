@@ -169,8 +169,8 @@ GEMM_INLINE void packed_pack_b(local T* Bp, global const T* B, long bbase, long 
 /*
  * The tile loop: acc[r] += a[r][koff(k)] * panel[k] (VW wide) for k < kc, where koff(k) is
  * k * sak, or ktab[k] when a table is given (a convolution's window cells are not evenly spaced
- * in memory). Row pointers rather than offsets: each row's loads are then one address register
- * and an index.
+ * in memory; callers without one pass a constant null, which the compiler folds away). Row
+ * pointers rather than offsets: each row's loads are then one address register and an index.
  */
 GEMM_INLINE void packed_tile(VT acc[ROWS], global const T* const a[ROWS], long sak, local const int* ktab,
                              local const T* panel, int kc) {

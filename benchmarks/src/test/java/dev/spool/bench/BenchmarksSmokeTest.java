@@ -37,17 +37,18 @@ import org.opentest4j.TestAbortedException;
  */
 class BenchmarksSmokeTest {
     /** Tiny values for the size parameters of each benchmark class in dev.spool.bench. */
-    private static final Map<Class<?>, Map<String, List<String>>> TINY = Map.of(
-            MatmulBench.class, Map.of("n", List.of("8", "67")),
-            ElementwiseBench.class, Map.of("size", List.of("1001")),
-            SumBench.class, Map.of("size", List.of("4099")),
-            ColumnSumBench.class, Map.of("rows", List.of("37"), "cols", List.of("19")),
-            DispatchBench.class, Map.of("batch", List.of("10")),
-            JoclLaunchBench.class, Map.of("batch", List.of("10")),
-            MlpStepBench.class, Map.of("batch", List.of("16")),
-            SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300")),
-            AdamStepBench.class, Map.of(),
-            ConvBench.class, Map.of("batch", List.of("2"), "size", List.of("9")));
+    private static final Map<Class<?>, Map<String, List<String>>> TINY = Map.ofEntries(
+            Map.entry(MatmulBench.class, Map.of("n", List.of("8", "67"))),
+            Map.entry(ElementwiseBench.class, Map.of("size", List.of("1001"))),
+            Map.entry(SumBench.class, Map.of("size", List.of("4099"))),
+            Map.entry(ColumnSumBench.class, Map.of("rows", List.of("37"), "cols", List.of("19"))),
+            Map.entry(DispatchBench.class, Map.of("batch", List.of("10"))),
+            Map.entry(JoclLaunchBench.class, Map.of("batch", List.of("10"))),
+            Map.entry(MlpStepBench.class, Map.of("batch", List.of("16"))),
+            Map.entry(SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300"))),
+            Map.entry(AdamStepBench.class, Map.of()),
+            Map.entry(ConvBench.class, Map.of("batch", List.of("2"), "size", List.of("9"))),
+            Map.entry(CnnConvBench.class, Map.of("batch", List.of("3"))));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

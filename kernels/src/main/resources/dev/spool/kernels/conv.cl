@@ -105,9 +105,10 @@ kernel void conv2d_backprop_input(global const T* dy, long dy_off, global const 
     }
 }
 
-/* df[ky, kx, i, o] = sum over n, oy, ox of x[n, iy, ix, grp(o) * cpg + i] * dy[n, oy, ox, o] */
+/* df[ky, kx, i, o] = sum over n, oy, ox of x[n, iy, ix, grp(o) * cpg + i] * dy[n, oy, ox, o];
+ * accumulate != 0: df += that sum (the host's launches over slices of the batch) */
 kernel void conv2d_backprop_filter(global const T* x, long x_off, global const T* dy, long dy_off,
-                                   global T* df, long count, G_ARGS) {
+                                   global T* df, long count, G_ARGS, int accumulate) {
     SPOOL_FOR_CHUNK(e, count) {
         int o = (int)(e % oc);
         long r = e / oc;
@@ -116,7 +117,7 @@ kernel void conv2d_backprop_filter(global const T* x, long x_off, global const T
         int kx = (int)(r / cpg % kw);
         int ky = (int)(r / cpg / kw);
         int c = o / (oc / groups) * cpg + i;
-        T acc = (T)0;
+        T acc = accumulate ? df[e] : (T)0;
         for (int n = 0; n < nb; n++) {
             for (int oy = 0; oy < oh; oy++) {
                 int iy = oy * sh - pt + ky * dh;

@@ -40,7 +40,8 @@ typedef uint UT;
 /* PoCL's fma() is a library call its loop vectoriser cannot see through (it kept sin and cos
  * scalar); clang's builtin is the LLVM intrinsic, a vfmadd. The host sets SPOOL_FMA_BUILTIN on
  * PoCL only (Oclgrind cannot run the intrinsic; GPU compilers make fma() one instruction).
- * Same for inlining: PoCL would not inline spool_sincos (too big), and a call stops it too. */
+ * Same for inlining: PoCL would not inline spool_sincos (too big), and a call stops it too
+ * (SPOOL_INLINE, in prelude.cl). */
 #if defined(SPOOL_FMA_BUILTIN) && defined(__has_builtin)
 #if __has_builtin(__builtin_fmaf)
 #define SPOOL_FMAF(a, b, c) __builtin_fmaf(a, b, c)
@@ -48,14 +49,6 @@ typedef uint UT;
 #endif
 #ifndef SPOOL_FMAF
 #define SPOOL_FMAF(a, b, c) fma(a, b, c)
-#endif
-#if defined(__has_attribute)
-#if __has_attribute(always_inline)
-#define SPOOL_INLINE __attribute__((always_inline))
-#endif
-#endif
-#ifndef SPOOL_INLINE
-#define SPOOL_INLINE
 #endif
 #ifdef T_IS_FP
 #ifndef T_IS_DOUBLE

@@ -39,7 +39,9 @@ kernel void gather(global const T* params, long poff, long ps0, long ps1, long p
         long t = i / inner;
         long j = t % count;
         long o = t / count;
-        long k = (long)indices[ioff + j * istride];
+        /* k stays IDX: Mesa 22.3 (Rusticl) folds (long)k >= 0 to true for an int k, so index -1
+         * read params out of bounds (runtime-opencl/README.md, "Rusticl") */
+        IDX k = indices[ioff + j * istride];
         out[i] = k >= 0 && k < axis ? params[poff + o * ps0 + k * ps1 + in * ps2] : (T)0;
     }
 }

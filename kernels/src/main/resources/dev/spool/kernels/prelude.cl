@@ -32,44 +32,49 @@ typedef struct {
          i < i##_end; i++)
 
 /*
- * The dims d of a layout of rank `rank`, innermost first: SPOOL_FOR_DIMS(d, rank) { ... }.
- * GPU builds (SPOOL_CHUNK 1): all 8 dims, unrolled, skipping those past the rank. With every
- * index into shape and strides a constant, GPU compilers keep a layout argument's fields in
- * registers, where a loop to the rank indexed them at run time from a copy in scratch memory
- * (clang for AMD GPUs: 152 bytes of scratch per layout argument, in every strided kernel;
- * docs/GPU-RESOURCES.md). CPU builds keep the loop to the rank, as before: a CPU compiler has
- * no such problem, and the unrolled form doubles compile time (clang for AMD GPUs, every program:
- * 3 CPU-minutes before it, 6.4 after), which PoCL would pay at each kernel's first launch.
+ * Forces a helper inline: PoCL's inliner left big ones as calls (spool_sincos in elementwise.cl,
+ * and layout_offset below: a call per element made unary_EXP_strided 12 % slower).
  */
-#if SPOOL_CHUNK > 1
-#define SPOOL_FOR_DIMS(d, rank) for (int d = (rank) - 1; d >= 0; d--)
-#else
-#define SPOOL_FOR_DIMS(d, rank) _Pragma("unroll") for (int d = 7; d >= 0; d--) if (d < (rank))
+#if defined(__has_attribute)
+#if __has_attribute(always_inline)
+#define SPOOL_INLINE __attribute__((always_inline))
+#endif
+#endif
+#ifndef SPOOL_INLINE
+#define SPOOL_INLINE
 #endif
 
-/* Element offset of the i-th element, in row-major order, of a strided view. */
-long layout_offset(const layout_t* l, long i) {
+/*
+ * Element offset of the i-th element, in row-major order, of a strided view: the dimensions from
+ * the innermost (rank - 1) out, as eight steps d = 7..0 that each index the layout with a
+ * constant. A loop over d would index l->shape[d] with a variable, and l points into a by-value
+ * kernel argument: Mesa 22.3's llvmpipe (Rusticl) has no code for an argument load at a
+ * variable offset and crashes in LLVM compiling the kernel (runtime-opencl/README.md,
+ * "Rusticl"). Constant offsets suit GPUs too: argument loads at fixed offsets, no private array,
+ * and the rank tests are the same for every work-item.
+ */
+#define SPOOL_LAYOUT_DIM(d, U)                                                                \
+    if ((d) < l->rank) {                                                                      \
+        U s = (U)l->shape[d];                                                                 \
+        U q = r / s;                                                                          \
+        off += (long)(r - q * s) * l->strides[d];                                             \
+        r = q;                                                                                \
+    }
+#define SPOOL_LAYOUT_DIMS(U)                                                                  \
+    SPOOL_LAYOUT_DIM(7, U) SPOOL_LAYOUT_DIM(6, U) SPOOL_LAYOUT_DIM(5, U) SPOOL_LAYOUT_DIM(4, U) \
+    SPOOL_LAYOUT_DIM(3, U) SPOOL_LAYOUT_DIM(2, U) SPOOL_LAYOUT_DIM(1, U) SPOOL_LAYOUT_DIM(0, U)
+SPOOL_INLINE long layout_offset(const layout_t* l, long i) {
     if (l->rank == 1) {
         return l->offset + i * l->strides[0];
     }
     long off = l->offset;
-    int rank = (int)l->rank;
     if (i <= (long)UINT_MAX) {
         /* 32-bit division is several times cheaper than 64-bit on GPUs */
         uint r = (uint)i;
-        SPOOL_FOR_DIMS(d, rank) {
-            uint s = (uint)l->shape[d];
-            uint q = r / s;
-            off += (long)(r - q * s) * l->strides[d];
-            r = q;
-        }
+        SPOOL_LAYOUT_DIMS(uint)
     } else {
         long r = i;
-        SPOOL_FOR_DIMS(d, rank) {
-            long q = r / l->shape[d];
-            off += (r - q * l->shape[d]) * l->strides[d];
-            r = q;
-        }
+        SPOOL_LAYOUT_DIMS(long)
     }
     return off;
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.spool.DType;
 import dev.spool.Device;
 import dev.spool.Operand;
+import dev.spool.Padding;
 import dev.spool.Shape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
@@ -14,14 +15,23 @@ import dev.spool.TensorScope;
 import dev.spool.Variable;
 import dev.spool.nn.data.Csv;
 import dev.spool.nn.data.Dataset;
+import dev.spool.nn.data.FashionMnist;
+import dev.spool.nn.data.Idx;
 import dev.spool.nn.io.NpyArray;
 import dev.spool.nn.layers.Activation;
+import dev.spool.nn.layers.AveragePooling2D;
+import dev.spool.nn.layers.BatchNormalization;
+import dev.spool.nn.layers.Conv2D;
 import dev.spool.nn.layers.Dense;
+import dev.spool.nn.layers.DepthwiseConv2D;
 import dev.spool.nn.layers.Dropout;
 import dev.spool.nn.layers.Embedding;
+import dev.spool.nn.layers.Flatten;
+import dev.spool.nn.layers.GlobalAveragePooling2D;
 import dev.spool.nn.layers.Initializer;
 import dev.spool.nn.layers.Layer;
 import dev.spool.nn.layers.LayerNormalization;
+import dev.spool.nn.layers.MaxPooling2D;
 import dev.spool.nn.layers.Sequential;
 import dev.spool.nn.losses.Reduction;
 import dev.spool.nn.metrics.Accuracy;
@@ -172,6 +182,12 @@ class NullArgumentSweepTest {
             return Activation.RELU;
         } else if (type == LearningRateSchedule.class) {
             return LearningRateSchedule.constant(0.1);
+        } else if (type == Idx.Type.class) {
+            return Idx.Type.FLOAT;
+        } else if (type == FashionMnist.Split.class) {
+            return FashionMnist.Split.TEST;
+        } else if (type == Padding.class) {
+            return Padding.VALID;
         } else if (type == Reduction.class) {
             return Reduction.MEAN;
         } else if (type == NpyArray.class) {
@@ -231,6 +247,13 @@ class NullArgumentSweepTest {
         make.put(Embedding.class, () -> new Embedding(4, 2, 1));
         make.put(LayerNormalization.class, () -> new LayerNormalization(3));
         make.put(Sequential.class, () -> new Sequential(dense()));
+        make.put(Conv2D.class, () -> new Conv2D(2, 1, Activation.RELU, 1));
+        make.put(DepthwiseConv2D.class, () -> new DepthwiseConv2D(1, Activation.RELU, 1));
+        make.put(MaxPooling2D.class, MaxPooling2D::new);
+        make.put(AveragePooling2D.class, AveragePooling2D::new);
+        make.put(GlobalAveragePooling2D.class, GlobalAveragePooling2D::new);
+        make.put(Flatten.class, Flatten::new);
+        make.put(BatchNormalization.class, BatchNormalization::new);
         make.put(Layer.class, this::dense);
         make.put(Dataset.class, () -> Dataset.fromTensors(tensor()));
         make.put(NpyArray.class, () -> new NpyArray(DType.FLOAT32, new int[] {2}, new float[2]));
@@ -383,7 +406,9 @@ class NullArgumentSweepTest {
         // Not vacuous: the walk found nn's classes and called their entry points.
         assertTrue(classes.size() >= 25, "public classes found: " + classes);
         for (String expected : List.of("Dense", "Sequential", "Optimizer", "SGD", "Adam", "Losses", "Npz", "Npy",
-                "Checkpoint", "Dataset", "Csv", "Accuracy", "Mean", "Activation", "Initializer", "Layer", "NpyArray")) {
+                "Checkpoint", "Dataset", "Csv", "Accuracy", "Mean", "Activation", "Initializer", "Layer", "NpyArray",
+                "Conv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Flatten",
+                "BatchNormalization", "Idx", "IdxArray", "FashionMnist")) {
             assertTrue(sweptClasses.contains(expected), expected + " not swept: " + sweptClasses);
         }
         assertTrue(calls >= 100, "only " + calls + " null calls");

@@ -89,7 +89,7 @@ final class ConvGemmKernels {
         }
     }
 
-    private GemmConfig choose(Op op, Conv2dGeometry g, DType t) {
+    GemmConfig choose(Op op, Conv2dGeometry g, DType t) {
         ConvGemmGeometry p = switch (op) {
             case FORWARD -> ConvGemmGeometry.forward(g);
             case INPUT_GRADIENT -> ConvGemmGeometry.inputGradient(g);
@@ -190,7 +190,49 @@ final class ConvGemmKernels {
         long most = Math.max(1, p.m() / (c.tiled() ? slice : Math.max(slice, MIN_PART_PIXELS)));
         long parts = Math.min(most, Math.max(1, ceilDiv(k.tuning().targetGroups(), blocks)));
         long chunk = ceilDiv(ceilDiv(p.m(), parts), slice) * slice;
+        if (c.tiled()) {
+            // where the device caps a work-item's loop iterations (llvmpipe): parts of at most
+            // the slices that stay under the cap, whatever the device's size asks for
+            long slices = Math.max(1, (k.device.loopLimit - tiledFixedIterations(c)) / tiledSliceIterations(c, p));
+            chunk = Math.min(chunk, Math.min(slices, ceilDiv(p.m(), slice)) * slice);
+        }
         return new int[] {(int) ceilDiv(p.m(), chunk), (int) chunk};
+    }
+
+    /**
+     * Whether a work-item of {@code op} on {@code g} with tiled configuration {@code c} stays
+     * under the device's loop limit ({@link OpenClDevice#loopLimit}: llvmpipe ends a work-item
+     * silently past it). The forward and input-gradient products loop over all of K per
+     * work-item; the filter gradient's parts are sized to fit ({@link #split}). Packed
+     * configurations, which llvmpipe does not choose (it takes the GPU strategy), count as fitting.
+     */
+    boolean withinLoopLimit(Op op, Conv2dGeometry g, GemmConfig c) {
+        if (!c.tiled() || op == Op.FILTER_GRADIENT || k.device.loopLimit == Long.MAX_VALUE) {
+            return true;
+        }
+        ConvGemmGeometry p = op == Op.FORWARD ? ConvGemmGeometry.forward(g) : ConvGemmGeometry.inputGradient(g);
+        return ceilDiv(p.k(), c.tsk()) * tiledSliceIterations(c, p) + tiledFixedIterations(c) <= k.device.loopLimit;
+    }
+
+    /**
+     * An upper bound of the loop iterations a work-item of conv_gemm_tiled or conv_filter_tiled
+     * runs per TSK-deep slice, every loop counted as if left rolled (a compiler may unroll the
+     * #pragma unroll ones, or not): the A slots (and the filter's walk along rows of {@code p}'s
+     * grid, TSK / out_w + 1 steps each), the B-tile loads, and the tile multiply.
+     */
+    static long tiledSliceIterations(GemmConfig c, ConvGemmGeometry p) {
+        long items = (long) (c.tsm() / c.wptm()) * (c.tsn() / c.wptn());
+        long slots = ceilDiv((long) c.tsm() * c.tsk(), items);
+        long walk = slots * ((long) c.tsk() / Math.max(1, p.outW()) + 2);
+        long loadB = ceilDiv((long) c.tsk() * c.tsn(), items) + 1;
+        long multiply = (long) c.tsk() * (1 + c.wptn() + c.wptm() * (1L + c.wptn())) + 1;
+        return 1 + slots + walk + loadB + multiply;
+    }
+
+    /** The loop iterations of a tiled work-item outside its slices (the slots' set-up, zeroing, the store), at most. */
+    static long tiledFixedIterations(GemmConfig c) {
+        long items = (long) (c.tsm() / c.wptm()) * (c.tsn() / c.wptn());
+        return 2 * ceilDiv((long) c.tsm() * c.tsk(), items) + 3L * c.wptm() * (1 + c.wptn()) + 16;
     }
 
     /**

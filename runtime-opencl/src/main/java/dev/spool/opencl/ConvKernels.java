@@ -1,5 +1,6 @@
 package dev.spool.opencl;
 
+import dev.spool.BackendException;
 import dev.spool.DType;
 import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.View;
@@ -107,8 +108,11 @@ final class ConvKernels {
             if (op == null || !gemms.covers(op, g)) {
                 throw new IllegalArgumentException(primitive + ": the implicit GEMM does not cover " + g);
             }
-            gemms.run(op, g, inputs[0], inputs[1], out, config);
-            return;
+            GemmConfig c = config != null ? config : gemms.choose(op, g, t);
+            if (config != null || gemms.withinLoopLimit(op, g, c)) {
+                gemms.run(op, g, inputs[0], inputs[1], out, c);
+                return;
+            }
         }
         if (path == Path.CHOSEN && kind.depthwise() != null && ConvGemmKernels.depthwise(g) && g.inputSize() > 0
                 && g.outputSize() > 0) {
@@ -119,11 +123,45 @@ final class ConvKernels {
     }
 
     private void plain(Kind kind, Conv2dGeometry g, OpenClBuffer out, long count, View... inputs) {
-        KernelCall c = call(kind, inputs[0].dtype());
-        for (View v : inputs) {
-            c.mem((OpenClBuffer) v.buffer()).i64(v.offset());
+        DType t = inputs[0].dtype();
+        if (kind != Kind.BACKPROP_FILTER) {
+            launch(kind, t, g, g.batch(), out, count, inputs[0].offset(), inputs, false);
+            return;
         }
-        geometry(c.mem(out).i64(count), g).runElements(count, k.tuning());
+        // Each work-item sums over the whole batch: where the device caps a work-item's loop
+        // iterations (llvmpipe), consecutive slices of the batch, each launch adding to the last.
+        long perImage = (long) g.outHeight() * g.outWidth() + g.outHeight() + 1;
+        long images = Math.max(1, Math.min(g.batch(), k.device.loopLimit / perImage));
+        if (perImage > k.device.loopLimit) {
+            throw new BackendException(kind.primitive + " of " + g + ": one image's " + perImage
+                    + " loop iterations per work-item exceed " + k.device.describe() + "'s limit of "
+                    + k.device.loopLimit + " (llvmpipe stops a work-item there)");
+        }
+        long xImage = (long) g.inHeight() * g.inWidth() * g.inChannels();
+        long dyImage = (long) g.outHeight() * g.outWidth() * g.outChannels();
+        for (long n = 0; n < g.batch() || n == 0; n += images) {
+            int slice = (int) Math.min(images, g.batch() - n);
+            View[] sliced = {inputs[0], new View(inputs[1].buffer(), inputs[1].shape(), inputs[1].strides(),
+                    inputs[1].offset() + n * dyImage)};
+            launch(kind, t, g, slice, out, count, inputs[0].offset() + n * xImage, sliced, n > 0);
+        }
+    }
+
+    /**
+     * One launch over {@code batch} images, the first input read from {@code firstOffset};
+     * {@code accumulate}: add to {@code out} instead of overwriting it (filter gradients only).
+     */
+    private void launch(Kind kind, DType t, Conv2dGeometry g, int batch, OpenClBuffer out, long count,
+                        long firstOffset, View[] inputs, boolean accumulate) {
+        KernelCall c = call(kind, t);
+        for (int i = 0; i < inputs.length; i++) {
+            c.mem((OpenClBuffer) inputs[i].buffer()).i64(i == 0 ? firstOffset : inputs[i].offset());
+        }
+        geometry(c.mem(out).i64(count), g, batch);
+        if (kind == Kind.BACKPROP_FILTER) {
+            c.u32(accumulate ? 1 : 0);
+        }
+        c.runElements(count, k.tuning());
     }
 
     private void depthwise(Kind kind, Conv2dGeometry g, OpenClBuffer out, View a, View b) {
@@ -143,6 +181,8 @@ final class ConvKernels {
         long parts = Math.max(1, Math.min(ceilDiv(pixels, DEPTHWISE_PART_PIXELS),
                 ceilDiv((long) k.tuning().targetGroups() * k.tuning().elementwiseLocal(), items)));
         long chunk = ceilDiv(pixels, parts);
+        // a work-item loops DW_VEC + 1 times per pixel at most: under the device's loop limit
+        chunk = Math.max(1, Math.min(chunk, (k.device.loopLimit - 2 * DEPTHWISE_VECTOR) / (DEPTHWISE_VECTOR + 1)));
         parts = ceilDiv(pixels, chunk);
         long size = g.filterSize();
         long vectors = parts * items;
@@ -157,7 +197,11 @@ final class ConvKernels {
     }
 
     private static KernelCall geometry(KernelCall c, Conv2dGeometry g) {
-        return c.u32(g.batch()).u32(g.inHeight()).u32(g.inWidth()).u32(g.inChannels())
+        return geometry(c, g, g.batch());
+    }
+
+    private static KernelCall geometry(KernelCall c, Conv2dGeometry g, int batch) {
+        return c.u32(batch).u32(g.inHeight()).u32(g.inWidth()).u32(g.inChannels())
                 .u32(g.filterHeight()).u32(g.filterWidth()).u32(g.outChannels()).u32(g.groups())
                 .u32(g.outHeight()).u32(g.outWidth()).u32(g.strideH()).u32(g.strideW())
                 .u32(g.dilationH()).u32(g.dilationW()).u32(g.padTop()).u32(g.padLeft());

@@ -32,8 +32,12 @@ final class Kernels {
      * KernelCall#begin()} on it instead.
      */
     KernelCall call(String source, String options, String name) {
-        String all = tuningOptions.isEmpty() ? options : options.isEmpty() ? tuningOptions : options + " " + tuningOptions;
-        return programs.kernel(source, all, name).begin();
+        return programs.kernel(source, withTuning(options, tuningOptions), name).begin();
+    }
+
+    /** A program's options with the tuning's appended, as every kernel family builds it. */
+    static String withTuning(String options, String tuningOptions) {
+        return tuningOptions.isEmpty() ? options : options.isEmpty() ? tuningOptions : options + " " + tuningOptions;
     }
 
     /** Scratch memory for {@code count} elements of {@code dtype}; give it back with {@link #free}. */

@@ -92,9 +92,13 @@ final class NormKernels {
         }
     }
 
-    /** Chunks of rows: about {@link #TARGET_ITEMS} work-items in all, at most one per row. */
-    private static long chunks(long rows, long c) {
-        return Math.max(1, Math.min(rows, TARGET_ITEMS / c));
+    /**
+     * Chunks of rows: about {@link #TARGET_ITEMS} work-items in all, at most one per row, and
+     * enough that a chunk's loop stays under the device's limit (llvmpipe's, OpenClDevice).
+     */
+    private long chunks(long rows, long c) {
+        long underLimit = (rows + k.device.loopLimit / 2 - 1) / (k.device.loopLimit / 2);
+        return Math.max(underLimit, Math.max(1, Math.min(rows, TARGET_ITEMS / c)));
     }
 
     private DType accumulator(DType t) {

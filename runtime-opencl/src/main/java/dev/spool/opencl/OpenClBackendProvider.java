@@ -53,16 +53,27 @@ public final class OpenClBackendProvider implements BackendProvider {
             + "CPUs: apt-get install pocl-opencl-icd ocl-icd-opencl-dev";
 
     private final ClPlatformSource source;
+    /** Reads the platform filter at each discovery (null: no filter); tests pass none. */
+    private final java.util.function.Supplier<String> filter;
     private volatile String unavailableReason;
     private volatile List<PlatformEntry> platforms = List.of();
 
-    /** The provider {@link java.util.ServiceLoader} creates: the OpenCL runtime installed here. */
+    /**
+     * The provider {@link java.util.ServiceLoader} creates: the OpenCL runtime installed here,
+     * narrowed by {@code spool.opencl.platform} / {@code SPOOL_OPENCL_PLATFORM}.
+     */
     public OpenClBackendProvider() {
-        this(new JoclPlatforms());
+        this(new JoclPlatforms(), OpenClBackendProvider::platformFilter);
     }
 
+    /** Discovery over {@code source}, without a platform filter. */
     OpenClBackendProvider(ClPlatformSource source) {
+        this(source, () -> null);
+    }
+
+    private OpenClBackendProvider(ClPlatformSource source, java.util.function.Supplier<String> filter) {
         this.source = source;
+        this.filter = filter;
     }
 
     /** One platform as discovery saw it: its devices, or why it was skipped as a whole. */
@@ -104,7 +115,7 @@ public final class OpenClBackendProvider implements BackendProvider {
             unavailable("OpenCL is not available: no OpenCL platform (driver) is installed; " + INSTALL_HINT);
             return List.of();
         }
-        String filter = platformFilter();
+        String filter = this.filter.get();
         List<Named> named = new ArrayList<>();
         for (int i = 0; i < installed.size(); i++) {
             named.add(Named.of(installed.get(i), i));

@@ -51,7 +51,22 @@ final class OpenClDevice implements AutoCloseable {
     /** Kernels queued so far (every backend view of this device counts here). */
     long launches;
     final long localMemBytes;
-    /** The tuning for this device's type (or the strategy property). */
+    /**
+     * llvmpipe (Mesa's software device, which Rusticl offers with RUSTICL_ENABLE=llvmpipe) ends a
+     * work-item <em>silently</em> after 65,535 loop iterations, summed over every loop of the
+     * kernel (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): its results are then partial sums and
+     * zeros. Found as conv2d values that were right for the first ~200 of each work-item's 1024
+     * elements. Kernels whose work-items loop over a size the caller chooses split the work so
+     * that each stays under {@link #loopLimit} there.
+     */
+    static final long LLVMPIPE_LOOP_LIMIT = 65_535;
+    /** Loop iterations a work-item may run in all: {@link #LLVMPIPE_LOOP_LIMIT} or unbounded. */
+    final long loopLimit;
+    /**
+     * The tuning for this device's type (or the strategy property). llvmpipe, a CPU device, gets
+     * the GPU strategy: the CPU strategy's 1024 elements per work-item overrun its loop limit
+     * for any kernel that loops per element (conv2d did at 200).
+     */
     final Tuning tuning;
     /** Build options every program on this device gets. */
     final String baseOptions;
@@ -70,16 +85,11 @@ final class OpenClDevice implements AutoCloseable {
                 longInfo(id, CL_DEVICE_GLOBAL_MEM_SIZE), longInfo(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE), fp64);
         this.maxWorkGroupSize = sizeInfo(id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         this.localMemBytes = longInfo(id, CL_DEVICE_LOCAL_MEM_SIZE);
-        this.tuning = tuning(Tuning.styleFor(info.type() == DeviceInfo.DeviceType.CPU));
+        boolean llvmpipe = info.name().startsWith("llvmpipe");
+        this.loopLimit = llvmpipe ? LLVMPIPE_LOOP_LIMIT : Long.MAX_VALUE;
+        this.tuning = tuning(Tuning.styleFor(info.type() == DeviceInfo.DeviceType.CPU && !llvmpipe));
         boolean exactDivide = (longInfo(id, CL_DEVICE_SINGLE_FP_CONFIG) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
-        // CL1.2 keeps the sources honest on newer drivers; correctly rounded float division
-        // and sqrt match the CPU backend (Java) where the device offers it.
-        // PoCL: fma() is a library call its loop vectoriser stops at (elementwise.cl's sin and cos
-        // ran scalar, 10x slower); -DSPOOL_FMA_BUILTIN uses clang's builtin, a vfmadd, instead.
-        // Not elsewhere: GPU compilers map fma() to the instruction, Oclgrind lacks the builtin.
-        boolean pocl = platformName.startsWith("Portable Computing Language");
-        this.baseOptions = "-cl-std=CL1.2" + (exactDivide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")
-                + (pocl ? " -DSPOOL_FMA_BUILTIN" : "");
+        this.baseOptions = Tuning.baseOptions(exactDivide, platformName.startsWith("Portable Computing Language"));
         this.context = clCreateContext(null, 1, new cl_device_id[] {id}, null, null, null);
         cl_command_queue q;
         try {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.spool.DType;
-import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.BinaryOp;
+import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.Philox;
 import dev.spool.spi.ReduceOp;
@@ -59,7 +59,8 @@ class KernelSmokeTest {
                 softmaxes(b, t);
                 trainingUpdates(b, t);
                 convolutions(b, t);
-                poolingAndNormalization(b, t);
+                convolutionsAndPooling(b, t);
+                batchNorm(b, t);
             }
         }
         b.synchronize();
@@ -380,38 +381,61 @@ class KernelSmokeTest {
         }
     }
 
-    /** Pooling each way and batch normalization's kernels, each checked at one value. */
-    private static void poolingAndNormalization(OpenClBackend b, DType t) {
-        // [1, 2, 2, 1] pooled by one 2x2 window: max 3 (at the last cell), mean 1.5
-        Conv2dGeometry pool = new Conv2dGeometry(1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0);
-        DeviceBuffer x = Host.upload(b, t, 0, 1, 2, 3);
-        DeviceBuffer one = Host.upload(b, t, 1);
-        DeviceBuffer out = b.allocate(t, 1);
-        DeviceBuffer dx = b.allocate(t, 4);
-        View xv = View.contiguous(x, 4);
-        b.maxPool2d(xv, xv, pool, out);
-        assertEquals(3, Host.read(b, out)[0], "maxPool2d " + t);
-        b.maxPool2dGrad(xv, View.contiguous(one, 1), pool, dx);
-        assertArrayEquals(new double[] {0, 0, 0, 1}, Host.read(b, dx), "maxPool2dGrad " + t);
-        b.avgPool2d(xv, pool, out);
-        assertEquals(1.5, Host.read(b, out)[0], "avgPool2d " + t);
-        b.avgPool2dGrad(View.contiguous(one, 1), pool, dx);
-        assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25}, Host.read(b, dx), "avgPool2dGrad " + t);
-        // batch normalization of [4, 1] = (0, 1, 2, 3): mean 1.5, biased variance 1.25
-        DeviceBuffer scale = Host.upload(b, t, 1);
-        DeviceBuffer offset = Host.upload(b, t, 0);
-        DeviceBuffer y = b.allocate(t, 4);
-        DeviceBuffer mean = b.allocate(t, 1);
-        DeviceBuffer variance = b.allocate(t, 1);
-        DeviceBuffer ds = b.allocate(t, 1);
-        DeviceBuffer doff = b.allocate(t, 1);
-        View x41 = View.contiguous(x, 4, 1);
-        b.batchNormTraining(x41, View.contiguous(scale, 1), View.contiguous(offset, 1), 0, y, mean, variance);
-        assertEquals(1.25, Host.read(b, variance)[0], 1e-6, "batchNormTraining " + t);
-        b.batchNormTrainingGrad(x41, x41, View.contiguous(scale, 1), View.contiguous(mean, 1),
-                View.contiguous(variance, 1), 0, dx, ds, doff);
-        assertEquals(6, Host.read(b, doff)[0], 1e-6, "batchNormTrainingGrad " + t); // the sum of dy
-        release(b, x, one, out, dx, scale, offset, y, mean, variance, ds, doff);
+    /**
+     * The three convolutions (the backend's chosen kernels) and the four pooling kernels on a
+     * [1, 3, 3, 2] image (values 1..18, read from an offset of 1) with a 2x2 window, each checked
+     * at one value.
+     */
+    private static void convolutionsAndPooling(OpenClBackend b, DType t) {
+        double[] values = new double[19];
+        for (int i = 1; i < values.length; i++) {
+            values[i] = i;
+        }
+        DeviceBuffer xb = Host.upload(b, t, values);
+        View x = new View(xb, new int[] {1, 3, 3, 2}, View.rowMajorStrides(new int[] {1, 3, 3, 2}), 1);
+        DeviceBuffer f = Host.upload(b, t, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        DeviceBuffer ones = Host.upload(b, t, 1, 1, 1, 1, 1, 1, 1, 1);
+        Conv2dGeometry conv = new Conv2dGeometry(1, 3, 3, 2, 2, 2, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0);
+        Conv2dGeometry pool = new Conv2dGeometry(1, 3, 3, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0);
+        DeviceBuffer y = b.allocate(t, 8);
+        DeviceBuffer dx = b.allocate(t, 18);
+        DeviceBuffer df = b.allocate(t, 16);
+        b.conv2d(x, View.contiguous(f, 2, 2, 2, 2), conv, y);
+        assertEquals(1 + 2 + 3 + 4 + 7 + 8 + 9 + 10, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "conv2d " + t);
+        b.conv2dBackpropInput(View.contiguous(ones, 1, 2, 2, 2), View.contiguous(f, 2, 2, 2, 2), conv, dx);
+        assertEquals(8, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "conv2dBackpropInput (centre) " + t);
+        b.conv2dBackpropFilter(x, View.contiguous(ones, 1, 2, 2, 2), conv, df);
+        assertEquals(1 + 3 + 7 + 9, Host.read(b, View.contiguous(df, 16))[0], 1e-6, "conv2dBackpropFilter " + t);
+        b.maxPool2d(x, x, pool, y);
+        assertEquals(9, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "maxPool2d " + t);
+        b.maxPool2dGrad(x, View.contiguous(ones, 1, 2, 2, 2), pool, dx);
+        assertEquals(1, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "maxPool2dGrad " + t);
+        b.avgPool2d(x, pool, y);
+        assertEquals((1 + 3 + 7 + 9) / 4.0, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "avgPool2d " + t);
+        b.avgPool2dGrad(View.contiguous(ones, 1, 2, 2, 2), pool, dx);
+        assertEquals(1, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "avgPool2dGrad (centre) " + t);
+        release(b, xb, f, ones, y, dx, df);
+    }
+
+    /** Batch normalization's six kernels on [3, 2] (offset 1): channel 0 is 1, 3, 5 (mean 3, variance 8/3). */
+    private static void batchNorm(OpenClBackend b, DType t) {
+        DeviceBuffer xb = Host.upload(b, t, 0, 1, 2, 3, 4, 5, 6);
+        View x = new View(xb, new int[] {3, 2}, new long[] {2, 1}, 1);
+        DeviceBuffer scale = Host.upload(b, t, 1, 1);
+        DeviceBuffer offset = Host.upload(b, t, 0, 0);
+        DeviceBuffer y = b.allocate(t, 6);
+        DeviceBuffer mean = b.allocate(t, 2);
+        DeviceBuffer var = b.allocate(t, 2);
+        b.batchNormTraining(x, View.contiguous(scale, 2), View.contiguous(offset, 2), 0, y, mean, var);
+        assertEquals(3, Host.read(b, View.contiguous(mean, 2))[0], 1e-6, "batchNormTraining mean " + t);
+        assertEquals(8 / 3.0, Host.read(b, View.contiguous(var, 2))[0], 1e-5, "batchNormTraining variance " + t);
+        DeviceBuffer dx = b.allocate(t, 6);
+        DeviceBuffer dscale = b.allocate(t, 2);
+        DeviceBuffer doffset = b.allocate(t, 2);
+        b.batchNormTrainingGrad(x, x, View.contiguous(scale, 2), View.contiguous(mean, 2), View.contiguous(var, 2), 0,
+                dx, dscale, doffset);
+        assertEquals(9, Host.read(b, View.contiguous(doffset, 2))[0], 1e-5, "batchNormTrainingGrad doffset " + t);
+        release(b, xb, scale, offset, y, mean, var, dx, dscale, doffset);
     }
 
     private static void release(OpenClBackend b, DeviceBuffer... buffers) {

@@ -11,7 +11,10 @@ import dev.spool.internal.NullChecks;
  * device for the same seed), created on {@link dev.spool.Device#current()}.
  *
  * <p>Fans follow Keras: for a matrix {@code [in, out]}, {@code fanIn = in} and
- * {@code fanOut = out}; for a vector both are its length. The initializers here refuse a null
+ * {@code fanOut = out}; for a vector both are its length; for a convolution kernel
+ * {@code [kh, kw, in, out]} (any rank from 3) each is multiplied by the receptive field, the
+ * product of the leading dimensions: {@code fanIn = kh·kw·in}, {@code fanOut = kh·kw·out}. The
+ * initializers here refuse a null
  * {@code shape} or {@code dtype} with {@code "Initializer.create: shape is null"}.
  */
 @FunctionalInterface
@@ -53,15 +56,32 @@ public interface Initializer {
         return shape;
     }
 
-    /** Receptive inputs of a weight: its first dimension (its length for a vector). */
+    /**
+     * Receptive inputs of a weight: its first dimension for a matrix, its length for a vector,
+     * the receptive field times the next-to-last dimension from rank 3 on.
+     */
     static double fanIn(Shape shape) {
         NullChecks.nonNull(shape, "Initializer.fanIn", "shape");
-        return shape.rank() == 0 ? 1 : shape.dim(0);
+        int r = shape.rank();
+        return r == 0 ? 1 : r <= 2 ? shape.dim(0) : receptiveField(shape) * shape.dim(r - 2);
     }
 
-    /** Receptive outputs of a weight: its last dimension (its length for a vector). */
+    /**
+     * Receptive outputs of a weight: its last dimension (its length for a vector), times the
+     * receptive field from rank 3 on.
+     */
     static double fanOut(Shape shape) {
         NullChecks.nonNull(shape, "Initializer.fanOut", "shape");
-        return shape.rank() == 0 ? 1 : shape.dim(shape.rank() - 1);
+        int r = shape.rank();
+        return r == 0 ? 1 : (r <= 2 ? 1 : receptiveField(shape)) * shape.dim(r - 1);
+    }
+
+    /** The product of all dimensions but the last two (a kernel's window size). */
+    private static double receptiveField(Shape shape) {
+        double field = 1;
+        for (int i = 0; i < shape.rank() - 2; i++) {
+            field *= shape.dim(i);
+        }
+        return field;
     }
 }

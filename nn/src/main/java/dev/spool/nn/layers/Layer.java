@@ -10,8 +10,11 @@ import java.util.Map;
 
 /**
  * A function of one tensor with its own variables, as a Keras layer or a PyTorch module. Layers
- * create their variables when constructed (on {@link dev.spool.Device#current()}), so a model's
- * variables exist, in a fixed order, before the first call.
+ * told the size of their input create their variables when constructed (on
+ * {@link dev.spool.Device#current()}); layers that take it from their first call, as Keras builds
+ * a layer ({@code new Conv2D(32, 3, ...)}, {@code new Dense(128, ...)}), create them then, on the
+ * input's device, and until then are not {@link #built()}. Either way the variables have a fixed
+ * order.
  *
  * <p>{@code training} says whether the call is part of training: {@link Dropout} drops only
  * then. Calls inside a {@link dev.spool.GradientTape} are differentiated through the variables,
@@ -31,9 +34,18 @@ public interface Layer {
     String name();
 
     /**
+     * Whether the variables exist: true unless the layer takes its input size from a first call
+     * that has not happened yet.
+     */
+    default boolean built() {
+        return true;
+    }
+
+    /**
      * Every variable of this layer by name, in a stable order (creation order; for containers, the
      * order of their layers). Names are what a checkpoint stores: {@code kernel}, {@code bias}, and
-     * for a {@link Sequential} {@code dense/kernel}, {@code dense_1/kernel}, ...
+     * for a {@link Sequential} {@code dense/kernel}, {@code dense_1/kernel}, ... A layer that is
+     * not {@link #built()} has none yet and throws a {@link dev.spool.UsageException} that says so.
      */
     Map<String, Variable> variables();
 

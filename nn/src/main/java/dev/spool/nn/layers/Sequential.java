@@ -1,14 +1,20 @@
 package dev.spool.nn.layers;
 
+import dev.spool.DType;
 import dev.spool.Operand;
+import dev.spool.Shape;
+import dev.spool.Spool;
 import dev.spool.Tensor;
+import dev.spool.TensorScope;
 import dev.spool.Variable;
 import dev.spool.internal.NullChecks;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Layers applied in order, Keras's {@code Sequential}. Its variables are its layers' variables,
@@ -16,11 +22,15 @@ import java.util.Map;
  * numbers them ({@code dense}, {@code dense_1}, {@code dense_2}), so that a model built the same
  * way always has the same names (what a checkpoint is keyed by). A layer that appears twice
  * shares its variables, which are listed once.
+ *
+ * <p>Layers that take their input size from their first call ({@code new Conv2D(32, 3, ...)})
+ * make the model's variables exist only after its first call: call it once, or
+ * {@link #build(Shape, DType)} it (Keras's {@code model.build}), before reading
+ * {@link #variables()} (or its trainable ones) and before restoring a checkpoint.
  */
 public final class Sequential implements Layer {
     private final String name;
     private final List<Layer> layers;
-    private final Map<String, Variable> variables;
 
     public Sequential(Layer... layers) {
         this("sequential", List.of(NullChecks.elements(layers, "Sequential", "layers")));
@@ -29,20 +39,21 @@ public final class Sequential implements Layer {
     public Sequential(String name, List<Layer> layers) {
         this.name = NullChecks.nonNull(name, "Sequential", "name");
         this.layers = List.copyOf(NullChecks.elements(layers, "Sequential", "layers"));
-        Map<String, Integer> seen = new HashMap<>();
-        Map<String, Variable> vars = new LinkedHashMap<>();
-        java.util.Set<Layer> added = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        for (Layer layer : this.layers) {
-            if (!added.add(layer)) {
-                continue; // a layer used twice shares its variables: list them once
-            }
-            int n = seen.merge(layer.name(), 1, Integer::sum);
-            String prefix = n == 1 ? layer.name() : layer.name() + "_" + (n - 1);
-            for (Map.Entry<String, Variable> e : layer.variables().entrySet()) {
-                vars.put(prefix + "/" + e.getKey(), e.getValue());
-            }
+    }
+
+    /**
+     * Creates the variables of every layer that takes its input size from its first call, by
+     * calling the model once in inference mode on zeros of {@code inputShape} (the batch may be
+     * 1: {@code Shape.of(1, 28, 28, 1)}), as Keras's {@code model.build(input_shape)}. Nothing
+     * else changes: inference updates no statistics. Returns this model.
+     */
+    public Sequential build(Shape inputShape, DType dtype) {
+        NullChecks.nonNull(inputShape, "Sequential.build", "inputShape");
+        NullChecks.nonNull(dtype, "Sequential.build", "dtype");
+        try (TensorScope scope = new TensorScope()) {
+            call(Spool.zeros(inputShape, dtype), false);
         }
-        this.variables = Collections.unmodifiableMap(vars);
+        return this;
     }
 
     public List<Layer> layers() {
@@ -64,7 +75,26 @@ public final class Sequential implements Layer {
     }
 
     @Override
+    public boolean built() {
+        return layers.stream().allMatch(Layer::built);
+    }
+
+    /** Listed afresh on each call, so layers built by a first call appear in their place. */
+    @Override
     public Map<String, Variable> variables() {
-        return variables;
+        Map<String, Integer> seen = new HashMap<>();
+        Map<String, Variable> vars = new LinkedHashMap<>();
+        Set<Layer> added = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Layer layer : layers) {
+            if (!added.add(layer)) {
+                continue; // a layer used twice shares its variables: list them once
+            }
+            int n = seen.merge(layer.name(), 1, Integer::sum);
+            String prefix = n == 1 ? layer.name() : layer.name() + "_" + (n - 1);
+            for (Map.Entry<String, Variable> e : layer.variables().entrySet()) {
+                vars.put(prefix + "/" + e.getKey(), e.getValue());
+            }
+        }
+        return Collections.unmodifiableMap(vars);
     }
 }

@@ -109,14 +109,30 @@ class ConvKernelsTest {
                 geometry(1, 7, 9, 6, 3, 2, 18, 6, 2, 1, 1, 2, 0, 2, 1, 0),
                 geometry(2, 30, 20, 5, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1),
                 geometry(1, 6, 6, 3, 5, 5, 3, 3, 2, 2, 1, 1, 2, 2, 2, 2));
+        // A strategy of several elements per work-item on a device with a loop limit (llvmpipe's
+        // CPU strategy, which it does not run: 1024 channel vectors per work-item) passes the
+        // limit on the larger geometries; there only those within it run.
+        int perItem = be.tuning().elementwiseChunk();
         for (DType t : KernelCatalog.types(KernelCatalog.FLOATING, be.info().fp64())) {
+            int ran = 0;
             for (Conv2dGeometry g : geometries) {
+                long pixels = (long) g.batch() * Math.max(g.inHeight() * g.inWidth(), g.outHeight() * g.outWidth());
+                long vectors = pixels * ((g.outChannels() + ConvKernels.DEPTHWISE_VECTOR - 1)
+                        / ConvKernels.DEPTHWISE_VECTOR);
+                long iterations = Math.min(vectors, perItem) * ((long) g.filterHeight() * g.filterWidth()
+                        * (2 * ConvKernels.DEPTHWISE_VECTOR + 3) * (g.outChannels() / g.inChannels())
+                        + g.filterHeight() + 2);
+                if (perItem > 1 && iterations > be.device().loopLimit) {
+                    continue;
+                }
+                ran++;
                 assertTrue(ConvGemmKernels.depthwise(g) && !be.convs().gemms().covers(ConvGemmKernels.Op.FORWARD, g));
                 for (ConvKernels.Kind kind : List.of(ConvKernels.Kind.CONV2D, ConvKernels.Kind.BACKPROP_INPUT,
                         ConvKernels.Kind.BACKPROP_FILTER)) {
                     new Inputs(be, kind, g, t).check(null);
                 }
             }
+            assertTrue(ran >= 2, "depthwise geometries within the loop limit: " + ran);
         }
     }
 
@@ -145,8 +161,15 @@ class ConvKernelsTest {
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
     void eachProductHasItsOwnTunerKeyAndTheStylesDefault(OpenClBackend be) {
-        GemmConfig preferred = be.tuning().style() == Tuning.Style.CPU ? GemmConfig.PACKED_DEFAULT
-                : GemmConfig.TILED_DEFAULT;
+        // the style's default where it fits the device, else the first of its family that does,
+        // else any that does (llvmpipe's 32 KiB of local memory fits no packed block in float64)
+        boolean cpu = be.tuning().style() == Tuning.Style.CPU;
+        GemmConfig styleDefault = cpu ? GemmConfig.PACKED_DEFAULT : GemmConfig.TILED_DEFAULT;
+        OpenClDevice d = be.device();
+        List<GemmConfig> fit = GemmTuner.candidates(be.tuning().style()).stream()
+                .filter(c -> c.runsConvolutions() && c.fitsConvolutions(d.maxWorkGroupSize, d.localMemBytes)).toList();
+        GemmConfig preferred = fit.contains(styleDefault) ? styleDefault
+                : fit.stream().filter(c -> c.tiled() != cpu).findFirst().orElse(fit.get(0));
         java.util.Set<String> keys = new java.util.HashSet<>();
         keys.add(be.gemmTuner().deviceKey());
         for (ConvGemmKernels.Op op : ConvGemmKernels.Op.values()) {
@@ -197,8 +220,12 @@ class ConvKernelsTest {
                 b[i] = r.nextDouble() * 2 - 1;
             }
             outSize = sizes[2];
-            plain = run(be, kind, g, t, null, ConvKernels.Path.PLAIN, a, b, outSize);
-            magnitude = run(be, kind, g, t, null, ConvKernels.Path.PLAIN, abs(a), abs(b), outSize);
+            // the plain kernels on the device's own strategy: on another one they may pass its
+            // loop limit (llvmpipe's CPU strategy: 1024 elements of ~200 iterations per work-item)
+            OpenClBackend own = TestDevices.all().stream().filter(n -> n.device() == be.device()).findFirst()
+                    .orElse(be);
+            plain = run(own, kind, g, t, null, ConvKernels.Path.PLAIN, a, b, outSize);
+            magnitude = run(own, kind, g, t, null, ConvKernels.Path.PLAIN, abs(a), abs(b), outSize);
         }
 
         /** The implicit GEMM with {@code c} (the backend's choice when null) against the plain kernel. */

@@ -31,10 +31,12 @@ if [ -n "$CLANG" ]; then
     TYPES=("-DT=float -DT_IS_FP=1" "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1" "-DT=int -DT_IS_INT=32"
            "-DT=long -DT_IS_INT=64" "-DT=uchar -DT_IS_BOOL=1")
     lint() { # file, options
+        local gemm=() # the files whose programs have gemm.cl's tile loops in front (KernelSources.WITH_GEMM)
+        case "$1" in matmul.cl|conv_gemm.cl) gemm=(-include "$KERNELS/gemm.cl") ;; esac
         "$CLANG" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -fsyntax-only --target=spir64 \
             -Werror -Wall -Wextra -Wconversion -Wdouble-promotion -Wfloat-conversion \
             -Wno-sign-conversion -Wno-unused-function -Wno-unused-parameter $2 \
-            -include "$KERNELS/prelude.cl" "$KERNELS/$1" \
+            -include "$KERNELS/prelude.cl" "${gemm[@]}" "$KERNELS/$1" \
             || fail "$1 with '$2' does not compile cleanly"
     }
     # every kernel file as the host builds it, prelude.cl in front (which lints the prelude too)
@@ -53,6 +55,9 @@ if [ -n "$CLANG" ]; then
     lint reduction.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DACC=double -DACC_IS_DOUBLE=1 -DOUT=float"
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint matmul.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DVW=16 -DROWS=8"
+    lint conv_gemm.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    lint conv_gemm.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DROWS=6 -DVW=16 -DMB=48 -DNB=64 -DKC=256"
+    lint conv.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DSPOOL_CHUNK=1024"
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint softmax.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint training.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DSPOOL_CHUNK=1024"

@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * public op that is conv2d's input gradient, as PyTorch's conv_transpose2d is), and the filter
  * gradient (a persistent GradientTape that recorded the forward pass once, asked for the filter's
  * gradient under a given dy each time, as the peer runs PyTorch's autograd on a retained graph).
- * The fork sees two processors, so the cpu device runs two threads, as the peer does. Each op
- * waits for the device.
+ * The fork sees two processors, so the cpu device runs two threads, as the peer does (and as
+ * PoCL has on this 2-core machine, for {@code opencl:0}). Each op waits for the device.
  */
 @SuppressWarnings("try") // device and tensor scopes are opened for their effect
 @State(Scope.Thread)
@@ -42,7 +42,7 @@ public class ConvBench {
     /** The threads of the cpu device and of the peer. */
     public static final int THREADS = 2;
 
-    @Param({"cpu"})
+    @Param({"cpu", "opencl:0"})
     public String device;
 
     @Param({"16"})

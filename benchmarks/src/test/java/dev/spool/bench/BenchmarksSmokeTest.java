@@ -48,7 +48,8 @@ class BenchmarksSmokeTest {
             Map.entry(SoftmaxXentBench.class, Map.of("shape", List.of("7x5", "3x300"))),
             Map.entry(AdamStepBench.class, Map.of()),
             Map.entry(ConvBench.class, Map.of("batch", List.of("2"), "size", List.of("9"))),
-            Map.entry(CnnStepBench.class, Map.of("batch", List.of("2"))));
+            Map.entry(CnnStepBench.class, Map.of("batch", List.of("2"))),
+            Map.entry(CnnConvBench.class, Map.of("batch", List.of("3"))));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

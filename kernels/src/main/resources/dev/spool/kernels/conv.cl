@@ -138,6 +138,193 @@ kernel void conv2d_backprop_filter(global const T* x, long x_off, global const T
     }
 }
 
+/* ---- depthwise (groups == in channels: output channel o reads input channel o / mult) ---------
+ * A work-item computes DW_VEC neighbouring channels of one pixel (of the output, or of dx), so
+ * that neighbouring work-items read neighbouring channel vectors; with a multiplier of 1 each
+ * cell is one DW_VEC-wide load of the input and of the filter. Each channel sums its terms in the
+ * plain kernels' order (window cells in row-major order), so the results are theirs. */
+#define DW_VEC 4
+#define VT4 SPOOL_CAT(T, 4)
+
+/* out[n, oy, ox, o] = sum over ky, kx of x[n, iy, ix, o / mult] * f[ky, kx, 0, o] */
+kernel void depthwise_forward(global const T* x, long x_off, global const T* f, long f_off, global T* out,
+                              long vectors, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, vectors) {
+        const int per = (oc + DW_VEC - 1) / DW_VEC;
+        const int o0 = (int)(e % per) * DW_VEC;
+        const long p = e / per;
+        const int ox = (int)(p % ow);
+        const int oy = (int)(p / ow % oh);
+        const int n = (int)(p / ow / oh);
+        const int mult = oc / ic;
+        const bool vec = mult == 1 && o0 + DW_VEC <= oc;
+        VT4 acc = (VT4)0;
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= ih) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix < 0 || ix >= iw) {
+                    continue;
+                }
+                long xb = x_off + (((long)n * ih + iy) * iw + ix) * ic;
+                long fb = f_off + (long)(ky * kw + kx) * oc;
+                if (vec) {
+                    acc += vload4(0, x + xb + o0) * vload4(0, f + fb + o0);
+                } else {
+                    T a[DW_VEC];
+                    for (int j = 0; j < DW_VEC; j++) {
+                        int o = min(o0 + j, oc - 1);
+                        a[j] = x[xb + o / mult] * f[fb + o];
+                    }
+                    acc += vload4(0, a);
+                }
+            }
+        }
+        global T* y = out + p * oc + o0;
+        if (o0 + DW_VEC <= oc) {
+            vstore4(acc, 0, y);
+        } else {
+            T a[DW_VEC];
+            vstore4(acc, 0, a);
+            for (int j = 0; o0 + j < oc; j++) {
+                y[j] = a[j];
+            }
+        }
+    }
+}
+
+/* dx[n, iy, ix, c] = sum over the windows that read (iy, ix), in order, of the sum over m < mult
+ * of dy[n, oy, ox, c * mult + m] * f[ky, kx, 0, c * mult + m] */
+kernel void depthwise_backprop_input(global const T* dy, long dy_off, global const T* f, long f_off, global T* dx,
+                                     long vectors, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, vectors) {
+        const int per = (ic + DW_VEC - 1) / DW_VEC;
+        const int c0 = (int)(e % per) * DW_VEC;
+        const long p = e / per;
+        const int ix = (int)(p % iw);
+        const int iy = (int)(p / iw % ih);
+        const int n = (int)(p / iw / ih);
+        const int mult = oc / ic;
+        const bool vec = mult == 1 && c0 + DW_VEC <= ic;
+        VT4 acc = (VT4)0;
+        for (int ky = 0; ky < kh; ky++) {
+            int oy = source_index(iy + pt - ky * dh, sh, oh);
+            if (oy < 0) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ox = source_index(ix + pl - kx * dw, sw, ow);
+                if (ox < 0) {
+                    continue;
+                }
+                long yb = dy_off + (((long)n * oh + oy) * ow + ox) * oc;
+                long fb = f_off + (long)(ky * kw + kx) * oc;
+                if (vec) {
+                    acc += vload4(0, dy + yb + c0) * vload4(0, f + fb + c0);
+                } else {
+                    T a[DW_VEC];
+                    for (int j = 0; j < DW_VEC; j++) {
+                        int c = min(c0 + j, ic - 1);
+                        T s = (T)0;
+                        for (int m = 0; m < mult; m++) {
+                            s += dy[yb + c * mult + m] * f[fb + c * mult + m];
+                        }
+                        a[j] = s;
+                    }
+                    acc += vload4(0, a);
+                }
+            }
+        }
+        global T* out = dx + p * ic + c0;
+        if (c0 + DW_VEC <= ic) {
+            vstore4(acc, 0, out);
+        } else {
+            T a[DW_VEC];
+            vstore4(acc, 0, a);
+            for (int j = 0; c0 + j < ic; j++) {
+                out[j] = a[j];
+            }
+        }
+    }
+}
+
+/* Part z of the depthwise filter gradient, for cell (ky, kx) and DW_VEC channels: P[part][ky, kx, o]
+ * = sum over the part's pixels [part * chunk, ...) of x[n, iy, ix, o / mult] * dy[n, oy, ox, o]
+ * (padding skipped); conv_filter_sum adds the parts in order. One work-item per (part, cell,
+ * channel vector): a GPU gets parts x cells x vectors of them, where a work-item per filter
+ * element would loop over every pixel. */
+kernel void depthwise_backprop_filter(global const T* x, long x_off, global const T* dy, long dy_off, global T* P,
+                                      long part_stride, int chunk, long vectors, G_ARGS) {
+    const long e = (long)get_global_id(0);
+    if (e >= vectors) {
+        return;
+    }
+    const int per = (oc + DW_VEC - 1) / DW_VEC;
+    const int o0 = (int)(e % per) * DW_VEC;
+    const int cell = (int)(e / per % (kh * kw));
+    const int part = (int)(e / per / (kh * kw));
+    const int ky = cell / kw;
+    const int kx = cell % kw;
+    const int mult = oc / ic;
+    const bool vec = mult == 1 && o0 + DW_VEC <= oc;
+    const long first = (long)part * chunk;
+    const long last = min(first + chunk, (long)nb * oh * ow);
+    VT4 acc = (VT4)0;
+    for (long p = first; p < last; p++) {
+        const int ox = (int)(p % ow);
+        const int oy = (int)(p / ow % oh);
+        const int n = (int)(p / ow / oh);
+        const int iy = oy * sh - pt + ky * dh;
+        const int ix = ox * sw - pl + kx * dw;
+        if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) {
+            continue;
+        }
+        long xb = x_off + (((long)n * ih + iy) * iw + ix) * ic;
+        long yb = dy_off + p * oc;
+        if (vec) {
+            acc += vload4(0, x + xb + o0) * vload4(0, dy + yb + o0);
+        } else {
+            T a[DW_VEC];
+            for (int j = 0; j < DW_VEC; j++) {
+                int o = min(o0 + j, oc - 1);
+                a[j] = x[xb + o / mult] * dy[yb + o];
+            }
+            acc += vload4(0, a);
+        }
+    }
+    global T* out = P + part * part_stride + (long)cell * oc + o0;
+    if (o0 + DW_VEC <= oc) {
+        vstore4(acc, 0, out);
+    } else {
+        T a[DW_VEC];
+        vstore4(acc, 0, a);
+        for (int j = 0; o0 + j < oc; j++) {
+            out[j] = a[j];
+        }
+    }
+}
+
+/* The filter gradient of conv_gemm.cl's split reduction: df[k, o] = the sum over its parts, in
+ * part order, of P[part * part_stride + grp * gs + k * ks + oi * os] for output channel
+ * o = grp * opg + oi (conv_filter_tiled's parts lie as the filter does, conv_filter_packed's
+ * transposed per group). */
+kernel void conv_filter_sum(global const T* P, long part_stride, int parts, long gs, long ks, long os,
+                            global T* df, long count, int oc, int opg) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int o = (int)(e % oc);
+        long k = e / oc;
+        long at = o / opg * gs + k * ks + o % opg * os;
+        T acc = (T)0;
+        for (int part = 0; part < parts; part++) {
+            acc += P[part * part_stride + at];
+        }
+        df[e] = acc;
+    }
+}
+
 /* ---- pooling (channels in == out == groups) ------------------------------------------------ */
 
 /* Cells of window (oy, ox) inside the input. */

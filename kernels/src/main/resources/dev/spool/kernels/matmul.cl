@@ -4,82 +4,24 @@
  * A and B are described by layouts (broadcast batches have stride 0); get_global_id(2) is the
  * batch index. K == 0 gives zeros.
  *
- *   matmul_tiled: for GPUs. A work-group computes a TSM x TSN tile of C, staging TSM x TSK
- *                 and TSK x TSN tiles of A and B in local memory; each work-item accumulates
- *                 WPTM x WPTN outputs in registers. Work-group size (TSN/WPTN, TSM/WPTM, 1).
- *   matmul_rows:  for CPUs. Each work-item computes ROWS outputs of one column of C; work-items
- *                 of a group run along N, so B loads are contiguous and vectorise across them.
- *   matmul_vec:   for CPUs. Each work-item computes ROWS x VW outputs (VW consecutive columns)
- *                 with VW-wide vector loads of B and vector accumulators: explicit SIMD, which
- *                 a CPU runtime cannot derive across work-items whose bodies loop over K.
- *   matmul_packed: for CPUs, in the structure of GotoBLAS/BLIS. A one-item work-group computes
- *                 an MB x NB block of C, K in KC-deep slices: each slice of B is packed into
- *                 local memory as VW-wide panels (so a transposed or strided B is read once,
- *                 and the inner loop streams contiguous memory that stays in L1), then ROWS x VW
- *                 register tiles accumulate over the slice and add into C.
+ *   matmul_tiled:  for GPUs: gemm.cl's tiled loop, A and B read where they lie.
+ *   matmul_rows:   for CPUs. Each work-item computes ROWS outputs of one column of C; work-items
+ *                  of a group run along N, so B loads are contiguous and vectorise across them.
+ *   matmul_vec:    for CPUs. Each work-item computes ROWS x VW outputs (VW consecutive columns)
+ *                  with VW-wide vector loads of B and vector accumulators: explicit SIMD, which
+ *                  a CPU runtime cannot derive across work-items whose bodies loop over K.
+ *   matmul_packed: for CPUs: gemm.cl's packed loop; a transposed or strided B is read once per
+ *                  slice, into the panels, and A in place.
  *
- * The fixed-count loops over a work-item's rows and columns carry #pragma unroll: PoCL's LLVM
- * left them rolled, with the accumulators on the stack (matmul_vec 4x8 on PoCL, 128x784x256:
- * 2.2 ms rolled, 0.9 ms unrolled).
- *
- * -DT=float -DT_IS_FP=1 (default) or -DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1; tile sizes are
- * -D options too, with the defaults below.
+ * The host builds it after gemm.cl (tile sizes, VT, the tile loops) and the prelude (layout_t,
+ * layout_offset, SPOOL_CAT). -DT=float -DT_IS_FP=1 (default) or -DT=double -DT_IS_FP=1
+ * -DT_IS_DOUBLE=1; tile sizes are -D options too (gemm.cl).
  */
-#ifndef T
-#define T float
-#define T_IS_FP 1
-#endif
-#ifdef T_IS_DOUBLE
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#endif
-#ifndef TSM
-#define TSM 64
-#endif
-#ifndef TSN
-#define TSN 64
-#endif
-#ifndef TSK
-#define TSK 16
-#endif
-#ifndef WPTM
-#define WPTM 4
-#endif
-#ifndef WPTN
-#define WPTN 4
-#endif
-#ifndef ROWS
-#define ROWS 4
-#endif
-#ifndef VW
-#define VW 8
-#endif
-/* The packed kernel's block: the host always passes its own (GemmConfig). These defaults also
- * size matmul_packed's local array in the programs built for the other kernels, where it must
- * still fit every device: 64 x 32 elements, 16 KiB in float64 (OpenCL guarantees 32 KiB of local
- * memory). 256 x 64 (64 KiB in float32, 128 KiB in float64) made clang for AMD GPUs reject every
- * float64 matmul program (docs/GPU-RESOURCES.md), and is more than NVIDIA's 48 KiB. */
-#ifndef MB
-#define MB 48
-#endif
-#ifndef NB
-#define NB 32
-#endif
-#ifndef KC
-#define KC 64
-#endif
-#define VT SPOOL_CAT(T, VW)
-#define VLOAD SPOOL_CAT(vload, VW)
-#define VSTORE SPOOL_CAT(vstore, VW)
-#define RTSM (TSM / WPTM)
-#define RTSN (TSN / WPTN)
-
-/* layout_t, layout_offset and SPOOL_CAT come from prelude.cl, which the host prepends. */
 
 kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1)))
 void matmul_tiled(global const T* A, layout_t ab, long sam, long sak,
                   global const T* B, layout_t bb, long sbk, long sbn,
                   global T* C, long M, long N, long K) {
-    /* +1 column of padding: the tile loads below write columns of these arrays */
     local T As[TSK][TSM + 1];
     local T Bs[TSK][TSN + 1];
     const int tn = (int)get_local_id(0);
@@ -90,63 +32,25 @@ void matmul_tiled(global const T* A, layout_t ab, long sam, long sak,
     const long z = (long)get_global_id(2);
     const long abase = layout_offset(&ab, z);
     const long bbase = layout_offset(&bb, z);
-    /* consecutive work-items load consecutive addresses whichever way an operand is laid out */
+    /* consecutive work-items load consecutive addresses whichever way A is laid out */
     const int aAlongK = sak == 1;
-    const int bAlongN = sbn == 1 || sbk != 1;
 
     T acc[WPTM][WPTN];
-    #pragma unroll
-    for (int wm = 0; wm < WPTM; wm++) {
-        #pragma unroll
-        for (int wn = 0; wn < WPTN; wn++) {
-            acc[wm][wn] = (T)0;
-        }
-    }
+    tiled_zero(acc);
     for (long k0 = 0; k0 < K; k0 += TSK) {
-        for (int e = tid; e < TSM * TSK; e += RTSM * RTSN) {
+        for (int e = tid; e < TSM * TSK; e += TILED_ITEMS) {
             int mm = aAlongK ? e / TSK : e % TSM;
             int kk = aAlongK ? e % TSK : e / TSM;
             long m = m0 + mm;
             long k = k0 + kk;
             As[kk][mm] = m < M && k < K ? A[abase + m * sam + k * sak] : (T)0;
         }
-        for (int e = tid; e < TSK * TSN; e += RTSM * RTSN) {
-            int nn = bAlongN ? e % TSN : e / TSK;
-            int kk = bAlongN ? e / TSN : e % TSK;
-            long n = n0 + nn;
-            long k = k0 + kk;
-            Bs[kk][nn] = n < N && k < K ? B[bbase + k * sbk + n * sbn] : (T)0;
-        }
+        tiled_load_b(Bs, B, bbase, sbk, sbn, k0, n0, K, N, tid);
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int kk = 0; kk < TSK; kk++) {
-            T b[WPTN];
-            #pragma unroll
-            for (int wn = 0; wn < WPTN; wn++) {
-                b[wn] = Bs[kk][tn + wn * RTSN];
-            }
-            #pragma unroll
-            for (int wm = 0; wm < WPTM; wm++) {
-                T a = As[kk][tm + wm * RTSM];
-                #pragma unroll
-                for (int wn = 0; wn < WPTN; wn++) {
-                    acc[wm][wn] += a * b[wn];
-                }
-            }
-        }
+        tiled_multiply(acc, As, Bs, tm, tn);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    const long cbase = z * M * N;
-    #pragma unroll
-    for (int wm = 0; wm < WPTM; wm++) {
-        long m = m0 + tm + wm * RTSM;
-        #pragma unroll
-        for (int wn = 0; wn < WPTN; wn++) {
-            long n = n0 + tn + wn * RTSN;
-            if (m < M && n < N) {
-                C[cbase + m * N + n] = acc[wm][wn];
-            }
-        }
-    }
+    tiled_store(C, z * M * N, N, m0, n0, M, N, acc, tm, tn);
 }
 
 kernel void matmul_rows(global const T* A, layout_t ab, long sam, long sak,
@@ -260,57 +164,21 @@ void matmul_packed(global const T* A, layout_t ab, long sam, long sak,
     /* one pass when K == 0, which stores zeros */
     for (long k0 = 0; k0 == 0 || k0 < K; k0 += KC) {
         const int kc = (int)min((long)KC, K - k0);
-        for (int p = 0; p * VW < nb; p++) {
-            local T* panel = Bp + p * KC * VW;
-            const long nc = n0 + p * VW;
-            if (sbn == 1 && nc + VW <= N) {
-                for (int k = 0; k < kc; k++) {
-                    VSTORE(VLOAD(0, B + bbase + (k0 + k) * sbk + nc), k, panel);
-                }
-            } else {
-                /* a transposed B, or the last columns (zeros past N): along K, B's own order */
-                for (int v = 0; v < VW; v++) {
-                    const long n = nc + v;
-                    for (int k = 0; k < kc; k++) {
-                        panel[k * VW + v] = n < N ? B[bbase + (k0 + k) * sbk + n * sbn] : (T)0;
-                    }
-                }
-            }
-        }
+        packed_pack_b(Bp, B, bbase, sbk, sbn, k0, kc, n0, nb, N);
         for (int p = 0; p * VW < nb; p++) {
             local const T* panel = Bp + p * KC * VW;
             const long nc = n0 + p * VW;
             for (int i = 0; i < mb; i += ROWS) {
-                long arow[ROWS];
+                global const T* a[ROWS];
                 VT acc[ROWS];
-#pragma unroll
+                #pragma unroll
                 for (int r = 0; r < ROWS; r++) {
                     /* rows past the block repeat its last row: loads stay in bounds, stores are skipped */
-                    arow[r] = abase + (m0 + min(i + r, mb - 1)) * sam + k0 * sak;
+                    a[r] = A + abase + (m0 + min(i + r, mb - 1)) * sam + k0 * sak;
                     acc[r] = (VT)0;
                 }
-                for (int k = 0; k < kc; k++) {
-                    VT b = VLOAD(k, panel);
-#pragma unroll
-                    for (int r = 0; r < ROWS; r++) {
-                        acc[r] += A[arow[r] + k * sak] * b;
-                    }
-                }
-#pragma unroll
-                for (int r = 0; r < ROWS; r++) {
-                    if (i + r < mb) {
-                        global T* c = C + cbase + (m0 + i + r) * N + nc;
-                        if (nc + VW <= N) {
-                            VSTORE(k0 == 0 ? acc[r] : acc[r] + VLOAD(0, c), 0, c);
-                        } else {
-                            T out[VW];
-                            VSTORE(acc[r], 0, out);
-                            for (int v = 0; v < VW && nc + v < N; v++) {
-                                c[v] = k0 == 0 ? out[v] : c[v] + out[v];
-                            }
-                        }
-                    }
-                }
+                packed_tile(acc, a, sak, 0, panel, kc);
+                packed_store(C, cbase + (m0 + i) * N, N, mb - i, nc, N, acc, k0 > 0);
             }
         }
     }

@@ -32,17 +32,24 @@ final class CopyKernels {
 
     /** Copies the {@code n} elements of {@code src} densely into {@code dst} from element 0. */
     void toDense(View src, Layout srcLayout, cl_mem dst) {
-        long n = src.size();
+        toDense(src.dtype(), ((OpenClBuffer) src.buffer()).mem(), srcLayout, src.size(), dst);
+    }
+
+    /** Copies the {@code n} elements that {@code srcLayout} walks in {@code src}, of {@code t}, densely into {@code dst}. */
+    void toDense(DType t, cl_mem src, Layout srcLayout, long n, cl_mem dst) {
         Layout dense = new Layout(0, new long[] {n}, new long[] {1});
-        run(src.dtype(), ((OpenClBuffer) src.buffer()).mem(), srcLayout, src.dtype(), dst, dense, n);
+        run(t, src, srcLayout, t, dst, dense, n);
     }
 
     void fill(OpenClBuffer dst, Number value) {
-        long n = dst.size();
+        fill(dst.mem(), dst.dtype(), dst.size(), value);
+    }
+
+    /** Fills the first {@code n} elements of {@code dst}, of {@code t}, with {@code value}. */
+    void fill(cl_mem dst, DType t, long n, Number value) {
         if (n == 0) {
             return;
         }
-        DType t = dst.dtype();
         k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
                 .mem(dst).scalar(t, value).i64(n).runElements(n, k.tuning());
     }

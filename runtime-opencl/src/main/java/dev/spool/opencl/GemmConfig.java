@@ -148,6 +148,23 @@ record GemmConfig(Kind kind, int tsm, int tsn, int tsk, int wptm, int wptn, int 
         };
     }
 
+    /**
+     * Whether conv_gemm.cl's kernels can run it: the packed members, and the tiled ones whose
+     * tile loads give each work-item one A-tile column in every slot (items a multiple of TSK and
+     * of TSM, TSM x TSK a multiple of the items), as every tiled candidate does.
+     */
+    boolean runsConvolutions() {
+        int items = groupSize();
+        return kind == Kind.PACKED
+                || kind == Kind.TILED && items % tsk == 0 && items % tsm == 0 && tsm * tsk % items == 0;
+    }
+
+    /** {@link #fits} for conv_gemm.cl's kernels, whose packed ones keep tables beside the panel. */
+    boolean fitsConvolutions(long maxGroup, long localBytes) {
+        long tables = kind == Kind.PACKED ? 16L * (tsk + tsm) + 12L * tsn : 0;
+        return fits(maxGroup, localBytes - tables, 8);
+    }
+
     /** Parses {@link #toString()}'s form; an {@link IllegalArgumentException} says what is wrong. */
     static GemmConfig parse(String s) {
         String t = s.trim().toLowerCase(Locale.ROOT);

@@ -43,6 +43,8 @@ final class GemmTuner {
     private static final Logger log = LoggerFactory.getLogger(GemmTuner.class);
     static final String TUNE_PROPERTY = "spool.opencl.tune";
     static final String PIN_PROPERTY = "spool.opencl.gemm";
+    /** Pins the configuration of the implicit-GEMM convolutions (tiled or packed). */
+    static final String CONV_PIN_PROPERTY = "spool.opencl.conv";
     static final String CACHE_DIR_PROPERTY = "spool.opencl.cacheDir";
     static final String CACHE_FILE = "opencl-gemm.properties";
     /** All tuning of one (dtype, class) together stays under this. */
@@ -70,13 +72,44 @@ final class GemmTuner {
     /** The most multiply-adds a tuning product has: larger ones are halved along their longest side. */
     static final long MAX_TUNED = 1L << 30;
 
-    /** Times one launch of a configuration; what MatmulKernels provides. */
+    static final int MIN_TIMED_RUNS = 3;
+    static final int MAX_TIMED_RUNS = 12;
+
+    /**
+     * What the timers measure: one warm-up launch (it also builds the program), then the best of
+     * at least {@value #MIN_TIMED_RUNS} launches, more while they take under 20 ms in all (at most
+     * {@value #MAX_TIMED_RUNS}). A best of two picked a kernel 2x slower than the default on a
+     * loaded 2-core machine (PoCL, 128x784x256); the build costs far more than these launches.
+     */
+    static double bestSeconds(OpenClDevice device, Runnable launch) {
+        double best = Double.MAX_VALUE;
+        long timedNanos = 0;
+        for (int run = 0; run <= MAX_TIMED_RUNS; run++) {
+            if (run > MIN_TIMED_RUNS && timedNanos > 20_000_000L) {
+                break;
+            }
+            org.jocl.CL.clFinish(device.queue);
+            long start = System.nanoTime();
+            launch.run();
+            org.jocl.CL.clFinish(device.queue);
+            long took = System.nanoTime() - start;
+            if (run > 0) {
+                best = Math.min(best, took / 1e9);
+                timedNanos += took;
+            }
+        }
+        return best;
+    }
+
+    /** Times one launch of a configuration; what MatmulKernels and ConvGemmKernels provide. */
     interface Timer {
         /** Seconds for one [m, k] @ [k, n] product with {@code c}, after a warm-up launch. */
         double seconds(GemmConfig c, DType t, long m, long n, long k);
     }
 
     private final LongSupplier clock;
+    /** What is tuned, for log lines: "matmul", "conv2d", ... */
+    private final String what;
     private final boolean enabled;
     private final GemmConfig pinned;
     private final Path cacheFile;
@@ -93,13 +126,23 @@ final class GemmTuner {
      */
     GemmTuner(boolean enabled, GemmConfig pinned, Path cacheFile, String deviceKey, List<GemmConfig> candidates,
               GemmConfig fallback) {
-        this(enabled, pinned, cacheFile, deviceKey, candidates, fallback, System::nanoTime);
+        this("matmul", enabled, pinned, cacheFile, deviceKey, candidates, fallback, System::nanoTime);
     }
 
     /** With {@code clock} in nanoseconds (tests give one that the stand-in timer advances). */
     GemmTuner(boolean enabled, GemmConfig pinned, Path cacheFile, String deviceKey, List<GemmConfig> candidates,
               GemmConfig fallback, LongSupplier clock) {
+        this("matmul", enabled, pinned, cacheFile, deviceKey, candidates, fallback, clock);
+    }
+
+    /**
+     * @param what names the tuned products in log lines; the cache key ({@code deviceKey}) must
+     *             tell them apart
+     */
+    GemmTuner(String what, boolean enabled, GemmConfig pinned, Path cacheFile, String deviceKey,
+              List<GemmConfig> candidates, GemmConfig fallback, LongSupplier clock) {
         this.clock = clock;
+        this.what = what;
         this.enabled = enabled;
         this.pinned = pinned;
         this.cacheFile = cacheFile;
@@ -110,25 +153,50 @@ final class GemmTuner {
 
     /** A tuner set up from the system properties for {@code device}. */
     static GemmTuner forDevice(OpenClDevice device, Tuning tuning) {
-        String pin = System.getProperty(PIN_PROPERTY, "").trim();
-        GemmConfig pinned = pin.isEmpty() ? null : GemmConfig.parse(pin);
-        boolean enabled = !"false".equalsIgnoreCase(System.getProperty(TUNE_PROPERTY, "true").trim())
-                && !BufferPool.memoryCheck();
         boolean cpu = tuning.style() == Tuning.Style.CPU;
         List<GemmConfig> fit = candidates(tuning.style()).stream()
                 .filter(c -> c.fits(device.maxWorkGroupSize, device.localMemBytes, 8)).toList();
         GemmConfig fallback = cpu
                 ? fit.contains(GemmConfig.PACKED_DEFAULT) ? GemmConfig.PACKED_DEFAULT : GemmConfig.VEC_DEFAULT
                 : fit.contains(GemmConfig.TILED_DEFAULT) ? GemmConfig.TILED_DEFAULT : GemmConfig.ROWS_DEFAULT;
+        return create("matmul", device, KernelSources.MATMUL, PIN_PROPERTY, fit, fallback, cpu);
+    }
+
+    /**
+     * The tuner of one implicit-GEMM convolution product ({@code op}: conv2d or one of its
+     * gradients) for {@code device}: the tiled and packed members of the family that conv_gemm.cl
+     * can run ({@link GemmConfig#runsConvolutions}), the style's default first, cached under keys
+     * of their own ({@code conv_gemm.cl <hash> <op>}, so a convolution's class never takes a
+     * matmul's choice), pinned by {@value #CONV_PIN_PROPERTY}. Null when no candidate fits the
+     * device: the convolutions then take conv.cl's plain kernels.
+     */
+    static GemmTuner forConvolution(String op, OpenClDevice device, Tuning tuning) {
+        boolean cpu = tuning.style() == Tuning.Style.CPU;
+        List<GemmConfig> fit = candidates(tuning.style()).stream()
+                .filter(c -> c.runsConvolutions() && c.fitsConvolutions(device.maxWorkGroupSize, device.localMemBytes))
+                .toList();
+        GemmConfig preferred = cpu ? GemmConfig.PACKED_DEFAULT : GemmConfig.TILED_DEFAULT;
+        GemmConfig fallback = fit.contains(preferred) ? preferred
+                : fit.stream().filter(c -> c.tiled() != cpu).findFirst().orElse(fit.isEmpty() ? null : fit.get(0));
+        return fallback == null ? null : create(op, device, KernelSources.CONV_GEMM, CONV_PIN_PROPERTY, fit, fallback, cpu);
+    }
+
+    private static GemmTuner create(String what, OpenClDevice device, String source, String pinProperty,
+                                    List<GemmConfig> fit, GemmConfig fallback, boolean cpu) {
+        String pin = System.getProperty(pinProperty, "").trim();
+        GemmConfig pinned = pin.isEmpty() ? null : GemmConfig.parse(pin);
+        boolean enabled = !"false".equalsIgnoreCase(System.getProperty(TUNE_PROPERTY, "true").trim())
+                && !BufferPool.memoryCheck();
         // the default, then the rest of its family, then the other family: when the budget runs
         // out, what is left untimed is what is least likely to win on this device
         List<GemmConfig> ordered = new java.util.ArrayList<>();
         ordered.add(fallback);
         fit.stream().filter(c -> !c.equals(fallback) && c.tiled() != cpu).forEach(ordered::add);
         fit.stream().filter(c -> !c.equals(fallback) && c.tiled() == cpu).forEach(ordered::add);
-        String key = device.info.name() + " | " + device.version + " | " + device.driverVersion + " | matmul.cl "
-                + sourceHash();
-        return new GemmTuner(enabled, pinned, cacheDir().resolve(CACHE_FILE), key, List.copyOf(ordered), fallback);
+        String key = device.info.name() + " | " + device.version + " | " + device.driverVersion + " | " + source + " "
+                + sourceHash(source) + (source.equals(KernelSources.MATMUL) ? "" : " " + what);
+        return new GemmTuner(what, enabled, pinned, cacheDir().resolve(CACHE_FILE), key, List.copyOf(ordered), fallback,
+                System::nanoTime);
     }
 
     /**
@@ -165,6 +233,11 @@ final class GemmTuner {
         return perClass[cls];
     }
 
+    /** The cache key's prefix: device, driver, kernel source and its hash (and the product, for convolutions). */
+    String deviceKey() {
+        return deviceKey;
+    }
+
     /** The candidates timed at first use (the style's default first). */
     List<GemmConfig> candidates() {
         return candidates;
@@ -183,7 +256,7 @@ final class GemmTuner {
             try {
                 GemmConfig c = GemmConfig.parse(cached);
                 if (candidates.contains(c)) {
-                    log.debug("matmul {} {}: {} from {}", t, className(cls), c, cacheFile);
+                    log.debug("{} {} {}: {} from {}", what, t, className(cls), c, cacheFile);
                     return c;
                 }
                 log.warn("ignoring the tuning cache entry {}={} in {}: not a candidate on this device", key, cached,
@@ -223,7 +296,7 @@ final class GemmTuner {
         GemmConfig best = trial.seconds.containsKey(fallback) ? duel(trial)
                 : trial.seconds.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
                         .orElse(fallback);
-        log.info("tuned matmul {} {} in {} ms: {} (timed on [{}, {}] @ [{}, {}]:{})", t, className(cls),
+        log.info("tuned {} {} {} in {} ms: {} (timed on [{}, {}] @ [{}, {}]:{})", what, t, className(cls),
                 trial.elapsed() / 1_000_000, best, dims[0], dims[2], dims[2], dims[1], trial.report);
         return best;
     }
@@ -303,7 +376,7 @@ final class GemmTuner {
             try {
                 last = timer.seconds(c, t, dims[0], dims[1], dims[2]);
             } catch (RuntimeException e) {
-                log.debug("matmul candidate {} failed on this device: {}", c, e.toString());
+                log.debug("candidate {} failed on this device: {}", c, e.toString());
                 return false;
             } finally {
                 lastCost = clock.getAsLong() - before;
@@ -345,7 +418,7 @@ final class GemmTuner {
             Path tmp = Files.createTempFile(cacheFile.getParent(), CACHE_FILE, ".tmp");
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 cache.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8),
-                        "Spool OpenCL matmul tuning: device | version | driver | kernel hash | dtype class");
+                        "Spool OpenCL GEMM tuning: device | version | driver | kernel hash [product] | dtype class");
             }
             Files.move(tmp, cacheFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | UnsupportedOperationException e) {
@@ -364,11 +437,16 @@ final class GemmTuner {
         return base.resolve("spool");
     }
 
-    /** A short hash of matmul.cl (with the prelude): a changed kernel is tuned again. */
+    /** A short hash of matmul.cl as built (prelude and gemm.cl included): a changed kernel is tuned again. */
     static String sourceHash() {
+        return sourceHash(KernelSources.MATMUL);
+    }
+
+    /** A short hash of {@code source} as the host builds it. */
+    static String sourceHash(String source) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256")
-                    .digest(KernelSources.text(KernelSources.MATMUL).getBytes(StandardCharsets.UTF_8));
+                    .digest(KernelSources.text(source).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(d, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);

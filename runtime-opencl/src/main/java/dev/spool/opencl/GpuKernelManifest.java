@@ -38,12 +38,15 @@ public final class GpuKernelManifest {
         ELEMENTWISE,
         /** Reductions and the fused softmax rows: memory-bound, also need many waves. */
         REDUCTION,
-        /** Tiles in registers and local memory trade waves for reuse: no occupancy demand. */
+        /**
+         * Tiles in registers and local memory trade waves for reuse: no occupancy demand. The
+         * implicit-GEMM convolutions (conv_gemm.cl) run gemm.cl's tile loops with matmul's tiles.
+         */
         MATMUL;
 
         static Family of(String source) {
             return switch (source) {
-                case KernelSources.MATMUL -> MATMUL;
+                case KernelSources.MATMUL, KernelSources.CONV_GEMM -> MATMUL;
                 case KernelSources.REDUCTION, KernelSources.SOFTMAX -> REDUCTION;
                 default -> ELEMENTWISE;
             };

@@ -30,6 +30,7 @@ final class KernelCall {
     private static final byte LAYOUT = 4;
     private static final byte SCALAR = 5;
     private static final byte LOCAL = 6;
+    private static final byte INTS = 7;
 
     private final OpenClDevice device;
     private final cl_kernel kernel;
@@ -41,6 +42,7 @@ final class KernelCall {
     private final cl_mem[] mems = new cl_mem[MAX_ARGS];
     private final long[] bits = new long[MAX_ARGS];
     private final long[][] layouts = new long[MAX_ARGS][];
+    private final int[][] structs = new int[MAX_ARGS][];
     private final long[] sizes = new long[MAX_ARGS];
     // argument staging, reused by every launch
     private final long[] oneLong = new long[1];
@@ -120,6 +122,22 @@ final class KernelCall {
                 last = layouts[i] = new long[Layout.LONGS];
             }
             System.arraycopy(layoutArgs, 0, last, 0, Layout.LONGS);
+        }
+        return this;
+    }
+
+    /**
+     * A struct of ints, passed by value (conv_gemm.cl's conv_gemm_t): the fields in declaration
+     * order, which in OpenCL C lie 4 bytes apart with no padding. {@code values} is not kept.
+     */
+    KernelCall ints(int[] values) {
+        int i = slot();
+        int[] last = structs[i];
+        if (kinds[i] != INTS || !java.util.Arrays.equals(last, values)) {
+            kinds[i] = UNSET;
+            clSetKernelArg(kernel, i, (long) Sizeof.cl_int * values.length, Pointer.to(values));
+            kinds[i] = INTS;
+            structs[i] = values.clone();
         }
         return this;
     }

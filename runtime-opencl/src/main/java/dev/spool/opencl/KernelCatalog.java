@@ -136,6 +136,14 @@ final class KernelCatalog {
     static final String AVG_POOL_GRAD = "avg_pool_grad";
     static final String MAX_POOL = "max_pool";
     static final String MAX_POOL_GRAD = "max_pool_grad";
+    static final String DEPTHWISE = "depthwise_forward";
+    static final String DEPTHWISE_BACKPROP_INPUT = "depthwise_backprop_input";
+    static final String DEPTHWISE_BACKPROP_FILTER = "depthwise_backprop_filter";
+    static final String CONV_FILTER_SUM = "conv_filter_sum";
+    static final String CONV_GEMM_TILED = "conv_gemm_tiled";
+    static final String CONV_GEMM_PACKED = "conv_gemm_packed";
+    static final String CONV_FILTER_TILED = "conv_filter_tiled";
+    static final String CONV_FILTER_PACKED = "conv_filter_packed";
     static final String BN_PARTIALS = "bn_partials";
     static final String BN_FINALIZE = "bn_finalize";
     static final String BN_APPLY = "bn_apply";
@@ -306,6 +314,15 @@ final class KernelCatalog {
                     }
                 }
                 out.add(new KernelRef("matmul", t, KernelSources.MATMUL, c.options(t), c.kernel(), styles));
+                if (c.runsConvolutions()) { // the same members build the implicit-GEMM convolutions
+                    String product = c.tiled() ? CONV_GEMM_TILED : CONV_GEMM_PACKED;
+                    String filter = c.tiled() ? CONV_FILTER_TILED : CONV_FILTER_PACKED;
+                    for (String primitive : List.of("conv2d", "conv2dBackpropInput")) {
+                        out.add(new KernelRef(primitive, t, KernelSources.CONV_GEMM, c.options(t), product, styles));
+                    }
+                    out.add(new KernelRef("conv2dBackpropFilter", t, KernelSources.CONV_GEMM, c.options(t), filter,
+                            styles));
+                }
             }
             out.add(new KernelRef("randomUniform", t, KernelSources.RANDOM, ClTypes.options(t), RANDOM_UNIFORM));
             for (boolean wg : new boolean[] {false, true}) {
@@ -322,6 +339,7 @@ final class KernelCatalog {
             for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
                 out.add(new KernelRef(kind.primitive, t, KernelSources.CONV, ClTypes.options(t), kind.kernel));
             }
+            out.add(new KernelRef("conv2dBackpropFilter", t, KernelSources.CONV, ClTypes.options(t), CONV_FILTER_SUM));
             for (String k : List.of(BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {
                 out.add(new KernelRef("batchNormTraining", t, KernelSources.NORM, normOptions(t, fp64), k));
             }

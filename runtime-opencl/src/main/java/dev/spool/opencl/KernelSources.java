@@ -20,10 +20,16 @@ final class KernelSources {
     static final String TRAINING = "training.cl";
     static final String CONV = "conv.cl";
     static final String NORM = "norm.cl";
+    static final String CONV_GEMM = "conv_gemm.cl";
 
     /** Every source the backend builds programs from. */
     static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING, SOFTMAX, TRAINING,
-            CONV, NORM);
+            CONV, NORM, CONV_GEMM);
+
+    /** The tile loops of the GEMM-shaped kernels, put in front of {@link #WITH_GEMM}'s sources. */
+    static final String GEMM = "gemm.cl";
+    /** The sources whose programs start with {@link #GEMM} (after the prelude): one tile loop for all. */
+    static final List<String> WITH_GEMM = List.of(MATMUL, CONV_GEMM);
 
     /** Definitions every source uses (layout_t, layout_offset), put in front of each. */
     static final String PRELUDE = "prelude.cl";
@@ -37,11 +43,14 @@ final class KernelSources {
 
     /**
      * The program text of source {@code name}: the prelude, then the file after a
-     * {@code #line 1}, so that build logs give the file's own line numbers. A
-     * {@link BackendException} when the kernels jar lacks either.
+     * {@code #line 1}, so that build logs give the file's own line numbers; sources that use
+     * {@link #GEMM} get it in between, and then each part names its file
+     * ({@code #line 1 "gemm.cl"}). A {@link BackendException} when the kernels jar lacks one.
      */
     static String text(String name) {
-        return PROGRAMS.computeIfAbsent(name, n -> file(PRELUDE) + "\n#line 1\n" + file(n));
+        return PROGRAMS.computeIfAbsent(name, n -> WITH_GEMM.contains(n)
+                ? file(PRELUDE) + "\n#line 1 \"" + GEMM + "\"\n" + file(GEMM) + "\n#line 1 \"" + n + "\"\n" + file(n)
+                : file(PRELUDE) + "\n#line 1\n" + file(n));
     }
 
     /** Reads every source, so that a broken kernels jar fails when the backend loads. */

@@ -1,7 +1,5 @@
 package dev.spool.opencl;
 
-import static org.jocl.CL.clFinish;
-
 import dev.spool.BackendException;
 import dev.spool.DType;
 import dev.spool.spi.View;
@@ -20,8 +18,6 @@ final class MatmulKernels {
      * The copy is one launch over K·N elements; below this size it costs more than it saves.
      */
     static final long PACK_B_FROM = 1L << 21;
-    static final int MIN_TIMED_RUNS = 3;
-    static final int MAX_TIMED_RUNS = 12;
 
     private final Kernels k;
     private final CopyKernels copies;
@@ -125,40 +121,18 @@ final class MatmulKernels {
         }
     }
 
-    /**
-     * The tuner's timer: one warm-up launch (it also builds the program), then the best of at
-     * least {@value #MIN_TIMED_RUNS} launches, more while they take under 20 ms in all (at most
-     * {@value #MAX_TIMED_RUNS}). A best of two picked a kernel 2x slower than the default on a
-     * loaded 2-core machine (PoCL, 128x784x256); the build costs far more than these launches.
-     */
+    /** The tuner's timer ({@link GemmTuner#bestSeconds}), on inputs filled with constants. */
     private double time(GemmConfig c, DType t, long m, long n, long kk) {
         BufferPool.Block a = k.scratch(t, m * kk);
         BufferPool.Block b = k.scratch(t, kk * n);
         BufferPool.Block out = k.scratch(t, m * n);
         try {
             // inputs need no values for timing, but are filled so no run reads undefined memory
-            k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                    .mem(a.mem()).scalar(t, 0.5).i64(m * kk).runElements(m * kk, k.tuning());
-            k.call(KernelSources.COPY, KernelCatalog.copyOptions(t, t), KernelCatalog.FILL)
-                    .mem(b.mem()).scalar(t, 0.25).i64(kk * n).runElements(kk * n, k.tuning());
+            copies.fill(a.mem(), t, m * kk, 0.5);
+            copies.fill(b.mem(), t, kk * n, 0.25);
             Layout none = new Layout(0, new long[0], new long[0]);
-            double best = Double.MAX_VALUE;
-            long timedNanos = 0;
-            for (int run = 0; run <= MAX_TIMED_RUNS; run++) {
-                if (run > MIN_TIMED_RUNS && timedNanos > 20_000_000L) {
-                    break;
-                }
-                clFinish(k.device.queue);
-                long start = System.nanoTime();
-                launch(c, t, a.mem(), none, kk, 1, b.mem(), none, n, 1, out.mem(), m, n, kk, 1);
-                clFinish(k.device.queue);
-                long took = System.nanoTime() - start;
-                if (run > 0) {
-                    best = Math.min(best, took / 1e9);
-                    timedNanos += took;
-                }
-            }
-            return best;
+            return GemmTuner.bestSeconds(k.device, () -> launch(c, t, a.mem(), none, kk, 1, b.mem(), none, n, 1,
+                    out.mem(), m, n, kk, 1));
         } finally {
             k.free(a);
             k.free(b);

@@ -87,7 +87,7 @@ public final class OpenClBackend implements Backend {
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
         this.softmaxes = new SoftmaxKernels(kernels);
-        this.convs = new ConvKernels(kernels);
+        this.convs = new ConvKernels(kernels, copies);
         this.norms = new NormKernels(kernels);
         this.training = new TrainingKernels(kernels);
         log.debug("opened {}: {}, {} strategy, float64 {}", device.describe(), device.version,
@@ -499,6 +499,25 @@ public final class OpenClBackend implements Backend {
         own(b.buffer());
         OpenClBuffer o = own(out);
         enqueue(() -> "matmul " + c + " " + a + " @ " + b, () -> matmuls.matmul(a, b, o, c));
+    }
+
+    /**
+     * A convolution primitive on {@code path}, or with the implicit GEMM of configuration
+     * {@code config} when it is not null: for tests that compare the paths and every candidate.
+     */
+    synchronized void conv(ConvKernels.Kind kind, Conv2dGeometry g, DeviceBuffer out, long count,
+                           ConvKernels.Path path, GemmConfig config, View... inputs) {
+        for (View v : inputs) {
+            own(v.buffer());
+        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> kind.primitive + " " + path + " " + config + " " + g,
+                () -> convs.run(kind, g, o, count, path, config, inputs));
+    }
+
+    /** The convolution kernels of this backend (for tests). */
+    ConvKernels convs() {
+        return convs;
     }
 
     /** The matmul tuner of this backend (for tests). */

@@ -59,6 +59,7 @@ class KernelSmokeTest {
                 softmaxes(b, t);
                 trainingUpdates(b, t);
                 convolutions(b, t);
+                convolutionsAndPooling(b, t);
                 batchNorm(b, t);
             }
         }
@@ -75,6 +76,7 @@ class KernelSmokeTest {
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
+                convolutions(b, t);
             }
         }
         b.synchronize();
@@ -334,10 +336,57 @@ class KernelSmokeTest {
     }
 
     /**
-     * The seven convolution and pooling kernels on a [1, 3, 3, 2] image (values 1..18, read from
-     * an offset of 1) with a 2x2 window, each checked at one value.
+     * Each convolution kernel once, against the plain kernels at every element: the implicit
+     * GEMMs (x [2, 5, 4, 3], a 3x3 window with pads on every side, 2 output channels) with the
+     * style's default and with a packed configuration of blocks smaller than the product (slices
+     * of 8 cells: several per window, and cells split across slices; partial panels), the
+     * depthwise kernels (3 channels, multiplier 2), and the plain ones themselves. Every other
+     * configuration runs in ConvKernelsTest; under Oclgrind each costs seconds.
      */
     private static void convolutions(OpenClBackend b, DType t) {
+        Conv2dGeometry g = new Conv2dGeometry(2, 5, 4, 3, 3, 3, 2, 1, 5, 4, 1, 1, 1, 1, 1, 1);
+        Conv2dGeometry dw = new Conv2dGeometry(2, 5, 4, 3, 3, 3, 6, 3, 3, 2, 2, 2, 1, 1, 1, 1);
+        ConvGemmKernels gemms = b.convs().gemms();
+        for (Conv2dGeometry geometry : List.of(g, dw)) {
+            for (ConvKernels.Kind kind : List.of(ConvKernels.Kind.CONV2D, ConvKernels.Kind.BACKPROP_INPUT,
+                    ConvKernels.Kind.BACKPROP_FILTER)) {
+                long[] sizes = switch (kind) { // the two inputs and the output
+                    case CONV2D -> new long[] {geometry.inputSize(), geometry.filterSize(), geometry.outputSize()};
+                    case BACKPROP_INPUT -> new long[] {geometry.outputSize(), geometry.filterSize(), geometry.inputSize()};
+                    default -> new long[] {geometry.inputSize(), geometry.outputSize(), geometry.filterSize()};
+                };
+                DeviceBuffer x = Host.upload(b, t, Host.range((int) sizes[0]));
+                DeviceBuffer y = Host.upload(b, t, Host.range((int) sizes[1]));
+                DeviceBuffer want = b.allocate(t, sizes[2]);
+                DeviceBuffer got = b.allocate(t, sizes[2]);
+                View xv = View.contiguous(x, (int) sizes[0]);
+                View yv = View.contiguous(y, (int) sizes[1]);
+                b.conv(kind, geometry, want, sizes[2], ConvKernels.Path.PLAIN, null, xv, yv);
+                double[] expected = Host.read(b, want);
+                List<GemmConfig> configs = new java.util.ArrayList<>();
+                configs.add(null); // the backend's choice: the depthwise kernels for dw
+                if (gemms.covers(kind.gemm(), geometry)) {
+                    configs.add(GemmConfig.packed(4, 8, 16, 16, 8));
+                }
+                for (GemmConfig c : configs) {
+                    b.conv(kind, geometry, got, sizes[2], ConvKernels.Path.CHOSEN, c, xv, yv);
+                    double[] actual = Host.read(b, got);
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(expected[i], actual[i], 1e-6 * Math.abs(expected[i]),
+                                kind + " " + c + " " + t + " " + geometry + " element " + i);
+                    }
+                }
+                release(b, x, y, want, got);
+            }
+        }
+    }
+
+    /**
+     * The three convolutions (the backend's chosen kernels) and the four pooling kernels on a
+     * [1, 3, 3, 2] image (values 1..18, read from an offset of 1) with a 2x2 window, each checked
+     * at one value.
+     */
+    private static void convolutionsAndPooling(OpenClBackend b, DType t) {
         double[] values = new double[19];
         for (int i = 1; i < values.length; i++) {
             values[i] = i;

@@ -150,6 +150,36 @@ class LaunchCountTest {
         }
     }
 
+    /**
+     * One convolution layer (3x3, 8 -> 16 channels, SAME, on [4, 10, 10, 8]) forward, then the
+     * gradients of x and of the filter: the implicit GEMMs take one launch forward; two for the
+     * input gradient (the filter with in and out channels swapped, then the product); two for the
+     * filter gradient (the parts of the pixels, then their sum in order: this shape splits into
+     * several parts in both styles on a CPU device, and the packed kernel's parts lie transposed).
+     */
+    @Test
+    void oneConvolutionLayerForwardAndBackward() {
+        TestDevices.all();
+        Device d = Device.get("opencl:0");
+        try (Device.Scope s = Device.use(d); TensorScope scope = new TensorScope()) {
+            Tensor x = Spool.randomUniform(Shape.of(4, 10, 10, 8), 1);
+            Tensor f = Spool.randomUniform(Shape.of(3, 3, 8, 16), 2);
+            Tensor dy = Spool.randomUniform(Shape.of(4, 10, 10, 16), 3);
+            Tensor[] y = new Tensor[1];
+            GradientTape tape = new GradientTape();
+            long forward;
+            try (tape) {
+                tape.watch(x, f);
+                forward = launches(d, () -> y[0] = Spool.conv2d(x, f, new int[] {1}, dev.spool.Padding.SAME));
+            }
+            long backward = launches(d, () -> tape.gradient(y[0], List.of(x, f), dy,
+                    dev.spool.UnconnectedGradients.NONE));
+            assertEquals(1, forward, "conv2d forward on " + d.info().name() + " (" + strategy() + " kernels)");
+            assertEquals(4, backward, "conv2d input and filter gradients on " + d.info().name() + " ("
+                    + strategy() + " kernels)");
+        }
+    }
+
     private static long[] forwardAndBackward(Device d, Tensor x, Tensor scale, Tensor offset, Tensor dy,
                                              boolean fused) {
         long[] out = new long[2];

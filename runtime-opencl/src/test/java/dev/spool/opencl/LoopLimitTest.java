@@ -57,6 +57,28 @@ class LoopLimitTest {
         }
     }
 
+    /**
+     * A convolution whose windows hold 3 x 3 x 512 = 4,608 values: the tiled implicit GEMM's
+     * work-items loop over all of them, some 450 iterations per 16-deep slice, past the limit;
+     * on llvmpipe it takes the plain kernel (ConvGemmKernels#withinLoopLimit), elsewhere the GEMM.
+     */
+    @Test
+    void aConvolutionWithADeepWindowMatchesTheCpuDevice() {
+        TestDevices.all();
+        Tensor x = Spool.randomUniform(Shape.of(2, 5, 5, 512), 13);
+        Tensor f = Spool.randomUniform(Shape.of(3, 3, 512, 3), 14);
+        float[] expected = Spool.conv2d(x.to(Device.cpu()), f.to(Device.cpu()), new int[] {1}, Padding.SAME)
+                .toFloatArray();
+        Device d = Device.get("opencl:0");
+        float[] got = Spool.conv2d(x.to(d), f.to(d), new int[] {1}, Padding.SAME).toFloatArray();
+        assertEquals(expected.length, got.length);
+        for (int i = 0; i < expected.length; i++) {
+            // sums of up to 4,608 products of [0, 1) values, in another order
+            assertEquals(expected[i], got[i], 1e-4 * Math.abs(expected[i]),
+                    "conv2d element " + i + " on " + d.info().name());
+        }
+    }
+
     @Test
     void llvmpipeGetsTheGpuStrategyAndTheLimit() {
         for (OpenClBackend b : TestDevices.all()) {

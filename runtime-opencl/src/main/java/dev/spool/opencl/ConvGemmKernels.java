@@ -32,6 +32,12 @@ final class ConvGemmKernels {
         }
     }
 
+    /**
+     * Rows of the one im2col tile (kh·kw·cin floats each) that a convolution may hold as
+     * workspace (issue #20's memory bound, the tallest M tile of the GEMM kernels): it caps the
+     * filter gradient's split-K parts.
+     */
+    static final int WORKSPACE_ROWS = 128;
     /** Pixels a part of a packed filter gradient takes at least: fewer parts cost less to add up. */
     static final int MIN_PART_PIXELS = 1024;
     private static final int DTYPES = DType.values().length;
@@ -189,6 +195,9 @@ final class ConvGemmKernels {
         int slice = c.tsk();
         long most = Math.max(1, p.m() / (c.tiled() ? slice : Math.max(slice, MIN_PART_PIXELS)));
         long parts = Math.min(most, Math.max(1, ceilDiv(k.tuning().targetGroups(), blocks)));
+        // the partial filters are the filter gradient's workspace: at most one im2col tile of
+        // WORKSPACE_ROWS rows of kh·kw·cin, so at most WORKSPACE_ROWS / cout parts (ConvScratchTest)
+        parts = Math.max(1, Math.min(parts, WORKSPACE_ROWS / Math.max(1, p.n())));
         long chunk = ceilDiv(ceilDiv(p.m(), parts), slice) * slice;
         if (c.tiled()) {
             // where the device caps a work-item's loop iterations (llvmpipe): parts of at most

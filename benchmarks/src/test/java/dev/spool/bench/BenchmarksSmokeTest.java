@@ -49,7 +49,8 @@ class BenchmarksSmokeTest {
             Map.entry(AdamStepBench.class, Map.of()),
             Map.entry(ConvBench.class, Map.of("batch", List.of("2"), "size", List.of("9"))),
             Map.entry(CnnStepBench.class, Map.of("batch", List.of("2"))),
-            Map.entry(CnnConvBench.class, Map.of("batch", List.of("3"))));
+            Map.entry(CnnConvBench.class, Map.of("batch", List.of("3"))),
+            Map.entry(CheckNumericsBench.class, Map.of()));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

@@ -446,6 +446,26 @@ kernel void max_pool(global const T* x, long x_off, global const T* values, long
     }
 }
 
+/* max_pool_grad where no two windows share a cell (window <= stride, no dilation), one work-item
+ * per window: the host zeroes dx, each window writes its dy to the cell it selected. The same
+ * values as max_pool_grad (a cell is selected by one window at most), at the forward pass's cost
+ * instead of one selection per cell and covering window. */
+kernel void max_pool_grad_windows(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx,
+                                  long count, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, count) {
+        int ch = (int)(e % oc);
+        long p = e / oc;
+        int ox = (int)(p % ow);
+        int oy = (int)(p / ow % oh);
+        int n = (int)(p / ow / oh);
+        long at = selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw,
+                                pt, pl);
+        if (at >= 0) {
+            dx[at] = dy[dy_off + e];
+        }
+    }
+}
+
 /* dx[cell] = sum over the windows that select the cell, in order, of their dy */
 kernel void max_pool_grad(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx, long count,
                           G_ARGS) {

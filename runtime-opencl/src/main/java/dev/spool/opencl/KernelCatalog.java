@@ -136,6 +136,7 @@ final class KernelCatalog {
     static final String AVG_POOL_GRAD = "avg_pool_grad";
     static final String MAX_POOL = "max_pool";
     static final String MAX_POOL_GRAD = "max_pool_grad";
+    static final String MAX_POOL_GRAD_WINDOWS = "max_pool_grad_windows";
     static final String DEPTHWISE = "depthwise_forward";
     static final String DEPTHWISE_BACKPROP_INPUT = "depthwise_backprop_input";
     static final String DEPTHWISE_BACKPROP_FILTER = "depthwise_backprop_filter";

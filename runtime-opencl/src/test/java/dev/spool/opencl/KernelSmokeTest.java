@@ -410,6 +410,12 @@ class KernelSmokeTest {
         assertEquals(9, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "maxPool2d " + t);
         b.maxPool2dGrad(x, View.contiguous(ones, 1, 2, 2, 2), pool, dx);
         assertEquals(1, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "maxPool2dGrad " + t);
+        // windows that share no cell (2x2, stride 2) take max_pool_grad_windows
+        Conv2dGeometry disjoint = new Conv2dGeometry(1, 3, 3, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 0, 0);
+        b.maxPool2dGrad(x, View.contiguous(ones, 1, 1, 1, 2), disjoint, dx);
+        double[] windows = Host.read(b, View.contiguous(dx, 18));
+        assertEquals(1, windows[8], 1e-6, "maxPool2dGrad, disjoint windows, selected cell " + t);
+        assertEquals(0, windows[0], 1e-6, "maxPool2dGrad, disjoint windows, other cell " + t);
         b.avgPool2d(x, pool, y);
         assertEquals((1 + 3 + 7 + 9) / 4.0, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "avgPool2d " + t);
         b.avgPool2dGrad(View.contiguous(ones, 1, 2, 2, 2), pool, dx);

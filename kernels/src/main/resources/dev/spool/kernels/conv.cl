@@ -432,16 +432,20 @@ kernel void avg_pool_grad(global const T* dy, long dy_off, global T* dx, long co
 }
 
 /* out = values at each window's selected cell of x (max pooling when values is x) */
+/* selected_cell of output element e's window and channel (e indexes [n, oy, ox, channel]) */
+long output_selection(global const T* x, long x_off, long e, G_ARGS) {
+    int ch = (int)(e % oc);
+    long p = e / oc;
+    int ox = (int)(p % ow);
+    int oy = (int)(p / ow % oh);
+    int n = (int)(p / ow / oh);
+    return selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
+}
+
 kernel void max_pool(global const T* x, long x_off, global const T* values, long v_off, global T* out, long count,
                      G_ARGS) {
     SPOOL_FOR_CHUNK(e, count) {
-        int ch = (int)(e % oc);
-        long p = e / oc;
-        int ox = (int)(p % ow);
-        int oy = (int)(p / ow % oh);
-        int n = (int)(p / ow / oh);
-        long at = selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw,
-                                pt, pl);
+        long at = output_selection(x, x_off, e, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
         out[e] = values[v_off + at];
     }
 }
@@ -453,13 +457,7 @@ kernel void max_pool(global const T* x, long x_off, global const T* values, long
 kernel void max_pool_grad_windows(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx,
                                   long count, G_ARGS) {
     SPOOL_FOR_CHUNK(e, count) {
-        int ch = (int)(e % oc);
-        long p = e / oc;
-        int ox = (int)(p % ow);
-        int oy = (int)(p / ow % oh);
-        int n = (int)(p / ow / oh);
-        long at = selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw,
-                                pt, pl);
+        long at = output_selection(x, x_off, e, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
         if (at >= 0) {
             dx[at] = dy[dy_off + e];
         }

@@ -121,7 +121,7 @@ final class ConvKernels {
             // one work-item per window instead of per cell: PoCL took 60-130 ms for the 2x2 pool
             // of [128, 26, 26, 32] per cell, 11.5 ms for the forward pass, which selects as often
             copies.fill(out.mem(), t, count, 0);
-            launch(Kind.MAX_POOL_GRAD_WINDOWS, t, g, g.batch(), out, g.outputSize(), inputs[0].offset(), inputs, false);
+            launch(Kind.MAX_POOL_GRAD_WINDOWS, t, g, g.batch(), out, g.outputSize(), inputs, false);
             return;
         }
         if (path == Path.CHOSEN && kind.depthwise() != null && ConvGemmKernels.depthwise(g) && g.inputSize() > 0
@@ -141,37 +141,39 @@ final class ConvKernels {
     private void plain(Kind kind, Conv2dGeometry g, OpenClBuffer out, long count, View... inputs) {
         DType t = inputs[0].dtype();
         if (kind != Kind.BACKPROP_FILTER) {
-            launch(kind, t, g, g.batch(), out, count, inputs[0].offset(), inputs, false);
+            launch(kind, t, g, g.batch(), out, count, inputs, false);
             return;
         }
         // Each work-item sums over the whole batch: where the device caps a work-item's loop
         // iterations (llvmpipe), consecutive slices of the batch, each launch adding to the last.
         long perImage = (long) g.outHeight() * g.outWidth() + g.outHeight() + 1;
-        long images = Math.max(1, Math.min(g.batch(), k.device.loopLimit / perImage));
         if (perImage > k.device.loopLimit) {
             throw new BackendException(kind.primitive + " of " + g + ": one image's " + perImage
                     + " loop iterations per work-item exceed " + k.device.describe() + "'s limit of "
                     + k.device.loopLimit + " (llvmpipe stops a work-item there)");
         }
-        long xImage = (long) g.inHeight() * g.inWidth() * g.inChannels();
-        long dyImage = (long) g.outHeight() * g.outWidth() * g.outChannels();
+        long images = Math.max(1, Math.min(g.batch(), k.device.loopLimit / perImage));
         for (long n = 0; n < g.batch() || n == 0; n += images) {
             int slice = (int) Math.min(images, g.batch() - n);
-            View[] sliced = {inputs[0], new View(inputs[1].buffer(), inputs[1].shape(), inputs[1].strides(),
-                    inputs[1].offset() + n * dyImage)};
-            launch(kind, t, g, slice, out, count, inputs[0].offset() + n * xImage, sliced, n > 0);
+            View[] sliced = {fromImage(inputs[0], n), fromImage(inputs[1], n)};
+            launch(kind, t, g, slice, out, count, sliced, n > 0);
         }
     }
 
+    /** {@code v} (dense, batch first) from image {@code n} on. */
+    private static View fromImage(View v, long n) {
+        return n == 0 ? v : new View(v.buffer(), v.shape(), v.strides(), v.offset() + n * (v.size() / v.shape()[0]));
+    }
+
     /**
-     * One launch over {@code batch} images, the first input read from {@code firstOffset};
-     * {@code accumulate}: add to {@code out} instead of overwriting it (filter gradients only).
+     * One launch over {@code batch} images; {@code accumulate}: add to {@code out} instead of
+     * overwriting it (filter gradients only).
      */
     private void launch(Kind kind, DType t, Conv2dGeometry g, int batch, OpenClBuffer out, long count,
-                        long firstOffset, View[] inputs, boolean accumulate) {
+                        View[] inputs, boolean accumulate) {
         KernelCall c = call(kind, t);
-        for (int i = 0; i < inputs.length; i++) {
-            c.mem((OpenClBuffer) inputs[i].buffer()).i64(i == 0 ? firstOffset : inputs[i].offset());
+        for (View v : inputs) {
+            c.mem((OpenClBuffer) v.buffer()).i64(v.offset());
         }
         geometry(c.mem(out).i64(count), g, batch);
         if (kind == Kind.BACKPROP_FILTER) {

@@ -500,6 +500,32 @@ public final class Spool {
         return NnOps.logSoftmax(Args.value(logits, "logSoftmax", "logits"), axis);
     }
 
+    /**
+     * Scaled dot-product attention over the last two axes, as Keras's {@code MultiHeadAttention}
+     * computes it: {@code softmax(q·kᵀ·scale, masked) · v} with q [..., Tq, d], k [..., Tk, d] and
+     * v [..., Tk, dv] (leading axes, such as batch and heads, equal), giving [..., Tq, dv].
+     *
+     * @param mask   null, or bool broadcastable to [..., Tq, Tk]: true where a query may attend to
+     *               a key. A masked score becomes -1e9 before the softmax, as Keras's masked
+     *               softmax, so a row with every key masked attends uniformly rather than giving NaN.
+     * @param causal also mask key j > query i (top-left aligned, as Keras's {@code use_causal_mask}).
+     * @param scale  the factor on the scores; {@link #scaledDotProductAttention(Operand, Operand,
+     *               Operand, Operand, boolean)} uses 1/sqrt(d).
+     */
+    public static Tensor scaledDotProductAttention(Operand q, Operand k, Operand v, Operand mask, boolean causal,
+                                                   double scale) {
+        String op = "scaledDotProductAttention";
+        return AttentionOps.scaledDotProductAttention(Args.value(q, op, "q"), Args.value(k, op, "k"),
+                Args.value(v, op, "v"), mask == null ? null : Args.value(mask, op, "mask"), causal, scale);
+    }
+
+    /** {@link #scaledDotProductAttention(Operand, Operand, Operand, Operand, boolean, double)} with
+     *  scale 1/sqrt(d), d the depth of q and k. */
+    public static Tensor scaledDotProductAttention(Operand q, Operand k, Operand v, Operand mask, boolean causal) {
+        Tensor qt = Args.value(q, "scaledDotProductAttention", "q");
+        return scaledDotProductAttention(qt, k, v, mask, causal, 1 / Math.sqrt(qt.shape().dim(-1)));
+    }
+
     /** One loss per example, over the last axis: {@code -sum(labels * logSoftmax(logits))}. */
     public static Tensor softmaxCrossEntropyWithLogits(Operand labels, Operand logits) {
         return NnOps.softmaxCrossEntropyWithLogits(Args.value(labels, "softmaxCrossEntropyWithLogits", "labels"),

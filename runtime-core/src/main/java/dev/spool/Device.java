@@ -1,6 +1,7 @@
 package dev.spool;
 
 import dev.spool.internal.NullChecks;
+import dev.spool.internal.TraceHooks;
 import dev.spool.spi.Backend;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
@@ -171,6 +172,12 @@ public final class Device {
 
     /** The backend, for primitive calls made while holding this device's lock. */
     Backend backend() {
+        TraceHooks.Sink trace = TraceHooks.current();
+        return trace == null ? backend : trace.backend(this, backend);
+    }
+
+    /** The backend itself, never a trace's recorder: for a traced function's replay. */
+    Backend ownBackend() {
         return backend;
     }
 
@@ -214,6 +221,10 @@ public final class Device {
                     b = backend.allocate(dtype, size);
                 }
                 memory.allocated();
+                TraceHooks.Sink trace = TraceHooks.current();
+                if (trace != null) {
+                    trace.allocated(this, b, dtype, size);
+                }
                 return b;
             } catch (DeviceOutOfMemoryException e) {
                 if (reclaimed) {
@@ -239,6 +250,10 @@ public final class Device {
         if (closed) {
             return; // the backend freed everything when it closed
         }
+        TraceHooks.Sink trace = TraceHooks.current();
+        if (trace != null) {
+            trace.released(buffer);
+        }
         backend.release(buffer);
         memory.released(buffer.byteSize());
     }
@@ -255,12 +270,20 @@ public final class Device {
     synchronized void write(DeviceBuffer dst, Object hostArray) {
         checkOpen();
         backend.write(dst, hostArray);
+        TraceHooks.Sink trace = TraceHooks.current();
+        if (trace != null) {
+            trace.hostWrite(this, dst, hostArray);
+        }
         h2dCalls++;
         h2dBytes += dst.byteSize();
     }
 
     synchronized void read(View src, Object hostArray) {
         checkOpen();
+        TraceHooks.Sink trace = TraceHooks.current();
+        if (trace != null) {
+            trace.hostRead(this);
+        }
         backend.read(src, hostArray);
         d2hCalls++;
         d2hBytes += src.size() * src.dtype().byteSize();

@@ -1,7 +1,10 @@
 package dev.spool;
 
+import dev.spool.function.TracedFunction;
+import dev.spool.internal.CoreAccess;
 import dev.spool.internal.NullChecks;
 import java.util.List;
+import java.util.function.DoubleSupplier;
 
 /**
  * Spool's TensorFlow-shaped entry point: {@code tf.ones} is {@code Spool.ones},
@@ -11,6 +14,10 @@ import java.util.List;
  * argument (or list element) is a {@link NullPointerException} naming it ({@code add: b is null}).
  */
 public final class Spool {
+    static {
+        CoreAccess.install(new CoreAccessImpl());
+    }
+
     private Spool() {
     }
 
@@ -669,7 +676,16 @@ public final class Spool {
 
     /** {@code var -= lr * grad} ({@code tf.raw_ops.ResourceApplyGradientDescent}). Not recorded on tapes. */
     public static Variable applyGradientDescent(Variable var, double lr, Operand grad) {
-        return TrainingOps.applyGradientDescent(var, lr, grad);
+        return TrainingOps.applyGradientDescent(var, () -> lr, grad);
+    }
+
+    /**
+     * {@link #applyGradientDescent(Variable, double, Operand)} with a learning rate read when the
+     * update runs: in a {@linkplain #function traced function}, at every call (for a rate that
+     * changes between steps, kept in Java).
+     */
+    public static Variable applyGradientDescent(Variable var, DoubleSupplier lr, Operand grad) {
+        return TrainingOps.applyGradientDescent(var, NullChecks.nonNull(lr, "applyGradientDescent", "lr"), grad);
     }
 
     /**
@@ -678,7 +694,7 @@ public final class Spool {
      */
     public static Variable applyMomentum(Variable var, Variable accum, double lr, Operand grad, double momentum,
                                          boolean useNesterov) {
-        return TrainingOps.applyMomentum("applyMomentum", var, accum, lr, grad, momentum, useNesterov, false);
+        return TrainingOps.applyMomentum("applyMomentum", var, accum, () -> lr, grad, momentum, useNesterov, false);
     }
 
     /**
@@ -689,7 +705,15 @@ public final class Spool {
      */
     public static Variable applyKerasMomentum(Variable var, Variable accum, double lr, Operand grad, double momentum,
                                               boolean useNesterov) {
-        return TrainingOps.applyMomentum("applyKerasMomentum", var, accum, lr, grad, momentum, useNesterov, true);
+        return TrainingOps.applyMomentum("applyKerasMomentum", var, accum, () -> lr, grad, momentum, useNesterov, true);
+    }
+
+    /** {@link #applyKerasMomentum(Variable, Variable, double, Operand, double, boolean)} with a
+     *  learning rate read when the update runs (see {@link #applyGradientDescent(Variable, DoubleSupplier, Operand)}). */
+    public static Variable applyKerasMomentum(Variable var, Variable accum, DoubleSupplier lr, Operand grad,
+                                              double momentum, boolean useNesterov) {
+        return TrainingOps.applyMomentum("applyKerasMomentum", var, accum,
+                NullChecks.nonNull(lr, "applyKerasMomentum", "lr"), grad, momentum, useNesterov, true);
     }
 
     /**
@@ -701,7 +725,65 @@ public final class Spool {
      */
     public static Variable applyAdam(Variable var, Variable m, Variable v, double beta1Power, double beta2Power,
                                      double lr, double beta1, double beta2, double epsilon, Operand grad) {
-        return TrainingOps.applyAdam(var, m, v, beta1Power, beta2Power, lr, beta1, beta2, epsilon, grad);
+        return TrainingOps.applyAdam(var, m, v, () -> beta1Power, () -> beta2Power, () -> lr, beta1, beta2, epsilon,
+                grad);
+    }
+
+    /**
+     * {@link #applyAdam(Variable, Variable, Variable, double, double, double, double, double, double, Operand)}
+     * with the step-dependent scalars read when the update runs: in a {@linkplain #function traced
+     * function}, at every call, so that an optimizer's step count kept in Java still advances.
+     */
+    public static Variable applyAdam(Variable var, Variable m, Variable v, DoubleSupplier beta1Power,
+                                     DoubleSupplier beta2Power, DoubleSupplier lr, double beta1, double beta2,
+                                     double epsilon, Operand grad) {
+        String op = "applyAdam";
+        return TrainingOps.applyAdam(var, m, v, NullChecks.nonNull(beta1Power, op, "beta1Power"),
+                NullChecks.nonNull(beta2Power, op, "beta2Power"), NullChecks.nonNull(lr, op, "lr"), beta1, beta2,
+                epsilon, grad);
+    }
+
+    // ---- traced functions ----------------------------------------------------------------
+
+    /**
+     * {@code body} as a traced function of one tensor, as {@code tf.function}: see
+     * {@link TracedFunction} for what runs once and what at every call.
+     * <pre>{@code
+     * TracedFunction<Tensor> gelu = Spool.function(x -> x.mul(0.5).mul(x.mul(0.7978845608).tanh().add(1)));
+     * Tensor y = gelu.call(x);   // traces; later calls with the same shape replay one fused kernel
+     * }</pre>
+     */
+    public static <R> TracedFunction<R> function(java.util.function.Function<Tensor, R> body) {
+        NullChecks.nonNull(body, "function", "body");
+        return new TracedFunction<>(name(body), a -> body.apply((Tensor) a[0]));
+    }
+
+    /** {@link #function(java.util.function.Function)} with no arguments (the body reads variables). */
+    public static <R> TracedFunction<R> function(java.util.function.Supplier<R> body) {
+        NullChecks.nonNull(body, "function", "body");
+        return new TracedFunction<>(name(body), a -> body.get());
+    }
+
+    /** {@link #function(java.util.function.Function)} of two tensors. */
+    public static <R> TracedFunction<R> function(java.util.function.BiFunction<Tensor, Tensor, R> body) {
+        NullChecks.nonNull(body, "function", "body");
+        return new TracedFunction<>(name(body), a -> body.apply((Tensor) a[0], (Tensor) a[1]));
+    }
+
+    /** {@link #function(java.util.function.Function)} of three tensors. */
+    public static <R> TracedFunction<R> function(TracedFunction.Function3<R> body) {
+        NullChecks.nonNull(body, "function", "body");
+        return new TracedFunction<>(name(body), a -> body.apply((Tensor) a[0], (Tensor) a[1], (Tensor) a[2]));
+    }
+
+    /** A traced function of any arguments: tensors, variables and Java values (which are part of the signature). */
+    public static <R> TracedFunction<R> functionOfArgs(TracedFunction.Body<R> body) {
+        NullChecks.nonNull(body, "functionOfArgs", "body");
+        return new TracedFunction<>(name(body), body);
+    }
+
+    private static String name(Object body) {
+        return "function " + body.getClass().getSimpleName().replaceAll("\\$\\$Lambda.*", "");
     }
 
     // ---- debugging -----------------------------------------------------------------------

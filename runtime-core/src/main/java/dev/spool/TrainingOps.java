@@ -1,9 +1,11 @@
 package dev.spool;
 
 import dev.spool.internal.NullChecks;
+import dev.spool.internal.TraceHooks;
 import dev.spool.spi.Backend;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.View;
+import java.util.function.DoubleSupplier;
 
 /**
  * Optimizer updates as one primitive per parameter: TensorFlow's raw training ops
@@ -25,26 +27,36 @@ final class TrainingOps {
         void run(Backend backend, View[] in, DeviceBuffer[] out);
     }
 
-    static Variable applyGradientDescent(Variable var, double lr, Operand grad) {
+    /*
+     * The scalars are suppliers, read when the update runs: eagerly that is now, and in a traced
+     * function (dev.spool.function) at every call, so that a step count or a learning-rate
+     * schedule kept in Java still advances when the function replays without running Java code.
+     */
+
+    static Variable applyGradientDescent(Variable var, DoubleSupplier lr, Operand grad) {
         update("applyGradientDescent", new Variable[] {var}, new String[] {"var"}, grad,
-                (b, in, out) -> b.applyGradientDescent(in[0], in[1], lr, out[0]));
+                (b, in, out) -> b.applyGradientDescent(in[0], in[1], lr.getAsDouble(), out[0]));
         return var;
     }
 
-    static Variable applyMomentum(String op, Variable var, Variable accum, double lr, Operand grad, double momentum,
-                                  boolean nesterov, boolean keras) {
+    static Variable applyMomentum(String op, Variable var, Variable accum, DoubleSupplier lr, Operand grad,
+                                  double momentum, boolean nesterov, boolean keras) {
         update(op, new Variable[] {var, accum}, new String[] {"var", "accum"}, grad,
-                (b, in, out) -> b.applyMomentum(in[0], in[1], in[2], lr, momentum, nesterov, keras, out[0], out[1]));
+                (b, in, out) -> b.applyMomentum(in[0], in[1], in[2], lr.getAsDouble(), momentum, nesterov, keras,
+                        out[0], out[1]));
         return var;
     }
 
-    static Variable applyAdam(Variable var, Variable m, Variable v, double beta1Power, double beta2Power, double lr,
-                              double beta1, double beta2, double epsilon, Operand grad) {
-        // in double on the host, as the optimizers of Keras and Spool's nn compute it
-        double alpha = lr * Math.sqrt(1 - beta2Power) / (1 - beta1Power);
+    static Variable applyAdam(Variable var, Variable m, Variable v, DoubleSupplier beta1Power,
+                              DoubleSupplier beta2Power, DoubleSupplier lr, double beta1, double beta2, double epsilon,
+                              Operand grad) {
         update("applyAdam", new Variable[] {var, m, v}, new String[] {"var", "m", "v"}, grad,
-                (b, in, out) -> b.applyAdam(in[0], in[1], in[2], in[3], alpha, beta1, beta2, epsilon,
-                        out[0], out[1], out[2]));
+                (b, in, out) -> {
+                    // in double on the host, as the optimizers of Keras and Spool's nn compute it
+                    double alpha = lr.getAsDouble() * Math.sqrt(1 - beta2Power.getAsDouble())
+                            / (1 - beta1Power.getAsDouble());
+                    b.applyAdam(in[0], in[1], in[2], in[3], alpha, beta1, beta2, epsilon, out[0], out[1], out[2]);
+                });
         return var;
     }
 
@@ -119,7 +131,12 @@ final class TrainingOps {
             }
             synchronized (d) {
                 d.checkOpen();
-                launch.run(d.backend(), views, buffers);
+                TraceHooks.Sink trace = TraceHooks.current();
+                if (trace == null) {
+                    launch.run(d.backend(), views, buffers);
+                } else {
+                    trace.launch(d, op, views, buffers, launch::run);
+                }
             }
             if (CheckNumerics.enabled) { // before any variable changes: a failed check leaves them all as they were
                 for (Tensor o : out) {

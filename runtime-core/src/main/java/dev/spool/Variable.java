@@ -1,6 +1,7 @@
 package dev.spool;
 
 import dev.spool.internal.NullChecks;
+import dev.spool.internal.TraceHooks;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -34,6 +35,10 @@ public final class Variable implements Operand, AutoCloseable {
         this.name = name;
         this.trainable = trainable;
         this.current = Args.value(initialValue, "Variable", "initialValue").alias();
+        TraceHooks.Sink trace = TraceHooks.current();
+        if (trace != null) {
+            trace.variableCreated(this);
+        }
     }
 
     public String name() {
@@ -64,6 +69,7 @@ public final class Variable implements Operand, AutoCloseable {
     public synchronized Tensor value() {
         checkOpen();
         Tensor read = current.freshAlias();
+        traceRead();
         GradientTape.variableRead(this, read);
         return read;
     }
@@ -86,6 +92,7 @@ public final class Variable implements Operand, AutoCloseable {
         }
         Tensor old = current;
         current = v.alias();
+        traceAssigned();
         old.close();
         return this;
     }
@@ -102,6 +109,7 @@ public final class Variable implements Operand, AutoCloseable {
 
     private synchronized Variable update(Operand delta, boolean subtract) {
         checkOpen();
+        traceRead();
         try (GradientTape.Suspension quiet = GradientTape.suspendAll()) {
             Tensor d = delta.value();
             try (Tensor updated = subtract ? ElementwiseOps.sub(current, d) : ElementwiseOps.add(current, d)) {
@@ -118,6 +126,7 @@ public final class Variable implements Operand, AutoCloseable {
         if (current.isClosed()) {
             throw new ClosedException(op + ": variable '" + name + "' is closed");
         }
+        traceRead();
         return current;
     }
 
@@ -126,7 +135,28 @@ public final class Variable implements Operand, AutoCloseable {
     synchronized void replace(Tensor fresh) {
         Tensor old = current;
         current = fresh.alias();
+        traceAssigned();
         old.close();
+    }
+
+    /** The value for a traced function's replay: no tape and no trace sees it. */
+    synchronized Tensor currentUntraced() {
+        checkOpen();
+        return current;
+    }
+
+    private void traceRead() {
+        TraceHooks.Sink trace = TraceHooks.current();
+        if (trace != null) {
+            trace.variableRead(this, current.storage.buffer);
+        }
+    }
+
+    private void traceAssigned() {
+        TraceHooks.Sink trace = TraceHooks.current();
+        if (trace != null) {
+            trace.variableAssigned(this, current.storage.buffer);
+        }
     }
 
     void checkOpen() {

@@ -5,6 +5,7 @@ import dev.spool.Tensor;
 import dev.spool.Variable;
 import dev.spool.internal.NullChecks;
 import dev.spool.nn.internal.NnArgs;
+import java.util.function.LongSupplier;
 
 /**
  * Adam, Keras's rule and defaults (learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7, where ε is
@@ -44,7 +45,14 @@ public class Adam extends Optimizer {
     @Override
     protected void update(Variable w, Tensor g, double lr, long step) {
         // one launch per variable (tf.raw_ops.ApplyAdam), the formula above in the variable's dtype
-        Spool.applyAdam(w, slot(w, "m"), slot(w, "v"), Math.pow(beta1, step), Math.pow(beta2, step), lr,
-                beta1, beta2, epsilon, g);
+        // the step-dependent scalars are read when the update runs: in a traced function, at every call
+        LongSupplier t = stepNow();
+        Spool.applyAdam(w, slot(w, "m"), slot(w, "v"), () -> Math.pow(beta1, t.getAsLong()),
+                () -> Math.pow(beta2, t.getAsLong()), learningRateNow(), beta1, beta2, epsilon, g);
+    }
+
+    @Override
+    protected boolean readsScheduleWhenReplayed() {
+        return getClass() == Adam.class; // a subclass (AdamW) may use the rate it is given
     }
 }

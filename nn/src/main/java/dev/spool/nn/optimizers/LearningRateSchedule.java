@@ -11,10 +11,25 @@ public interface LearningRateSchedule {
 
     double at(long step);
 
+    /** Whether every step has the same rate (inside a traced function, any optimizer may use it). */
+    default boolean isConstant() {
+        return false;
+    }
+
     /** {@code learningRate} at every step: a finite number {@code >= 0}. */
     static LearningRateSchedule constant(double learningRate) {
         NnArgs.nonNegative(learningRate, "LearningRateSchedule.constant", "learningRate");
-        return step -> learningRate;
+        return new LearningRateSchedule() {
+            @Override
+            public double at(long step) {
+                return learningRate;
+            }
+
+            @Override
+            public boolean isConstant() {
+                return true;
+            }
+        };
     }
 
     /**

@@ -8,7 +8,9 @@ import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
+import dev.spool.UsageException;
 import dev.spool.Variable;
+import dev.spool.function.TracedFunction;
 import dev.spool.internal.NullChecks;
 import dev.spool.nn.HyperparameterException;
 import dev.spool.nn.internal.NnArgs;
@@ -18,6 +20,8 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +87,12 @@ public abstract class Optimizer {
                     + iterations + "; a learning rate must be a finite number >= 0");
         }
         long step = iterations + 1; // Keras's local_step: 1 for the first update
+        boolean tracing = TracedFunction.isTracing();
+        if (tracing && !schedule.isConstant() && !readsScheduleWhenReplayed()) {
+            throw new UsageException(getClass().getSimpleName() + ".apply inside a traced function: its update"
+                    + " uses the learning rate as a constant, and this schedule changes it per step. Use a constant"
+                    + " rate, SGD or Adam (which read the schedule at every call), or apply it outside the function");
+        }
         try (TensorScope scope = new TensorScope()) {
             check(gradients, variables); // all of it before the first update
             List<Tensor> grads = new ArrayList<>(gradients);
@@ -102,6 +112,28 @@ public abstract class Optimizer {
             }
         }
         iterations++;
+        if (tracing) { // at every later call of the function, in order with its updates
+            TracedFunction.onEachCall(() -> iterations++);
+        }
+    }
+
+    /**
+     * Whether {@link #update} reads the learning rate and step through {@link #learningRateNow()}
+     * and {@link #stepNow()} (so a traced function's replays see them change), rather than the
+     * values it is given.
+     */
+    protected boolean readsScheduleWhenReplayed() {
+        return false;
+    }
+
+    /** The learning rate of the step being applied, read when the update runs (in a traced function, at every call). */
+    protected DoubleSupplier learningRateNow() {
+        return () -> schedule.at(iterations);
+    }
+
+    /** The step (from 1) being applied, read when the update runs. */
+    protected LongSupplier stepNow() {
+        return () -> iterations + 1;
     }
 
     /** Every variable open; every gradient null (none) or open, of its variable's shape and device. */

@@ -42,9 +42,14 @@ public final class SGD extends Optimizer {
     protected void update(Variable w, Tensor g, double lr, long step) {
         // one launch per variable (tf.raw_ops' ApplyGradientDescent and ApplyKerasMomentum)
         if (momentum == 0) {
-            Spool.applyGradientDescent(w, lr, g);
+            Spool.applyGradientDescent(w, learningRateNow(), g);
         } else {
-            Spool.applyKerasMomentum(w, slot(w, "momentum"), lr, g, momentum, nesterov);
+            Spool.applyKerasMomentum(w, slot(w, "momentum"), learningRateNow(), g, momentum, nesterov);
         }
+    }
+
+    @Override
+    protected boolean readsScheduleWhenReplayed() {
+        return true;
     }
 }

@@ -1,0 +1,215 @@
+package dev.spool.function;
+
+import dev.spool.spi.Backend;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Rewrites of a traced graph onto fewer launches, each onto a primitive the SPI already has, so
+ * every backend runs it and its result is the eager one to the bit (the SPI promises that the
+ * fused primitives compute what the unfused ones do, in the same order, without contraction):
+ * <ul>
+ * <li><b>hoisted constants</b>: a {@code fill} of a value nothing else writes (the scalars of
+ *     {@code x.mul(0.1)}) runs once, when the graph is built, instead of at every call;</li>
+ * <li><b>activation epilogues</b>: {@code binary} then {@code unary} relu/tanh/sigmoid on its
+ *     result ({@code relu(x·W + b)}) becomes one {@code binaryUnary};</li>
+ * <li><b>gradient-descent updates</b>: {@code var - c * grad} with a constant {@code c}
+ *     ({@code w.assignSub(g.mul(lr))}) becomes one {@code applyGradientDescent}.</li>
+ * </ul>
+ * A rewrite applies only where the intermediate it removes is read by nothing else and is not a
+ * result. General vertical fusion (any chain of elementwise ops as one generated kernel) and
+ * horizontal fusion of independent updates are not done yet.
+ */
+final class Fusion {
+    private static final Method BINARY_UNARY = method("binaryUnary", BinaryOp.class, UnaryOp.class, View.class,
+            View.class, DeviceBuffer.class);
+    private static final Method APPLY_GD = method("applyGradientDescent", View.class, View.class, double.class,
+            DeviceBuffer.class);
+
+    private Fusion() {
+    }
+
+    private static Method method(String name, Class<?>... types) {
+        try {
+            return Backend.class.getMethod(name, types);
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    static List<Node> fuse(List<Node> nodes, List<Value> values) {
+        List<Node> out = hoistFills(nodes);
+        out = reluGradFromOutput(out);
+        out = epilogues(out, values);
+        out = gradientDescent(out, values);
+        return out;
+    }
+
+    // ---- hoisted constants ------------------------------------------------------------------
+
+    private static List<Node> hoistFills(List<Node> nodes) {
+        int[] writers = new int[maxId(nodes) + 1];
+        for (Node n : nodes) {
+            for (Value v : n.outputs) {
+                writers[v.id]++;
+            }
+        }
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n instanceof CallNode c && c.method.getName().equals("fill") && c.outputs.size() == 1) {
+                Value v = c.outputs.get(0);
+                if (v.kind == Value.Kind.INTERNAL && !v.escapes && writers[v.id] == 1) {
+                    v.kind = Value.Kind.CONST;
+                    v.fill = (Number) c.args[1];
+                    continue;
+                }
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    // ---- relu's gradient from its output -------------------------------------------------------
+
+    /**
+     * {@code reluGrad(g, x)} reads x only for {@code x > 0}, which is {@code relu(x) > 0}: reading
+     * the output instead (what the hand-fused {@code biasAdd(..., RELU)} records) leaves x to its
+     * producer alone, so that {@code relu(a + b)} can become one epilogue.
+     */
+    private static List<Node> reluGradFromOutput(List<Node> nodes) {
+        java.util.Map<Value, CallNode> reluOf = new java.util.IdentityHashMap<>();
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n instanceof CallNode c && c.method.getName().equals("unary") && c.args[0] == UnaryOp.RELU
+                    && c.argValues[1] != null && whole((View) c.args[1], c.argValues[1])) {
+                reluOf.put(c.argValues[1], c);
+            }
+            if (isBinary(n, BinaryOp.RELU_GRAD)) {
+                CallNode c = (CallNode) n;
+                CallNode relu = reluOf.get(c.argValues[2]);
+                View x = (View) c.args[2];
+                if (relu != null && whole(x, c.argValues[2])) {
+                    Value y = relu.outputs.get(0);
+                    Object[] args = c.args.clone();
+                    Value[] argValues = c.argValues.clone();
+                    args[2] = new View((DeviceBuffer) relu.args[2], x.shape(), x.strides(), 0);
+                    argValues[2] = y;
+                    List<Value> inputs = new ArrayList<>(c.inputs);
+                    inputs.set(inputs.indexOf(c.argValues[2]), y);
+                    n = new CallNode(c.device, c.method, args, argValues, inputs, c.outputs);
+                }
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    // ---- epilogues -------------------------------------------------------------------------
+
+    private static List<Node> epilogues(List<Node> nodes, List<Value> values) {
+        int[] reads = reads(nodes, values);
+        List<Node> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (i + 1 < nodes.size() && isBinary(n) && nodes.get(i + 1) instanceof CallNode next
+                    && next.method.getName().equals("unary") && Backend.EPILOGUES.contains((UnaryOp) next.args[0])) {
+                CallNode bin = (CallNode) n;
+                Value t = bin.outputs.get(0);
+                BinaryOp op = (BinaryOp) bin.args[0];
+                View read = (View) next.args[1];
+                if (!op.isComparison() && t.dtype.isFloating() && !t.escapes && reads[t.id] == 1
+                        && next.argValues[1] == t && whole(read, t)) {
+                    Object[] args = {op, next.args[0], bin.args[1], bin.args[2], next.args[2]};
+                    Value[] argValues = {null, null, bin.argValues[1], bin.argValues[2], next.argValues[2]};
+                    out.add(new CallNode(n.device, BINARY_UNARY, args, argValues, bin.inputs, next.outputs));
+                    i++;
+                    continue;
+                }
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    // ---- gradient descent ------------------------------------------------------------------
+
+    private static List<Node> gradientDescent(List<Node> nodes, List<Value> values) {
+        int[] reads = reads(nodes, values);
+        List<Node> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (i + 1 < nodes.size() && isBinary(n, BinaryOp.MUL) && isBinary(nodes.get(i + 1), BinaryOp.SUB)) {
+                CallNode mul = (CallNode) n;
+                CallNode sub = (CallNode) nodes.get(i + 1);
+                Value t = mul.outputs.get(0);
+                int c = constantScalar(mul, 1) ? 1 : constantScalar(mul, 2) ? 2 : -1;
+                if (c > 0 && t.dtype.isFloating() && !t.escapes && reads[t.id] == 1 && sub.argValues[2] == t
+                        && whole((View) sub.args[2], t) && ((View) sub.args[1]).isContiguous()
+                        && ((View) mul.args[3 - c]).isContiguous() && t.size == sub.outputs.get(0).size) {
+                    double lr = mul.argValues[c].fill.doubleValue();
+                    Object[] args = {sub.args[1], mul.args[3 - c], lr, sub.args[3]};
+                    Value[] argValues = {sub.argValues[1], mul.argValues[3 - c], null, sub.argValues[3]};
+                    out.add(new CallNode(n.device, APPLY_GD, args, argValues,
+                            List.of(sub.argValues[1], mul.argValues[3 - c]), sub.outputs));
+                    i++;
+                    continue;
+                }
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    /** Argument {@code i} of a binary node is a hoisted fill seen as a broadcast scalar. */
+    private static boolean constantScalar(CallNode n, int i) {
+        Value v = n.argValues[i];
+        return v != null && v.kind == Value.Kind.CONST && v.fill != null && v.size == 1;
+    }
+
+    private static boolean isBinary(Node n) {
+        return n instanceof CallNode c && c.method.getName().equals("binary");
+    }
+
+    private static boolean isBinary(Node n, BinaryOp op) {
+        return isBinary(n) && ((CallNode) n).args[0] == op;
+    }
+
+    /** {@code view} covers all of {@code v}'s buffer in order. */
+    private static boolean whole(View view, Value v) {
+        return view.isContiguous() && view.offset() == 0 && view.size() == v.size;
+    }
+
+    /** How many node inputs read each value; an escaping value counts as read once more. */
+    private static int[] reads(List<Node> nodes, List<Value> values) {
+        int[] r = new int[values.size()];
+        for (Node n : nodes) {
+            for (Value v : n.inputs) {
+                r[v.id]++;
+            }
+        }
+        for (Value v : values) {
+            if (v.escapes) {
+                r[v.id]++;
+            }
+        }
+        return r;
+    }
+
+    private static int maxId(List<Node> nodes) {
+        int m = 0;
+        for (Node n : nodes) {
+            for (Value v : n.inputs) {
+                m = Math.max(m, v.id);
+            }
+            for (Value v : n.outputs) {
+                m = Math.max(m, v.id);
+            }
+        }
+        return m;
+    }
+}

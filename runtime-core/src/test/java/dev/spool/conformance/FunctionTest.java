@@ -1,0 +1,278 @@
+package dev.spool.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spool.Device;
+import dev.spool.DeviceStats;
+import dev.spool.GradientTape;
+import dev.spool.Shape;
+import dev.spool.Spool;
+import dev.spool.Tensor;
+import dev.spool.TensorScope;
+import dev.spool.UsageException;
+import dev.spool.Variable;
+import dev.spool.function.TracedFunction;
+import dev.spool.testing.Mlp;
+import dev.spool.testing.TestDevices;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Traced functions ({@code Spool.function}) on every device: a replay gives what the body gives
+ * eagerly, for a whole training step (tape, gradient, variable updates) over many calls; the
+ * tf.function rules (side effects once, retracing per signature, variables only on the first
+ * trace, host reads refused); memory flat over many replays with nothing allocated for
+ * temporaries.
+ */
+@ExtendWith(TestDevices.Available.class)
+@SuppressWarnings("try")
+class FunctionTest {
+
+    /** The MLP step of the speed issues, written with plain ops. */
+    private static Tensor plainStep(Mlp m) {
+        List<Tensor> grads;
+        Tensor loss;
+        try (GradientTape tape = new GradientTape()) {
+            Tensor h = Spool.relu(Spool.add(Spool.matmul(m.x, m.params.get(0)), m.params.get(1)));
+            Tensor logits = Spool.add(Spool.matmul(h, m.params.get(2)), m.params.get(3));
+            loss = Spool.reduceMean(Spool.softmaxCrossEntropyWithLogits(m.labels, logits));
+            grads = tape.gradient(loss, m.params);
+        }
+        for (int i = 0; i < m.params.size(); i++) {
+            m.params.get(i).assignSub(Spool.multiply(0.1, grads.get(i)));
+        }
+        return loss;
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aTrainingStepReplaysAsItRunsEagerly(Device device) {
+        try (var on = TestDevices.on(device); Mlp eager = new Mlp(16, 30, 12, 7); Mlp traced = new Mlp(16, 30, 12, 7);
+             TracedFunction<Tensor> step = Spool.function(() -> plainStep(traced))) {
+            for (int i = 0; i < 6; i++) {
+                float expected;
+                try (TensorScope s = new TensorScope()) {
+                    expected = plainStep(eager).floatValue();
+                }
+                float got;
+                try (TensorScope s = new TensorScope()) {
+                    got = step.call().floatValue();
+                }
+                assertEquals(expected, got, 1e-6f * Math.abs(expected), "loss at step " + i);
+                assertArrayEquals(eager.weights(), traced.weights(), 1e-6f, "weights after step " + i);
+            }
+            TracedFunction.Stats st = step.stats();
+            assertEquals(1, st.traces());
+            assertEquals(5, st.replays());
+            assertTrue(st.nodesPerCall() <= st.tracedNodes(), step.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aReplayLaunchesFewerKernelsThanTheEagerStep(Device device) {
+        try (var on = TestDevices.on(device); Mlp eager = new Mlp(16, 30, 12, 7); Mlp traced = new Mlp(16, 30, 12, 7);
+             TracedFunction<Tensor> step = Spool.function(() -> plainStep(traced))) {
+            step.call();
+            step.call();
+            long e0 = device.stats().kernelLaunches();
+            plainStep(eager);
+            long e1 = device.stats().kernelLaunches();
+            step.call();
+            long f1 = device.stats().kernelLaunches();
+            if (e1 > e0) { // the backend counts launches (OpenCL)
+                assertTrue(f1 - e1 < e1 - e0, "replay " + (f1 - e1) + " launches, eager " + (e1 - e0) + "\n"
+                        + step.describe());
+                assertTrue(f1 - e1 <= step.stats().launchesPerCall(), step.describe());
+            }
+            // the plain step's fills are hoisted, relu(x.W + b) is one epilogue and each
+            // w.assignSub(g.mul(0.1)) one gradient-descent update: 30 primitives become 19
+            assertEquals(19, step.stats().nodesPerCall(), step.describe());
+            assertTrue(step.describe().contains("binaryUnary add relu"), step.describe());
+            assertEquals(4, step.describe().split("applyGradientDescent", -1).length - 1, step.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void memoryStaysFlatAndOnlyResultsAndVariablesAreAllocated(Device device) {
+        try (var on = TestDevices.on(device); Mlp m = new Mlp(8, 6, 5, 3);
+             TracedFunction<Tensor> step = Spool.function(() -> plainStep(m))) {
+            for (int i = 0; i < 3; i++) {
+                step.call().close();
+            }
+            // the trace ran the body eagerly: let the collector take what it dropped (a tape's
+            // bookkeeping) before counting, so that what follows counts the replays alone
+            System.gc();
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            device.synchronize();
+            DeviceStats before = device.stats();
+            int calls = 10_000;
+            for (int i = 0; i < calls; i++) {
+                step.call().close();
+            }
+            device.synchronize();
+            DeviceStats d = device.stats().minus(before);
+            assertEquals(0, d.leakedTensors());
+            assertEquals(0, d.liveBytes(), "live bytes changed over " + calls + " replays: " + d);
+            assertEquals(0, d.liveBuffers());
+            // per call: the loss and the four variables' new values, nothing for temporaries
+            assertEquals(5L * calls, d.allocations(), step.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void javaSideEffectsRunOnlyWhileTracingAndEachSignatureTracesOnce(Device device) {
+        try (var on = TestDevices.on(device)) {
+            int[] bodyRuns = {0};
+            TracedFunction<Tensor> f = Spool.function(x -> {
+                bodyRuns[0]++;
+                return x.mul(x).add(1);
+            });
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(new float[] {2, 5}, f.call(Spool.constant(new float[] {1, 2})).toFloatArray());
+                assertArrayEquals(new float[] {10, 17, 26},
+                        f.call(Spool.constant(new float[] {3, 4, 5})).toFloatArray());
+                assertArrayEquals(new float[] {101}, f.call(Spool.constant(new float[] {10})).toFloatArray());
+            }
+            assertEquals(3, bodyRuns[0], "one trace per shape");
+            assertEquals(3, f.stats().traces());
+            assertEquals(6, f.stats().replays());
+            // a Java argument is part of the signature, by value
+            TracedFunction<Tensor> g = Spool.functionOfArgs(a -> ((Tensor) a[0]).mul((Double) a[1]));
+            Tensor x = Spool.constant(new float[] {1, 2});
+            assertArrayEquals(new float[] {2, 4}, g.call(x, 2.0).toFloatArray());
+            assertArrayEquals(new float[] {3, 6}, g.call(x, 3.0).toFloatArray());
+            assertArrayEquals(new float[] {2, 4}, g.call(x, 2.0).toFloatArray());
+            assertEquals(2, g.stats().traces());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void variablesAreCapturedByReference(Device device) {
+        try (var on = TestDevices.on(device); Variable v = new Variable(Spool.constant(new float[] {1, 2}))) {
+            TracedFunction<Tensor> f = Spool.function(x -> {
+                v.assignAdd(x);
+                return v.value().mul(2);
+            });
+            Tensor one = Spool.constant(new float[] {1, 1});
+            assertArrayEquals(new float[] {4, 6}, f.call(one).toFloatArray());
+            assertArrayEquals(new float[] {6, 8}, f.call(one).toFloatArray());
+            v.assign(Spool.constant(new float[] {10, 20})); // from outside: the next call reads it
+            assertArrayEquals(new float[] {22, 42}, f.call(one).toFloatArray());
+            try (Tensor now = v.value()) {
+                assertArrayEquals(new float[] {11, 21}, now.toFloatArray());
+            }
+            Tensor before = v.value();
+            f.call(one);
+            assertArrayEquals(new float[] {11, 21}, before.toFloatArray(), "a read before the call keeps its value");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void variablesMayBeCreatedOnlyOnTheFirstTrace(Device device) {
+        try (var on = TestDevices.on(device)) {
+            List<Variable> made = new ArrayList<>();
+            TracedFunction<Tensor> f = Spool.function(x -> {
+                if (made.isEmpty()) {
+                    made.add(new Variable(Spool.zerosLike(x).add(3)));
+                }
+                return x.mul(made.get(0));
+            });
+            assertArrayEquals(new float[] {3, 6}, f.call(Spool.constant(new float[] {1, 2})).toFloatArray());
+            made.get(0).assign(Spool.constant(new float[] {5, 5}));
+            assertArrayEquals(new float[] {5, 10}, f.call(Spool.constant(new float[] {1, 2})).toFloatArray(),
+                    "the variable made by the trace is read by reference at later calls");
+            TracedFunction<Tensor> g = Spool.function(x -> x.mul(new Variable(x)));
+            g.call(Spool.constant(new float[] {1}));
+            UsageException e = assertThrows(UsageException.class, () -> g.call(Spool.constant(new float[] {1, 2})));
+            assertTrue(e.getMessage().contains("only on the first trace"), e.getMessage());
+            made.forEach(Variable::close);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void readingValuesToTheHostWhileTracingIsRefused(Device device) {
+        try (var on = TestDevices.on(device)) {
+            TracedFunction<Float> f = Spool.function(x -> x.sum().floatValue());
+            UsageException e = assertThrows(UsageException.class, () -> f.call(Spool.constant(new float[] {1, 2})));
+            assertTrue(e.getMessage().contains("read to the host"), e.getMessage());
+            TracedFunction.setRunEagerly(true);
+            try {
+                assertEquals(3f, f.call(Spool.constant(new float[] {1, 2})), "eager mode runs the body as it is");
+            } finally {
+                TracedFunction.setRunEagerly(false);
+            }
+        }
+    }
+
+    record Pair(Tensor sum, Tensor product) {
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void resultsMayBeListsAndRecordsAndCapturedTensorsAreKept(Device device) {
+        try (var on = TestDevices.on(device)) {
+            Tensor captured = Spool.constant(new float[] {10, 20});
+            TracedFunction<Pair> f = Spool.function((a, b) -> new Pair(a.add(b).add(captured), a.mul(b)));
+            Tensor a = Spool.constant(new float[] {1, 2});
+            Tensor b = Spool.constant(new float[] {3, 4});
+            f.call(a, b);
+            captured.close(); // the function keeps its own copy
+            Pair p = f.call(b, a);
+            assertArrayEquals(new float[] {14, 26}, p.sum().toFloatArray());
+            assertArrayEquals(new float[] {3, 8}, p.product().toFloatArray());
+            TracedFunction<List<Tensor>> g = Spool.function(x -> List.of(x.neg(), x.reshape(2, 1), x));
+            g.call(a);
+            List<Tensor> r = g.call(b);
+            assertArrayEquals(new float[] {-3, -4}, r.get(0).toFloatArray());
+            assertEquals(Shape.of(2, 1), r.get(1).shape());
+            assertArrayEquals(new float[] {3, 4}, r.get(1).toFloatArray());
+            assertArrayEquals(new float[] {3, 4}, r.get(2).toFloatArray());
+            r.get(2).close();
+            assertArrayEquals(new float[] {3, 4}, b.toFloatArray(), "a returned argument is a tensor of its own");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void randomOpsDrawNewNumbersAtEveryCall(Device device) {
+        try (var on = TestDevices.on(device)) {
+            TracedFunction<Tensor> f = Spool.function(() -> Spool.randomUniform(Shape.of(64), 5));
+            float[] traced = f.call().toFloatArray();
+            assertArrayEquals(Spool.randomUniform(Shape.of(64), 5).toFloatArray(), traced, "the trace is eager");
+            float[] second = f.call().toFloatArray();
+            float[] third = f.call().toFloatArray();
+            assertTrue(!java.util.Arrays.equals(traced, second) && !java.util.Arrays.equals(second, third));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aFunctionCalledInsideAnotherRunsInline(Device device) {
+        try (var on = TestDevices.on(device)) {
+            TracedFunction<Tensor> inner = Spool.function(x -> x.mul(3));
+            TracedFunction<Tensor> outer = Spool.function(x -> inner.call(x).add(1));
+            Tensor x = Spool.constant(new float[] {1, 2});
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(new float[] {4, 7}, outer.call(x).toFloatArray());
+            }
+            assertEquals(0, inner.stats().traces(), "inlined into the outer trace");
+            assertEquals(2, outer.stats().replays());
+        }
+    }
+}

@@ -19,11 +19,16 @@ import java.util.List;
  * <li><b>activation epilogues</b>: {@code binary} then {@code unary} relu/tanh/sigmoid on its
  *     result ({@code relu(x·W + b)}) becomes one {@code binaryUnary};</li>
  * <li><b>gradient-descent updates</b>: {@code var - c * grad} with a constant {@code c}
- *     ({@code w.assignSub(g.mul(lr))}) becomes one {@code applyGradientDescent}.</li>
+ *     ({@code w.assignSub(g.mul(lr))}) becomes one {@code applyGradientDescent};</li>
+ * <li><b>elementwise chains</b>: a tree of {@code unary}, {@code binary} and {@code binaryUnary}
+ *     primitives (float, arithmetic) whose inner results are each read once, by the tree, becomes
+ *     one {@link dev.spool.spi.FusedElementwise} at the root's place: one generated kernel on
+ *     OpenCL, one pass over cache-sized tiles on {@code cpu} (vertical fusion, as XLA's loop
+ *     fusion of single-use producers).</li>
  * </ul>
  * A rewrite applies only where the intermediate it removes is read by nothing else and is not a
- * result. General vertical fusion (any chain of elementwise ops as one generated kernel) and
- * horizontal fusion of independent updates are not done yet.
+ * result. Not done yet: elementwise producers fused into a reduction's input, and horizontal
+ * fusion of independent updates into one launch.
  */
 final class Fusion {
     private static final Method BINARY_UNARY = method("binaryUnary", BinaryOp.class, UnaryOp.class, View.class,
@@ -47,6 +52,7 @@ final class Fusion {
         out = reluGradFromOutput(out);
         out = epilogues(out, values);
         out = gradientDescent(out, values);
+        out = elementwiseChains(out, values);
         return out;
     }
 
@@ -163,6 +169,146 @@ final class Fusion {
             out.add(n);
         }
         return out;
+    }
+
+    // ---- elementwise chains -----------------------------------------------------------------
+
+    /** A primitive the chains take: float, arithmetic, writing its whole output. */
+    private static boolean elementwise(Node n) {
+        if (!(n instanceof CallNode c) || c.outputs.size() != 1 || !c.outputs.get(0).dtype.isFloating()) {
+            return false;
+        }
+        return switch (c.method.getName()) {
+            case "unary" -> true;
+            case "binary" -> !((BinaryOp) c.args[0]).isComparison();
+            case "binaryUnary" -> true;
+            default -> false;
+        };
+    }
+
+    /** The operand views and values of an elementwise node, in order. */
+    private static int firstOperand(CallNode c) {
+        return c.method.getName().equals("binaryUnary") ? 2 : 1;
+    }
+
+    private static int operands(CallNode c) {
+        return c.method.getName().equals("unary") ? 1 : 2;
+    }
+
+    private static List<Node> elementwiseChains(List<Node> nodes, List<Value> values) {
+        int[] reads = reads(nodes, values);
+        java.util.Map<Value, Integer> producer = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (elementwise(nodes.get(i))) {
+                producer.put(nodes.get(i).outputs.get(0), i);
+            }
+        }
+        boolean[] absorbed = new boolean[nodes.size()];
+        Node[] replacement = new Node[nodes.size()];
+        for (int r = nodes.size() - 1; r >= 0; r--) {
+            if (absorbed[r] || !elementwise(nodes.get(r))) {
+                continue;
+            }
+            CallNode root = (CallNode) nodes.get(r);
+            Value out = root.outputs.get(0);
+            Chain chain = new Chain(out.dtype);
+            int members = chain.emit(root, r, nodes, producer, reads, absorbed, out.size);
+            if (members >= 2) {
+                View rootOut = View.contiguous((DeviceBuffer) root.args[root.args.length - 1],
+                        ((View) root.args[firstOperand(root)]).shape());
+                replacement[r] = new FusedNode(root.device, chain.program(), chain.views.toArray(new View[0]),
+                        chain.values.toArray(new Value[0]), out, rootOut.shape(), members);
+            }
+        }
+        List<Node> result = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (replacement[i] != null) {
+                result.add(replacement[i]);
+            } else if (!absorbed[i]) {
+                result.add(nodes.get(i));
+            }
+        }
+        return result;
+    }
+
+    /** A fused program being built: its inputs (deduplicated) and steps, post-order. */
+    private static final class Chain {
+        final dev.spool.DType dtype;
+        final List<View> views = new ArrayList<>();
+        final List<Value> values = new ArrayList<>();
+        final List<int[]> steps = new ArrayList<>(); // {kind 0 unary/1 binary, op ordinal, a, b}, operands tagged
+        final List<Object> ops = new ArrayList<>();
+
+        Chain(dev.spool.DType dtype) {
+            this.dtype = dtype;
+        }
+
+        /** Emits node {@code c} (index {@code at}) and the producers it absorbs; returns the members count. */
+        int emit(CallNode c, int at, List<Node> nodes, java.util.Map<Value, Integer> producer, int[] reads,
+                 boolean[] absorbed, long size) {
+            int members = 1;
+            int first = firstOperand(c);
+            int[] operand = new int[operands(c)];
+            for (int k = 0; k < operand.length; k++) {
+                View v = (View) c.args[first + k];
+                Value val = c.argValues[first + k];
+                Integer p = val == null ? null : producer.get(val);
+                if (p != null && p < at && !absorbed[p] && val.kind == Value.Kind.INTERNAL && !val.escapes
+                        && reads[val.id] == 1 && val.dtype == dtype && whole(v, val) && val.size == size) {
+                    absorbed[p] = true;
+                    members += emit((CallNode) nodes.get(p), p, nodes, producer, reads, absorbed, size);
+                    operand[k] = -(steps.size()); // the step just emitted, tagged negative (1-based)
+                } else {
+                    operand[k] = input(v, val);
+                }
+            }
+            String m = c.method.getName();
+            if (m.equals("unary")) {
+                add(c.args[0], operand[0], -1);
+            } else {
+                add(c.args[0], operand[0], operand[1]);
+                if (m.equals("binaryUnary")) {
+                    add(c.args[1], -(steps.size()), -1);
+                }
+            }
+            return members;
+        }
+
+        private void add(Object op, int a, int b) {
+            ops.add(op);
+            steps.add(new int[] {a, b});
+        }
+
+        private int input(View v, Value val) {
+            for (int i = 0; i < views.size(); i++) {
+                if (values.get(i) == val && views.get(i).equals(v)) {
+                    return i + 1; // inputs tagged positive (1-based)
+                }
+            }
+            views.add(v);
+            values.add(val);
+            return views.size();
+        }
+
+        dev.spool.spi.FusedElementwise program() {
+            int n = views.size();
+            List<dev.spool.spi.FusedElementwise.Step> out = new ArrayList<>();
+            for (int j = 0; j < steps.size(); j++) {
+                int a = operandIndex(steps.get(j)[0], n);
+                Object op = ops.get(j);
+                if (op instanceof UnaryOp u) {
+                    out.add(dev.spool.spi.FusedElementwise.Step.unary(u, a));
+                } else {
+                    out.add(dev.spool.spi.FusedElementwise.Step.binary((BinaryOp) op, a,
+                            operandIndex(steps.get(j)[1], n)));
+                }
+            }
+            return new dev.spool.spi.FusedElementwise(dtype, n, out);
+        }
+
+        private static int operandIndex(int tagged, int inputs) {
+            return tagged > 0 ? tagged - 1 : inputs + (-tagged - 1);
+        }
     }
 
     /** Argument {@code i} of a binary node is a hoisted fill seen as a broadcast scalar. */

@@ -279,6 +279,39 @@ public interface Backend extends AutoCloseable {
      */
     void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out);
 
+    /**
+     * {@code out[i]} = the last step of {@code program} over element i of {@code inputs} (each
+     * broadcast to the output's shape, as {@link #binary}'s operands): a traced function's fused
+     * elementwise chain. The default runs each step as its primitive into temporaries, so any
+     * backend runs fused graphs; backends override it with one pass (one kernel, no temporaries).
+     */
+    default void fusedElementwise(FusedElementwise program, View[] inputs, DeviceBuffer out) {
+        int[] shape = inputs[0].shape();
+        int n = inputs.length;
+        View[] operands = new View[n + program.steps().size()];
+        System.arraycopy(inputs, 0, operands, 0, n);
+        DeviceBuffer[] temps = new DeviceBuffer[program.steps().size()];
+        try {
+            for (int j = 0; j < temps.length; j++) {
+                FusedElementwise.Step s = program.steps().get(j);
+                boolean last = j == temps.length - 1;
+                DeviceBuffer r = last ? out : (temps[j] = allocate(program.dtype(), out.size()));
+                if (s.unary() != null) {
+                    unary(s.unary(), operands[s.a()], r);
+                } else {
+                    binary(s.binary(), operands[s.a()], operands[s.b()], r);
+                }
+                operands[n + j] = View.contiguous(r, shape);
+            }
+        } finally {
+            for (DeviceBuffer t : temps) {
+                if (t != null) {
+                    release(t);
+                }
+            }
+        }
+    }
+
     // ---- training updates (one launch per parameter) -------------------------------------
     //
     // TensorFlow's raw training ops (ApplyGradientDescent, ApplyMomentum, ApplyKerasMomentum,

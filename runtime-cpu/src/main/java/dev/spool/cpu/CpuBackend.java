@@ -9,6 +9,7 @@ import dev.spool.spi.BinaryOp;
 import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
+import dev.spool.spi.FusedElementwise;
 import dev.spool.spi.Philox;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
@@ -481,6 +482,23 @@ public final class CpuBackend implements Backend {
         binary(op, a, b, out);
         View y = View.contiguous(out, a.shape());
         unary(epilogue, y, out);
+    }
+
+    @Override
+    public void fusedElementwise(FusedElementwise program, View[] inputs, DeviceBuffer out) {
+        long n = inputs[0].size();
+        CpuBuffer o = output("fusedElementwise", out, program.dtype(), n);
+        for (View v : inputs) {
+            if (v.dtype() != program.dtype() || !java.util.Arrays.equals(v.shape(), inputs[0].shape())) {
+                throw new IllegalArgumentException("cpu: fusedElementwise inputs must be " + program.dtype()
+                        + " views of one shape, got " + v);
+            }
+        }
+        if (SimdFused.handles(program)) {
+            SimdFused.run(par, program, inputs, o);
+        } else {
+            Backend.super.fusedElementwise(program, inputs, out); // each step as its primitive
+        }
     }
 
     // ---- training updates ----------------------------------------------------------------

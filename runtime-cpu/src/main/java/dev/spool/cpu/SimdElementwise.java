@@ -39,7 +39,7 @@ final class SimdElementwise {
 
     // ---- unary ---------------------------------------------------------------------------------
 
-    private static boolean handlesFloat(UnaryOp op) {
+    static boolean handlesFloat(UnaryOp op) {
         return switch (op) {
             // RSQRT and SIGN stay on the lane path: 1/sqrt rounded twice in float is not the
             // lane's once-rounded double result, and SIGN is rare.

@@ -19,6 +19,7 @@ import dev.spool.spi.BinaryOp;
 import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
 import dev.spool.spi.DeviceInfo;
+import dev.spool.spi.FusedElementwise;
 import dev.spool.spi.MemoryPressure;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
@@ -49,6 +50,7 @@ public final class OpenClBackend implements Backend {
     private final BufferPool pool;
     private final Kernels kernels;
     private final ElementwiseKernels elementwise;
+    private final FusedKernels fused;
     private final CopyKernels copies;
     private final ReductionKernels reductions;
     private final MatmulKernels matmuls;
@@ -81,6 +83,7 @@ public final class OpenClBackend implements Backend {
         this.ownsDevice = ownsDevice;
         this.kernels = new Kernels(device, programs, pool, tuning);
         this.elementwise = new ElementwiseKernels(kernels);
+        this.fused = new FusedKernels(kernels);
         this.copies = new CopyKernels(kernels);
         this.reductions = new ReductionKernels(kernels);
         this.matmuls = new MatmulKernels(kernels, copies, GemmTuner.forDevice(device, tuning));
@@ -447,6 +450,15 @@ public final class OpenClBackend implements Backend {
     }
 
     // ---- fused elementwise and training updates ---------------------------------------------
+
+    @Override
+    public synchronized void fusedElementwise(FusedElementwise program, View[] inputs, DeviceBuffer out) {
+        for (View v : inputs) {
+            own(v.buffer());
+        }
+        OpenClBuffer o = own(out);
+        enqueue(() -> "fusedElementwise " + program.expression(), () -> fused.run(program, inputs, o));
+    }
 
     @Override
     public synchronized void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {

@@ -81,6 +81,29 @@ final class ProgramCache implements AutoCloseable {
         return call;
     }
 
+    /**
+     * The launcher of kernel {@code name} of a program generated at run time ({@code text}, named
+     * {@code what} in messages), built with {@code options} and kept like the resource programs.
+     */
+    KernelCall generated(String what, String text, String options, String name) {
+        Key key = new Key(device.info.index(), text, options);
+        Program p = programs.get(key);
+        if (p == null) {
+            p = new Program(build(what, text, options));
+            programs.put(key, p);
+        }
+        KernelCall call = p.calls.get(name);
+        if (call == null) {
+            cl_kernel k = clCreateKernel(p.program, name, null);
+            p.kernels.put(name, k);
+            long[] wg = new long[1];
+            clGetKernelWorkGroupInfo(k, device.id, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
+            call = new KernelCall(device, k, name, wg[0]);
+            p.calls.put(name, call);
+        }
+        return call;
+    }
+
     /** The largest work-group {@code kernel} can run with on this device. */
     long maxLocalSize(String source, String options, String name) {
         return kernel(source, options, name).maxLocal();

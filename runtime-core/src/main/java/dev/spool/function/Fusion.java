@@ -254,7 +254,8 @@ final class Fusion {
                 Value val = c.argValues[first + k];
                 Integer p = val == null ? null : producer.get(val);
                 if (p != null && p < at && !absorbed[p] && val.kind == Value.Kind.INTERNAL && !val.escapes
-                        && reads[val.id] == 1 && val.dtype == dtype && whole(v, val) && val.size == size) {
+                        && reads[val.id] == 1 && val.dtype == dtype && whole(v, val) && val.size == size
+                        && java.util.Arrays.equals(v.shape(), shapeOf((CallNode) nodes.get(p)))) {
                     absorbed[p] = true;
                     members += emit((CallNode) nodes.get(p), p, nodes, producer, reads, absorbed, size);
                     operand[k] = -(steps.size()); // the step just emitted, tagged negative (1-based)
@@ -272,6 +273,11 @@ final class Fusion {
                 }
             }
             return members;
+        }
+
+        /** The shape an elementwise node computes: its operands' (broadcast) shape. */
+        private static int[] shapeOf(CallNode c) {
+            return ((View) c.args[firstOperand(c)]).shape();
         }
 
         private void add(Object op, int a, int b) {

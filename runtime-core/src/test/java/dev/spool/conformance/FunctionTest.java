@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spool.DType;
 import dev.spool.Device;
 import dev.spool.DeviceStats;
 import dev.spool.GradientTape;
@@ -273,6 +274,56 @@ class FunctionTest {
             }
             assertEquals(0, inner.stats().traces(), "inlined into the outer trace");
             assertEquals(2, outer.stats().replays());
+        }
+    }
+
+    /** GELU with the tanh approximation, from eight ops, as a user writes it. */
+    static Tensor geluFromOps(Tensor x) {
+        Tensor inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+        return x.mul(0.5).mul(Spool.tanh(inner).add(1));
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void anElementwiseChainIsOneKernelWithTheEagerBits(Device device) {
+        try (var on = TestDevices.on(device)) {
+            for (DType dtype : device.supportsFloat64() ? List.of(DType.FLOAT32, DType.FLOAT64) : List.of(DType.FLOAT32)) {
+                Tensor rows = Spool.randomNormal(Shape.of(37, 53), 1, 0, 2, dtype);
+                Tensor bias = Spool.randomNormal(Shape.of(53), 2, 0, 1, dtype);
+                Tensor wide = Spool.randomNormal(Shape.of(53, 37), 3, 0, 1, dtype);
+                // dense, broadcast row, transposed (strided) and scalar inputs in one chain
+                TracedFunction<Tensor> f = Spool.function((a, b, c) ->
+                        geluFromOps(a.add(b)).mul(Spool.sigmoid(c.transpose())).sub(Spool.relu(a)).div(3));
+                Tensor eager = geluFromOps(rows.add(bias)).mul(Spool.sigmoid(wide.transpose())).sub(Spool.relu(rows)).div(3);
+                f.call(rows, bias, wide);
+                long before = device.stats().kernelLaunches();
+                Tensor replay = f.call(rows, bias, wide);
+                long launches = device.stats().kernelLaunches() - before;
+                // a + b is read five times by GELU: computed once, then everything else in one kernel
+                assertEquals(2, f.stats().nodesPerCall(), f.describe());
+                assertTrue(f.describe().contains("fused[14 ops]"), f.describe());
+                assertTrue(launches <= 2, launches + " launches\n" + f.describe());
+                assertArrayEquals(eager.toDoubleArray(), replay.toDoubleArray(), 0.0, dtype + " bits differ from eager");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void anIntermediateReadTwiceIsKeptAndTheResultIsStillEager(Device device) {
+        try (var on = TestDevices.on(device)) {
+            Tensor x = Spool.randomNormal(Shape.of(1000), 4);
+            // t is read by two ops, and returned: it is computed once, and the chains around it fuse
+            TracedFunction<List<Tensor>> f = Spool.function(a -> {
+                Tensor t = a.mul(a).add(1);
+                return List.of(t, Spool.exp(t.neg()).add(t.sqrt()));
+            });
+            f.call(x);
+            List<Tensor> r = f.call(x);
+            Tensor t = x.mul(x).add(1);
+            assertArrayEquals(t.toFloatArray(), r.get(0).toFloatArray(), 0f);
+            assertArrayEquals(Spool.exp(t.neg()).add(t.sqrt()).toFloatArray(), r.get(1).toFloatArray(), 0f);
+            assertEquals(2, f.stats().nodesPerCall(), f.describe());
         }
     }
 }

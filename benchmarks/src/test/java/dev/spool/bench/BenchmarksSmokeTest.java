@@ -50,7 +50,9 @@ class BenchmarksSmokeTest {
             Map.entry(ConvBench.class, Map.of("batch", List.of("2"), "size", List.of("9"))),
             Map.entry(CnnStepBench.class, Map.of("batch", List.of("2"))),
             Map.entry(CnnConvBench.class, Map.of("batch", List.of("3"))),
-            Map.entry(CheckNumericsBench.class, Map.of()));
+            Map.entry(CheckNumericsBench.class, Map.of()),
+            Map.entry(FunctionStepBench.class, Map.of("batch", List.of("16"))),
+            Map.entry(FunctionChainBench.class, Map.of("size", List.of("1001"))));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

@@ -1,7 +1,9 @@
 package dev.spool.opencl;
 
 import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
 import dev.spool.spi.FusedElementwise;
+import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
 import java.util.HashMap;
 import java.util.Map;
@@ -95,6 +97,30 @@ final class FusedKernels {
             }
         }
         return true;
+    }
+
+    /** The name under which {@link GpuKernelManifest} writes {@link #example()}. */
+    static final String EXAMPLE = "fused-example.cl";
+
+    /**
+     * A representative generated program for the GPU resource check, which cannot see the
+     * programs traced functions will generate: GELU (tanh form, as traced from ops) of a dense
+     * input times a strided one, with four scalar constants: every input mode, a transcendental.
+     */
+    static String example() {
+        java.util.List<FusedElementwise.Step> s = java.util.List.of(
+                FusedElementwise.Step.binary(BinaryOp.MUL, 0, 0), // x²
+                FusedElementwise.Step.binary(BinaryOp.MUL, 6, 0), // x³
+                FusedElementwise.Step.binary(BinaryOp.MUL, 7, 1), // 0.044715 x³
+                FusedElementwise.Step.binary(BinaryOp.ADD, 0, 8),
+                FusedElementwise.Step.binary(BinaryOp.MUL, 9, 2), // · sqrt(2/π)
+                FusedElementwise.Step.unary(UnaryOp.TANH, 10),
+                FusedElementwise.Step.binary(BinaryOp.ADD, 11, 3), // + 1
+                FusedElementwise.Step.binary(BinaryOp.MUL, 0, 4), // 0.5 x
+                FusedElementwise.Step.binary(BinaryOp.MUL, 13, 12),
+                FusedElementwise.Step.binary(BinaryOp.MUL, 14, 5)); // · yᵀ
+        return source(new FusedElementwise(DType.FLOAT32, 6, s), new Mode[] {Mode.DENSE, Mode.SCALAR, Mode.SCALAR,
+            Mode.SCALAR, Mode.SCALAR, Mode.STRIDED});
     }
 
     /** elementwise.cl, then the kernel {@code fused} for this program and these input modes. */

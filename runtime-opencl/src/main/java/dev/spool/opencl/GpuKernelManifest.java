@@ -1,5 +1,6 @@
 package dev.spool.opencl;
 
+import dev.spool.DType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,6 +98,12 @@ public final class GpuKernelManifest {
             json.append("\n    ]}");
             sep = ",\n";
         }
+        // a traced function's generated kernel (FusedKernels): one representative program
+        Files.writeString(dir.resolve(FusedKernels.EXAMPLE), FusedKernels.example(), StandardCharsets.UTF_8);
+        json.append(sep).append("    {\"source\": ").append(quote(FusedKernels.EXAMPLE)).append(", \"options\": ")
+                .append(quote(join(GPU_BASE_OPTIONS, join(ClTypes.options(DType.FLOAT32), tuning))))
+                .append(", \"kernels\": [\n      {\"kernel\": \"fused\", \"gpuPath\": true, \"family\": ")
+                .append(quote(Family.ELEMENTWISE.name())).append(", \"serves\": [\"fusedElementwise FLOAT32\"]}\n    ]}");
         json.append("\n  ]\n}\n");
         Files.writeString(dir.resolve("programs.json"), json, StandardCharsets.UTF_8);
     }

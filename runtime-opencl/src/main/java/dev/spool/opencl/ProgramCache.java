@@ -44,6 +44,9 @@ final class ProgramCache implements AutoCloseable {
         final Map<String, cl_kernel> kernels = new HashMap<>();
         final Map<String, KernelCall> calls = new HashMap<>();
 
+        /** Generated at run time (a traced function's fused kernel), not a kernels-module source. */
+        boolean generated;
+
         Program(cl_program program) {
             this.program = program;
         }
@@ -90,6 +93,7 @@ final class ProgramCache implements AutoCloseable {
         Program p = programs.get(key);
         if (p == null) {
             p = new Program(build(what, text, options));
+            p.generated = true;
             programs.put(key, p);
         }
         KernelCall call = p.calls.get(name);
@@ -164,8 +168,17 @@ final class ProgramCache implements AutoCloseable {
     /** The kernels created so far (each one launched, or about to be), by program: for tests. */
     Map<Key, Set<String>> kernelsCreated() {
         Map<Key, Set<String>> out = new LinkedHashMap<>();
-        programs.forEach((key, p) -> out.put(key, new TreeSet<>(p.kernels.keySet())));
+        programs.forEach((key, p) -> {
+            if (!p.generated) {
+                out.put(key, new TreeSet<>(p.kernels.keySet()));
+            }
+        });
         return out;
+    }
+
+    /** Programs generated at run time and built so far (traced functions' fused kernels): for tests. */
+    int generatedPrograms() {
+        return (int) programs.values().stream().filter(p -> p.generated).count();
     }
 
     /** Every kernel the built program {@code key} declares (CL_PROGRAM_KERNEL_NAMES): for tests. */

@@ -7,6 +7,7 @@ import dev.spool.DType;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.Conv2dGeometry;
 import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.FusedElementwise;
 import dev.spool.spi.Philox;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.UnaryOp;
@@ -61,6 +62,7 @@ class KernelSmokeTest {
                 convolutions(b, t);
                 convolutionsAndPooling(b, t);
                 batchNorm(b, t);
+                fusedElementwise(b, t);
             }
         }
         b.synchronize();
@@ -114,6 +116,39 @@ class KernelSmokeTest {
         created.keySet().forEach(key -> b.programs().kernelsDeclared(key).stream()
                 .filter(name -> !known.contains(name)).forEach(name -> unknown.add(key.source() + ": " + name)));
         assertEquals(Set.of(), unknown, "kernels no catalog entry names");
+    }
+
+    /**
+     * A traced function's generated kernel (FusedKernels), with a dense, a broadcast-scalar and a
+     * strided input: {@code tanh(x * s) + yᵀ}, against the same three primitives unfused.
+     */
+    private static void fusedElementwise(OpenClBackend b, DType t) {
+        double[] v = new double[15];
+        for (int i = 0; i < 15; i++) {
+            v[i] = (i % 7) - 2.5;
+        }
+        DeviceBuffer x = Host.upload(b, t, v);
+        DeviceBuffer s = Host.upload(b, t, new double[] {0.75});
+        View dense = View.contiguous(x, 5, 3);
+        View scalar = new View(s, new int[] {5, 3}, new long[] {0, 0}, 0);
+        View strided = new View(x, new int[] {5, 3}, new long[] {1, 5}, 0);
+        FusedElementwise p = new FusedElementwise(t, 3, List.of(FusedElementwise.Step.binary(BinaryOp.MUL, 0, 1),
+                FusedElementwise.Step.unary(UnaryOp.TANH, 3), FusedElementwise.Step.binary(BinaryOp.ADD, 4, 2)));
+        int before = b.programs().generatedPrograms();
+        DeviceBuffer fused = b.allocate(t, 15);
+        b.fusedElementwise(p, new View[] {dense, scalar, strided}, fused);
+        assertEquals(before + 1, b.programs().generatedPrograms(), "the fused kernel is generated");
+        DeviceBuffer m = b.allocate(t, 15);
+        DeviceBuffer th = b.allocate(t, 15);
+        DeviceBuffer sum = b.allocate(t, 15);
+        b.binary(BinaryOp.MUL, dense, scalar, m);
+        b.unary(UnaryOp.TANH, View.contiguous(m, 5, 3), th);
+        b.binary(BinaryOp.ADD, View.contiguous(th, 5, 3), strided, sum);
+        assertArrayEquals(Host.read(b, sum), Host.read(b, fused), 0.0,
+                "fused tanh(x * s) + xᵀ against the primitives");
+        for (DeviceBuffer d : new DeviceBuffer[] {x, s, fused, m, th, sum}) {
+            b.release(d);
+        }
     }
 
     /** A [3, 5] buffer and its transpose [5, 3] as a strided view. */

@@ -101,6 +101,25 @@ class TrainingExamplesTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void twoSpiralsTrainAsATracedFunctionAsEagerly(Device device, @TempDir Path dir) throws Exception {
+        int steps = 120; // the cosine schedule and Adam's step count advance inside the function
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        TwoSpirals.Result eager = new TwoSpirals(capture(new ByteArrayOutputStream())).run(device,
+                Files.createDirectories(dir.resolve("eager")), steps, false);
+        TwoSpirals.Result traced = new TwoSpirals(capture(bytes)).run(device,
+                Files.createDirectories(dir.resolve("function")), steps, true);
+        for (int i = 0; i < steps; i++) {
+            assertEquals(eager.losses().get(i), traced.losses().get(i), 1e-5 * Math.abs(eager.losses().get(i)),
+                    "loss at step " + i);
+        }
+        assertEquals(eager.testAccuracy(), traced.testAccuracy());
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("as a traced function") && printed.contains("traces=1, replays=" + (steps - 1)),
+                printed);
+    }
+
     /** Variance of the pixels' brightness (0–255): about 0 for a blank or single-colour image. */
     static double lumaVariance(BufferedImage image) {
         double sum = 0;

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * A traced function's fused elementwise chain ({@link FusedElementwise}) as one generated
- * kernel: elementwise.cl's per-element functions ({@code op_TANH}, {@code bin_ADD}, the same
+ * kernel: elementwise.cl's per-element functions (the file built with SPOOL_FUNCTIONS_ONLY, without
+ * its own kernels) ({@code op_TANH}, {@code bin_ADD}, the same
  * ones the unfused kernels call) applied in the program's order, each intermediate in a private
  * variable. The kernel is built once per (program, how each input is read, dtype) and kept; the
  * driver's own program cache (PoCL's, NVIDIA's) keeps the binary across runs.
@@ -125,7 +126,9 @@ final class FusedKernels {
 
     /** elementwise.cl, then the kernel {@code fused} for this program and these input modes. */
     static String source(FusedElementwise p, Mode[] modes) {
-        StringBuilder s = new StringBuilder(KernelSources.text(KernelSources.ELEMENTWISE));
+        // elementwise.cl's per-element functions without its kernels (SPOOL_FUNCTIONS_ONLY)
+        StringBuilder s = new StringBuilder("#define SPOOL_FUNCTIONS_ONLY 1\n")
+                .append(KernelSources.text(KernelSources.ELEMENTWISE));
         s.append("\n#line 1 \"fused\"\n/* ").append(p.expression().replace("*/", "* /")).append(" */\n");
         s.append("#pragma OPENCL FP_CONTRACT OFF\n");
         s.append("kernel void fused(");

@@ -1,5 +1,7 @@
 package dev.spool.function;
 
+import dev.spool.DTypeException;
+import dev.spool.ShapeException;
 import dev.spool.Tensor;
 import dev.spool.UsageException;
 import dev.spool.internal.CoreAccess;
@@ -89,6 +91,7 @@ public final class TracedFunction<R> implements AutoCloseable {
     private long traces;
     private long replays;
     private boolean closed;
+    private TensorSpec[] inputSignature;
 
     private record Entry<R>(Program program, Results results) {
     }
@@ -110,6 +113,9 @@ public final class TracedFunction<R> implements AutoCloseable {
             throw new UsageException(name + " is closed");
         }
         Object[] a = args == null ? new Object[] {null} : args.clone();
+        if (inputSignature != null) {
+            checkSignature(a);
+        }
         calls++;
         if (runEagerly || CoreAccess.get().checkNumericsEnabled() || TraceHooks.current() != null) {
             return body.apply(a); // eager, or inline in an outer function's trace
@@ -122,6 +128,45 @@ public final class TracedFunction<R> implements AutoCloseable {
         replays++;
         last = e;
         return (R) e.results.rebuild(e.program.run(tensors(a)));
+    }
+
+    /**
+     * Fixes the tensor arguments this function accepts, as {@code tf.function}'s
+     * {@code input_signature}: one spec per argument, in order (every argument must be a tensor).
+     * A call that does not match throws a {@link ShapeException} or {@link DTypeException} naming
+     * the argument, what it got and the spec. A signature that matches still traces once per
+     * concrete shape. Returns this function.
+     */
+    public synchronized TracedFunction<R> withInputSignature(TensorSpec... specs) {
+        for (TensorSpec spec : specs) {
+            if (spec == null) {
+                throw new NullPointerException(name + ".withInputSignature: a spec is null");
+            }
+        }
+        this.inputSignature = specs.clone();
+        return this;
+    }
+
+    private void checkSignature(Object[] a) {
+        if (a.length != inputSignature.length) {
+            throw new UsageException(name + " takes " + inputSignature.length + " tensor arguments "
+                    + java.util.Arrays.toString(inputSignature) + " (its input signature), got " + a.length);
+        }
+        for (int i = 0; i < a.length; i++) {
+            TensorSpec spec = inputSignature[i];
+            if (!(a[i] instanceof Tensor t)) {
+                throw new UsageException(name + ": argument " + i + " must be a tensor " + spec
+                        + " (its input signature), got " + (a[i] == null ? "null" : a[i].getClass().getSimpleName()));
+            }
+            if (t.dtype() != spec.dtype()) {
+                throw new DTypeException(name + ": argument " + i + " is " + t.dtype() + ", the input signature"
+                        + " expects " + spec);
+            }
+            if (!spec.matches(t.shape(), t.dtype())) {
+                throw new ShapeException(name + ": argument " + i + " has shape " + t.shape() + ", the input"
+                        + " signature expects " + spec);
+            }
+        }
     }
 
     private static Tensor[] tensors(Object[] args) {

@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.spool.DType;
+import dev.spool.DTypeException;
 import dev.spool.Device;
 import dev.spool.DeviceStats;
 import dev.spool.GradientTape;
 import dev.spool.Shape;
+import dev.spool.ShapeException;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.UsageException;
 import dev.spool.Variable;
+import dev.spool.function.TensorSpec;
 import dev.spool.function.TracedFunction;
 import dev.spool.testing.Mlp;
 import dev.spool.testing.TestDevices;
@@ -324,6 +327,24 @@ class FunctionTest {
             assertArrayEquals(t.toFloatArray(), r.get(0).toFloatArray(), 0f);
             assertArrayEquals(Spool.exp(t.neg()).add(t.sqrt()).toFloatArray(), r.get(1).toFloatArray(), 0f);
             assertEquals(2, f.stats().nodesPerCall(), f.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void anInputSignatureRefusesACallThatDoesNotMatchAndSaysWhatItExpected(Device device) {
+        try (var on = TestDevices.on(device)) {
+            TracedFunction<Tensor> f = Spool.function((Tensor x) -> x.matmul(x, false, true))
+                    .withInputSignature(TensorSpec.of(DType.FLOAT32, -1, 3));
+            assertEquals(Shape.of(2, 2), f.call(Spool.ones(2, 3)).shape());
+            assertEquals(Shape.of(4, 4), f.call(Spool.ones(4, 3)).shape(), "None matches any size");
+            ShapeException rank = assertThrows(ShapeException.class, () -> f.call(Spool.ones(2, 3, 1)));
+            assertTrue(rank.getMessage().contains("(2, 3, 1)") && rank.getMessage().contains("(None, 3) float32"),
+                    rank.getMessage());
+            ShapeException dim = assertThrows(ShapeException.class, () -> f.call(Spool.ones(2, 4)));
+            assertTrue(dim.getMessage().contains("argument 0"), dim.getMessage());
+            assertThrows(DTypeException.class, () -> f.call(Spool.ones(Shape.of(2, 3), DType.INT32)));
+            assertEquals(2, f.stats().traces());
         }
     }
 }

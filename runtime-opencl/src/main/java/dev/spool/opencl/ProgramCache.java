@@ -1,10 +1,13 @@
 package dev.spool.opencl;
 
 import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_PROGRAM_BINARIES;
+import static org.jocl.CL.CL_PROGRAM_BINARY_SIZES;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.CL_PROGRAM_KERNEL_NAMES;
 import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateKernel;
+import static org.jocl.CL.clCreateProgramWithBinary;
 import static org.jocl.CL.clCreateProgramWithSource;
 import static org.jocl.CL.clGetKernelWorkGroupInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
@@ -13,8 +16,15 @@ import static org.jocl.CL.clReleaseKernel;
 import static org.jocl.CL.clReleaseProgram;
 
 import dev.spool.BackendException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +32,7 @@ import java.util.TreeSet;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
+import org.jocl.cl_device_id;
 import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 import org.slf4j.Logger;
@@ -87,12 +98,16 @@ final class ProgramCache implements AutoCloseable {
     /**
      * The launcher of kernel {@code name} of a program generated at run time ({@code text}, named
      * {@code what} in messages), built with {@code options} and kept like the resource programs.
+     * Its binary is also kept on disk, next to the GEMM tuner's cache ({@code kernels/} under
+     * {@link GemmTuner#cacheDir()}), keyed by a hash of device, platform, driver, options and
+     * text: a later run loads it instead of compiling. A binary the driver rejects is rebuilt from
+     * source; a cache that cannot be written is skipped (one DEBUG line).
      */
     KernelCall generated(String what, String text, String options, String name) {
         Key key = new Key(device.info.index(), text, options);
         Program p = programs.get(key);
         if (p == null) {
-            p = new Program(build(what, text, options));
+            p = new Program(buildCached(what, text, options));
             p.generated = true;
             programs.put(key, p);
         }
@@ -106,6 +121,62 @@ final class ProgramCache implements AutoCloseable {
             p.calls.put(name, call);
         }
         return call;
+    }
+
+    /** Generated programs loaded from the disk cache, and built from source, by this cache: for tests. */
+    int[] generatedLoadsAndBuilds() {
+        return new int[] {binaryLoads, sourceBuilds};
+    }
+
+    private int binaryLoads;
+    private int sourceBuilds;
+
+    private cl_program buildCached(String what, String text, String options) {
+        String all = device.baseOptions + (options.isEmpty() ? "" : " " + options);
+        Path file = null;
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((device.info.name() + "\n" + device.platformName
+                    + "\n" + device.driverVersion + "\n" + all + "\n" + text).getBytes(StandardCharsets.UTF_8));
+            file = GemmTuner.cacheDir().resolve("kernels").resolve(HexFormat.of().formatHex(digest, 0, 16) + ".bin");
+        } catch (NoSuchAlgorithmException | RuntimeException e) {
+            log.debug("no disk cache for generated programs: {}", e.toString());
+        }
+        if (file != null && Files.isRegularFile(file)) {
+            cl_program program = null;
+            try {
+                byte[] binary = Files.readAllBytes(file);
+                program = clCreateProgramWithBinary(device.context, 1, new cl_device_id[] {device.id},
+                        new long[] {binary.length}, new byte[][] {binary}, null, null);
+                clBuildProgram(program, 1, new cl_device_id[] {device.id}, all, null, null);
+                binaryLoads++;
+                return program;
+            } catch (IOException | RuntimeException e) {
+                if (program != null) {
+                    clReleaseProgram(program);
+                }
+                log.debug("rebuilding {} from source: its cached binary {} was not accepted ({})", what, file, e.toString());
+            }
+        }
+        cl_program program = build(what, text, options);
+        sourceBuilds++;
+        if (file != null) {
+            try {
+                long[] size = new long[1];
+                clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null);
+                if (size[0] > 0) {
+                    byte[] binary = new byte[(int) size[0]];
+                    Pointer at = Pointer.to(binary);
+                    clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(at), null);
+                    Files.createDirectories(file.getParent());
+                    Path tmp = Files.createTempFile(file.getParent(), "program", ".tmp");
+                    Files.write(tmp, binary);
+                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.debug("not caching {} on disk ({}): {}", what, file, e.toString());
+            }
+        }
+        return program;
     }
 
     /** The largest work-group {@code kernel} can run with on this device. */

@@ -123,6 +123,35 @@ final class ProgramCache implements AutoCloseable {
         return call;
     }
 
+    /**
+     * The binary in {@code file} if the file is whole (our header, and the SHA-256 it records
+     * matches), else null: a damaged or foreign file never reaches the driver, whose reaction to
+     * a bad binary may be to abort the process.
+     */
+    private static byte[] readVerified(Path file) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                return null;
+            }
+            byte[] all = Files.readAllBytes(file);
+            int head = MAGIC.length + 32;
+            if (all.length <= head || !java.util.Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+                log.debug("ignoring {}: not a program binary Spool wrote", file);
+                return null;
+            }
+            byte[] bin = java.util.Arrays.copyOfRange(all, head, all.length);
+            byte[] sum = MessageDigest.getInstance("SHA-256").digest(bin);
+            if (!java.util.Arrays.equals(all, MAGIC.length, head, sum, 0, 32)) {
+                log.debug("ignoring {}: its checksum does not match (damaged)", file);
+                return null;
+            }
+            return bin;
+        } catch (IOException | NoSuchAlgorithmException e) {
+            log.debug("ignoring {}: {}", file, e.toString());
+            return null;
+        }
+    }
+
     /** Generated programs loaded from the disk cache, and built from source, by this cache: for tests. */
     int[] generatedLoadsAndBuilds() {
         return new int[] {binaryLoads, sourceBuilds};
@@ -131,30 +160,48 @@ final class ProgramCache implements AutoCloseable {
     private int binaryLoads;
     private int sourceBuilds;
 
+    /** What a cached binary file starts with, before the SHA-256 of the binary and the binary. */
+    private static final byte[] MAGIC = "spool-program-1\n".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Whether generated programs' binaries are kept on disk for this device. Not on Mesa's
+     * drivers: Rusticl aborts the process (a Rust panic) on a binary it does not recognise, and
+     * Mesa keeps its own shader cache anyway. {@code -Dspool.opencl.programCache=false} turns it off.
+     */
+    boolean diskCacheEnabled() {
+        String p = device.platformName.toLowerCase(java.util.Locale.ROOT);
+        return Boolean.parseBoolean(System.getProperty("spool.opencl.programCache", "true"))
+                && !p.contains("rusticl") && !p.contains("clover");
+    }
+
     private cl_program buildCached(String what, String text, String options) {
         String all = device.baseOptions + (options.isEmpty() ? "" : " " + options);
         Path file = null;
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest((device.info.name() + "\n" + device.platformName
-                    + "\n" + device.driverVersion + "\n" + all + "\n" + text).getBytes(StandardCharsets.UTF_8));
-            file = GemmTuner.cacheDir().resolve("kernels").resolve(HexFormat.of().formatHex(digest, 0, 16) + ".bin");
-        } catch (NoSuchAlgorithmException | RuntimeException e) {
-            log.debug("no disk cache for generated programs: {}", e.toString());
+        if (diskCacheEnabled()) {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-256").digest((device.info.name() + "\n"
+                        + device.platformName + "\n" + device.driverVersion + "\n" + all + "\n" + text)
+                        .getBytes(StandardCharsets.UTF_8));
+                file = GemmTuner.cacheDir().resolve("kernels").resolve(HexFormat.of().formatHex(digest, 0, 16) + ".bin");
+            } catch (NoSuchAlgorithmException | RuntimeException e) {
+                log.debug("no disk cache for generated programs: {}", e.toString());
+            }
         }
-        if (file != null && Files.isRegularFile(file)) {
+        byte[] binary = file == null ? null : readVerified(file);
+        if (binary != null) {
             cl_program program = null;
             try {
-                byte[] binary = Files.readAllBytes(file);
                 program = clCreateProgramWithBinary(device.context, 1, new cl_device_id[] {device.id},
                         new long[] {binary.length}, new byte[][] {binary}, null, null);
                 clBuildProgram(program, 1, new cl_device_id[] {device.id}, all, null, null);
                 binaryLoads++;
                 return program;
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 if (program != null) {
                     clReleaseProgram(program);
                 }
-                log.debug("rebuilding {} from source: its cached binary {} was not accepted ({})", what, file, e.toString());
+                log.debug("rebuilding {} from source: the driver did not accept its cached binary {} ({})", what, file,
+                        e.toString());
             }
         }
         cl_program program = build(what, text, options);
@@ -164,15 +211,19 @@ final class ProgramCache implements AutoCloseable {
                 long[] size = new long[1];
                 clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null);
                 if (size[0] > 0) {
-                    byte[] binary = new byte[(int) size[0]];
-                    Pointer at = Pointer.to(binary);
+                    byte[] bin = new byte[(int) size[0]];
+                    Pointer at = Pointer.to(bin);
                     clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(at), null);
                     Files.createDirectories(file.getParent());
                     Path tmp = Files.createTempFile(file.getParent(), "program", ".tmp");
-                    Files.write(tmp, binary);
+                    try (java.io.OutputStream out = Files.newOutputStream(tmp)) {
+                        out.write(MAGIC);
+                        out.write(MessageDigest.getInstance("SHA-256").digest(bin));
+                        out.write(bin);
+                    }
                     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
                 log.debug("not caching {} on disk ({}): {}", what, file, e.toString());
             }
         }

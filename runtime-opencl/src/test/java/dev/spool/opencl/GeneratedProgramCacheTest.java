@@ -16,7 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Traced functions' generated programs are kept on disk: the first build writes the binary
  * under the cache directory ({@code spool.opencl.cacheDir}), a new program cache (a later run)
- * loads it instead of compiling, and a binary the driver rejects is rebuilt from source.
+ * loads it instead of compiling, and a damaged file is rebuilt from source without reaching the
+ * driver. On Mesa's drivers (Rusticl aborts the process on a binary it does not know) the disk
+ * cache is off, and nothing is written.
  */
 @ExtendWith(TestDevices.class)
 class GeneratedProgramCacheTest {
@@ -29,6 +31,14 @@ class GeneratedProgramCacheTest {
         try {
             String text = FusedKernels.example();
             String options = ClTypes.options(DType.FLOAT32);
+            if (!new ProgramCache(b.device()).diskCacheEnabled()) { // Mesa: Rusticl aborts on a foreign binary
+                try (ProgramCache c = new ProgramCache(b.device())) {
+                    c.generated("example", text, options, "fused");
+                    assertArrayEquals(new int[] {0, 1}, c.generatedLoadsAndBuilds());
+                }
+                assertTrue(!Files.exists(dir.resolve("kernels")), "no binary written on " + b.device().describe());
+                return;
+            }
             ProgramCache first = new ProgramCache(b.device());
             try (first) {
                 first.generated("example", text, options, "fused");
@@ -46,9 +56,11 @@ class GeneratedProgramCacheTest {
                 assertArrayEquals(new int[] {1, 0}, second.generatedLoadsAndBuilds(), "loaded from disk");
                 assertTrue(k.maxLocal() > 0);
             }
-            try (Stream<Path> s = Files.list(kernels)) { // a damaged binary: rebuilt from source
+            try (Stream<Path> s = Files.list(kernels)) { // a damaged binary: never given to the driver, rebuilt
                 for (Path p : s.toList()) {
-                    Files.write(p, new byte[] {1, 2, 3});
+                    byte[] bytes = Files.readAllBytes(p);
+                    bytes[bytes.length - 1] ^= 0x55;
+                    Files.write(p, bytes);
                 }
             }
             ProgramCache third = new ProgramCache(b.device());

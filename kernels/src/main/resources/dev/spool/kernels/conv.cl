@@ -431,39 +431,6 @@ kernel void avg_pool_grad(global const T* dy, long dy_off, global T* dx, long co
     }
 }
 
-/* out = values at each window's selected cell of x (max pooling when values is x) */
-/* selected_cell of output element e's window and channel (e indexes [n, oy, ox, channel]) */
-long output_selection(global const T* x, long x_off, long e, G_ARGS) {
-    int ch = (int)(e % oc);
-    long p = e / oc;
-    int ox = (int)(p % ow);
-    int oy = (int)(p / ow % oh);
-    int n = (int)(p / ow / oh);
-    return selected_cell(x, x_off, n, oy, ox, ch, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
-}
-
-kernel void max_pool(global const T* x, long x_off, global const T* values, long v_off, global T* out, long count,
-                     G_ARGS) {
-    SPOOL_FOR_CHUNK(e, count) {
-        long at = output_selection(x, x_off, e, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
-        out[e] = values[v_off + at];
-    }
-}
-
-/* max_pool_grad where no two windows share a cell (window <= stride, no dilation), one work-item
- * per window: the host zeroes dx, each window writes its dy to the cell it selected. The same
- * values as max_pool_grad (a cell is selected by one window at most), at the forward pass's cost
- * instead of one selection per cell and covering window. */
-kernel void max_pool_grad_windows(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx,
-                                  long count, G_ARGS) {
-    SPOOL_FOR_CHUNK(e, count) {
-        long at = output_selection(x, x_off, e, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh, sw, dh, dw, pt, pl);
-        if (at >= 0) {
-            dx[at] = dy[dy_off + e];
-        }
-    }
-}
-
 /* dx[cell] = sum over the windows that select the cell, in order, of their dy */
 kernel void max_pool_grad(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx, long count,
                           G_ARGS) {
@@ -489,5 +456,132 @@ kernel void max_pool_grad(global const T* x, long x_off, global const T* dy, lon
             }
         }
         dx[e] = acc;
+    }
+}
+
+/* ---- channel-vectorised max pooling ------------------------------------------------------------
+ * A work-item takes POOL_VEC neighbouring channels of one window (in NHWC one vector load per
+ * window cell), so that neighbouring work-items read neighbouring channel vectors. Each lane
+ * selects as selected_cell does (the first maximal cell in row-major window order, a NaN greater
+ * than every number), with vector compares and selects instead of a branch per element: the
+ * same cell, so the same values as max_pool_grad. A channel run that ends
+ * past the last channel takes selected_cell lane by lane. PoCL ran the scalar kernel over
+ * [128, 26, 26, 32] in 11.5 ms; core guarantees every window a cell inside the input. */
+#ifndef POOL_VEC
+#define POOL_VEC 8
+#endif
+#define PVT SPOOL_CAT(T, POOL_VEC)
+#ifdef T_IS_DOUBLE
+#define PMASK SPOOL_CAT(long, POOL_VEC)
+#else
+#define PMASK SPOOL_CAT(int, POOL_VEC)
+#endif
+#define PLOAD SPOOL_CAT(vload, POOL_VEC)
+#define PSTORE SPOOL_CAT(vstore, POOL_VEC)
+
+/* out = values at each window's selected cell of x; same != 0: values is x (one load per cell) */
+kernel void max_pool(global const T* x, long x_off, global const T* values, long v_off, global T* out,
+                         long vectors, int same, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, vectors) {
+        const int per = (oc + POOL_VEC - 1) / POOL_VEC;
+        const int c0 = (int)(e % per) * POOL_VEC;
+        const long p = e / per;
+        const int ox = (int)(p % ow);
+        const int oy = (int)(p / ow % oh);
+        const int n = (int)(p / ow / oh);
+        global T* y = out + p * oc + c0;
+        if (c0 + POOL_VEC > oc) {
+            for (int j = 0; c0 + j < oc; j++) {
+                long at = selected_cell(x, x_off, n, oy, ox, c0 + j, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh,
+                                        sw, dh, dw, pt, pl);
+                y[j] = values[v_off + at];
+            }
+            continue;
+        }
+        PVT best = (PVT)0;
+        PVT val = (PVT)0;
+        bool first = true;
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= ih) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix < 0 || ix >= iw) {
+                    continue;
+                }
+                long at = (((long)n * ih + iy) * iw + ix) * ic + c0;
+                PVT v = PLOAD(0, x + x_off + at);
+                PMASK take = first ? (PMASK)(-1) : (isnan(v) | (v > best)) & ~isnan(best);
+                best = select(best, v, take);
+                if (!same) {
+                    val = select(val, PLOAD(0, values + v_off + at), take);
+                }
+                first = false;
+            }
+        }
+        PSTORE(same ? best : val, 0, y);
+    }
+}
+
+/* max_pool_grad where no two windows share a cell (window <= stride, no dilation), one work-item
+ * per POOL_VEC channels of a window: the window's cells are selected as max_pool does, then
+ * each cell of the window receives, lane by lane, dy where it is the selected cell and 0
+ * elsewhere; the host zeroes dx for the cells no window covers. The same values as
+ * max_pool_grad (a cell is selected by one window at most) at the forward pass's cost, instead
+ * of one selection per cell and covering window. */
+kernel void max_pool_grad_windows_vec(global const T* x, long x_off, global const T* dy, long dy_off, global T* dx,
+                                      long vectors, G_ARGS) {
+    SPOOL_FOR_CHUNK(e, vectors) {
+        const int per = (oc + POOL_VEC - 1) / POOL_VEC;
+        const int c0 = (int)(e % per) * POOL_VEC;
+        const long p = e / per;
+        const int ox = (int)(p % ow);
+        const int oy = (int)(p / ow % oh);
+        const int n = (int)(p / ow / oh);
+        if (c0 + POOL_VEC > oc) {
+            for (int j = 0; c0 + j < oc; j++) {
+                long at = selected_cell(x, x_off, n, oy, ox, c0 + j, nb, ih, iw, ic, kh, kw, oc, groups, oh, ow, sh,
+                                        sw, dh, dw, pt, pl);
+                dx[at] = dy[dy_off + p * oc + c0 + j];
+            }
+            continue;
+        }
+        PVT best = (PVT)0;
+        PMASK cell = (PMASK)0; /* the selected cell's index ky * kw + kx, per lane */
+        bool first = true;
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= ih) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix < 0 || ix >= iw) {
+                    continue;
+                }
+                PVT v = PLOAD(0, x + x_off + (((long)n * ih + iy) * iw + ix) * ic + c0);
+                PMASK take = first ? (PMASK)(-1) : (isnan(v) | (v > best)) & ~isnan(best);
+                best = select(best, v, take);
+                cell = select(cell, (PMASK)(ky * kw + kx), take);
+                first = false;
+            }
+        }
+        const PVT g = PLOAD(0, dy + dy_off + p * oc + c0);
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= ih) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix < 0 || ix >= iw) {
+                    continue;
+                }
+                PSTORE(select((PVT)0, g, cell == (PMASK)(ky * kw + kx)), 0,
+                       dx + (((long)n * ih + iy) * iw + ix) * ic + c0);
+            }
+        }
     }
 }

@@ -469,7 +469,8 @@ public final class CpuBackend implements Backend {
     // ---- fused elementwise (bias-add + activation) ----------------------------------------
 
     /** The binary op, then the epilogue in place over the output: the same loops (and bits) as
-     *  the two primitives, with no intermediate buffer. */
+     *  the two primitives, with no intermediate buffer; a bias over the last axis in one pass
+     *  (SimdElementwise#repeatedRows). */
     @Override
     public void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
         if (op.isComparison()) {
@@ -479,6 +480,13 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("cpu: binaryUnary: " + epilogue + " is not one of " + EPILOGUES);
         }
         requireAccepts(epilogue, a.dtype());
+        if (VectorSupport.ENABLED && a.dtype().isFloating() && b.dtype() == a.dtype()) {
+            requireSameShape(op.name(), a, b);
+            // a bias over the last axis: one pass, the epilogue while each block is in cache
+            if (SimdElementwise.repeatedRows(par, op, epilogue, a, b, output(op.name(), out, a.dtype(), a.size()))) {
+                return;
+            }
+        }
         binary(op, a, b, out);
         View y = View.contiguous(out, a.shape());
         unary(epilogue, y, out);

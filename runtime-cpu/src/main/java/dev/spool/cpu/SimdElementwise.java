@@ -204,6 +204,9 @@ final class SimdElementwise {
                 || !(dst instanceof float[] || dst instanceof double[])) {
             return false;
         }
+        if (repeatedRows(par, op, null, a, b, out)) {
+            return true;
+        }
         long size = a.size();
         int da = size <= CHUNK ? runStride(a) : -1;
         int db = size <= CHUNK ? runStride(b) : -1;
@@ -237,6 +240,86 @@ final class SimdElementwise {
                     binaryDouble(op, x, p[0], sa, y, p[1], sb, r, p[2], n)));
         }
         return true;
+    }
+
+    /**
+     * {@link #binary}, then with an epilogue {@link #unary} in place, where one operand is dense
+     * and the other repeats a dense run of L elements along it (a bias over the last axis: the
+     * trailing dims dense, the leading ones broadcast). A loop over rows of L elements, with no
+     * strided-loop step per run, and the epilogue applied to each block of rows while it is in
+     * cache, not in a second pass over the output. The per-element code is binaryFloat's or
+     * binaryDouble's, then unaryFloat's or unaryDouble's, as the two primitives run them, so the
+     * bits are theirs. Measured on [128, 26, 26, 32] + bias[32] (the CNN's first conv layer,
+     * runs of 32): the strided loop and a second pass took the fused bias-add + relu several
+     * times relu's own time. False for what it does not handle.
+     */
+    static boolean repeatedRows(Parallel par, BinaryOp op, UnaryOp epilogue, View a, View b, CpuBuffer out) {
+        Object dst = out.data();
+        if (op.isComparison() || op == BinaryOp.POW || !(dst instanceof float[] || dst instanceof double[])) {
+            return false;
+        }
+        boolean isFloat = dst instanceof float[];
+        if (epilogue != null && !(isFloat ? handlesFloat(epilogue) : handlesDouble(epilogue))) {
+            return false;
+        }
+        boolean aDense = a.isContiguous();
+        boolean bDense = b.isContiguous();
+        long run = aDense == bDense ? -1 : repeatRun(aDense ? b : a);
+        if (run <= 0 || a.size() % run != 0 || !(CpuBuffer.data(a) instanceof float[] == isFloat)) {
+            return false;
+        }
+        int len = (int) run;
+        long rows = a.size() / len;
+        int aStep = aDense ? len : 0;
+        int bStep = bDense ? len : 0;
+        int ao = (int) a.offset();
+        int bo = (int) b.offset();
+        int block = Math.max(1, CHUNK / len); // rows whose output the epilogue takes while in cache
+        Object srcA = CpuBuffer.data(a);
+        Object srcB = CpuBuffer.data(b);
+        par.forRange(rows, Math.max(1, Parallel.GRAIN / len), (lo, hi) -> {
+            for (long s = lo; s < hi; s += block) {
+                int first = (int) s;
+                int end = (int) Math.min(hi, s + block);
+                for (int row = first; row < end; row++) {
+                    if (isFloat) {
+                        binaryFloat(op, (float[]) srcA, ao + row * aStep, 1, (float[]) srcB, bo + row * bStep, 1,
+                                (float[]) dst, row * len, len);
+                    } else {
+                        binaryDouble(op, (double[]) srcA, ao + row * aStep, 1, (double[]) srcB, bo + row * bStep,
+                                1, (double[]) dst, row * len, len);
+                    }
+                }
+                if (epilogue != null) {
+                    int at = first * len;
+                    int n = (end - first) * len;
+                    if (isFloat) {
+                        unaryFloat(epilogue, (float[]) dst, at, (float[]) dst, at, n);
+                    } else {
+                        unaryDouble(epilogue, (double[]) dst, at, (double[]) dst, at, n);
+                    }
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * L where v repeats a dense run of L elements (its trailing dims row-major dense with L
+     * elements, every leading dim of stride 0 or extent 1) and has more than L elements; else -1.
+     */
+    private static long repeatRun(View v) {
+        long run = 1;
+        int d = v.rank() - 1;
+        for (; d >= 0 && v.shape()[d] != 1 && v.strides()[d] == run; d--) {
+            run *= v.shape()[d];
+        }
+        for (; d >= 0; d--) {
+            if (v.shape()[d] != 1 && v.strides()[d] != 0) {
+                return -1;
+            }
+        }
+        return run > 1 && run < v.size() ? run : -1;
     }
 
     /** 1 for a dense row-major view, 0 for one element broadcast everywhere (all strides 0), else -1. */

@@ -316,6 +316,102 @@ class ElementwiseTest {
         assertArrayEquals(new float[] {5, 10, 15, 20, 25, 30}, readF32(o));
     }
 
+    /**
+     * A bias over the last axis (one operand repeating a dense run along the other, the other
+     * dense), alone and with each epilogue in the same call: the same bits as the two
+     * primitives over a materialised (dense) copy of the bias, on one thread and several, in
+     * either operand order, runs that fill whole vectors and runs that leave a tail, sizes past
+     * the parallel grain. NaN, -0 and negatives in the dense operand reach every branch of relu.
+     */
+    @Test
+    void biasOverTheLastAxisGivesTheBitsOfTheTwoPrimitives() {
+        for (int len : new int[] {3, 16, 32, 37}) {
+            int rows = (int) (3 * Parallel.GRAIN / len) + 5;
+            float[] x = CpuTesting.randomFloats(rows * len, len);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = i % 97 == 0 ? NAN : i % 89 == 0 ? -0f : x[i] * 4 - 2;
+            }
+            float[] bias = CpuTesting.randomFloats(len, len + 1);
+            float[] tiled = new float[x.length];
+            for (int i = 0; i < tiled.length; i++) {
+                tiled[i] = bias[i % len];
+            }
+            double[] xd = new double[x.length];
+            double[] bd = new double[len];
+            double[] tiledD = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                xd[i] = x[i];
+                tiledD[i] = tiled[i];
+            }
+            for (int i = 0; i < len; i++) {
+                bd[i] = bias[i];
+            }
+            for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                boolean f = t == DType.FLOAT32;
+                DeviceBuffer dense = f ? f32(x) : f64(xd);
+                DeviceBuffer b = f ? f32(withLead(bias)) : f64(withLead(bd));
+                DeviceBuffer bt = f ? f32(tiled) : f64(tiledD);
+                View xv = View.contiguous(dense, rows, len);
+                View bv = view(b, shape(rows, len), strides(0, 1), 1); // at an offset
+                View btv = View.contiguous(bt, rows, len);
+                for (CpuBackend be : new CpuBackend[] {CPU, SERIAL}) {
+                    for (BinaryOp op : new BinaryOp[] {BinaryOp.ADD, BinaryOp.SUB}) {
+                        for (boolean biasFirst : new boolean[] {false, true}) {
+                            View p = biasFirst ? bv : xv;
+                            View q = biasFirst ? xv : bv;
+                            View pt = biasFirst ? btv : xv;
+                            View qt = biasFirst ? xv : btv;
+                            DeviceBuffer expected = out(t, x.length);
+                            DeviceBuffer got = out(t, x.length);
+                            be.binary(op, pt, qt, expected);
+                            be.binary(op, p, q, got);
+                            assertBits(expected, got, op + " " + t + " run " + len);
+                            for (UnaryOp epi : dev.spool.spi.Backend.EPILOGUES) {
+                                be.binary(op, pt, qt, expected);
+                                be.unary(epi, View.contiguous(expected, rows, len), expected);
+                                be.binaryUnary(op, epi, p, q, got);
+                                assertBits(expected, got, op + "+" + epi + " " + t + " run " + len
+                                        + (biasFirst ? " (bias first)" : ""));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] withLead(float[] v) {
+        float[] out = new float[v.length + 1];
+        System.arraycopy(v, 0, out, 1, v.length);
+        return out;
+    }
+
+    private static double[] withLead(double[] v) {
+        double[] out = new double[v.length + 1];
+        System.arraycopy(v, 0, out, 1, v.length);
+        return out;
+    }
+
+    private static void assertBits(DeviceBuffer expected, DeviceBuffer got, String what) {
+        if (expected.dtype() == DType.FLOAT32) {
+            float[] e = readF32(expected);
+            float[] g = readF32(got);
+            for (int i = 0; i < e.length; i++) {
+                if (Float.floatToRawIntBits(e[i]) != Float.floatToRawIntBits(g[i])) {
+                    throw new AssertionError(what + ": element " + i + " is " + g[i] + ", expected " + e[i]);
+                }
+            }
+        } else {
+            double[] e = readF64(expected);
+            double[] g = readF64(got);
+            for (int i = 0; i < e.length; i++) {
+                if (Double.doubleToRawLongBits(e[i]) != Double.doubleToRawLongBits(g[i])) {
+                    throw new AssertionError(what + ": element " + i + " is " + g[i] + ", expected " + e[i]);
+                }
+            }
+        }
+    }
+
     @Test
     void transposedAndOffsetInputs() {
         DeviceBuffer a = f64(1, 2, 3, 4, 5, 6);

@@ -8,12 +8,14 @@ import dev.spool.spi.View;
 /**
  * Convolution and pooling. Convolutions take the implicit GEMMs of {@link ConvGemmKernels}
  * where they cover the geometry, depthwise convolutions conv.cl's channel-parallel kernels, and
- * the rest (strided input gradients, sizes past 2^31 elements, empty ones) and pooling conv.cl's
- * plain kernels: one work-item per output element, each summing its terms in a fixed order. No
- * path depends on scheduling or needs atomics.
+ * the rest (strided input gradients, sizes past 2^31 elements, empty ones) and average pooling
+ * conv.cl's plain kernels: one work-item per output element, each summing its terms in a fixed
+ * order. Max pooling, and its gradient where no two windows share a cell, take channel-vectorised
+ * kernels (a work-item per window's run of channels), the gradient over overlapping windows a
+ * work-item per input element. No path depends on scheduling or needs atomics.
  */
 final class ConvKernels {
-    /** The plain kernels of conv.cl, in the order of {@link #calls}' slots. */
+    /** The kernels of conv.cl, in the order of {@link #calls}' slots (max pooling's are vectorised). */
     enum Kind {
         CONV2D("conv2d", KernelCatalog.CONV2D),
         BACKPROP_INPUT("conv2dBackpropInput", KernelCatalog.CONV2D_BACKPROP_INPUT),
@@ -25,7 +27,7 @@ final class ConvKernels {
         DEPTHWISE("conv2d", KernelCatalog.DEPTHWISE),
         DEPTHWISE_INPUT("conv2dBackpropInput", KernelCatalog.DEPTHWISE_BACKPROP_INPUT),
         DEPTHWISE_FILTER("conv2dBackpropFilter", KernelCatalog.DEPTHWISE_BACKPROP_FILTER),
-        MAX_POOL_GRAD_WINDOWS("maxPool2dGrad", KernelCatalog.MAX_POOL_GRAD_WINDOWS);
+        MAX_POOL_GRAD_WINDOWS_VEC("maxPool2dGrad", KernelCatalog.MAX_POOL_GRAD_WINDOWS_VEC);
 
         /** The SPI primitive. */
         final String primitive;
@@ -62,6 +64,8 @@ final class ConvKernels {
 
     /** Output channels a depthwise work-item computes (conv.cl's DW_VEC). */
     static final int DEPTHWISE_VECTOR = 4;
+    /** Channels a vectorised max-pooling work-item takes (conv.cl's POOL_VEC). */
+    static final int POOL_VECTOR = 8;
     /** Pixels a part of the depthwise filter gradient takes at least. */
     static final int DEPTHWISE_PART_PIXELS = 256;
     private static final int DTYPES = DType.values().length;
@@ -117,11 +121,15 @@ final class ConvKernels {
                 return;
             }
         }
+        if (kind == Kind.MAX_POOL) { // one kernel on either path
+            maxPoolVector(kind, g, out, inputs[0], inputs[1]);
+            return;
+        }
         if (path == Path.CHOSEN && kind == Kind.MAX_POOL_GRAD && disjointWindows(g)) {
-            // one work-item per window instead of per cell: PoCL took 60-130 ms for the 2x2 pool
-            // of [128, 26, 26, 32] per cell, 11.5 ms for the forward pass, which selects as often
+            // one work-item per window's channel vector instead of one per cell: PoCL took
+            // 60-130 ms for the 2x2 pool of [128, 26, 26, 32] per cell
             copies.fill(out.mem(), t, count, 0);
-            launch(Kind.MAX_POOL_GRAD_WINDOWS, t, g, g.batch(), out, g.outputSize(), inputs, false);
+            maxPoolVector(Kind.MAX_POOL_GRAD_WINDOWS_VEC, g, out, inputs[0], inputs[1]);
             return;
         }
         if (path == Path.CHOSEN && kind.depthwise() != null && ConvGemmKernels.depthwise(g) && g.inputSize() > 0
@@ -180,6 +188,22 @@ final class ConvKernels {
             c.u32(accumulate ? 1 : 0);
         }
         c.runElements(count, k.tuning());
+    }
+
+    /**
+     * conv.cl's channel-vectorised max pooling: a work-item per {@link #POOL_VECTOR} channels of
+     * a window (PoCL: the scalar kernel, a work-item per output element, took 11.5 ms over
+     * [128, 26, 26, 32] where cpu took 2.1).
+     */
+    private void maxPoolVector(Kind kind, Conv2dGeometry g, OpenClBuffer out, View x, View other) {
+        DType t = x.dtype();
+        long vectors = (long) g.batch() * g.outHeight() * g.outWidth() * ceilDiv(g.outChannels(), POOL_VECTOR);
+        KernelCall c = call(kind, t).mem((OpenClBuffer) x.buffer()).i64(x.offset()).mem((OpenClBuffer) other.buffer())
+                .i64(other.offset()).mem(out).i64(vectors);
+        if (kind == Kind.MAX_POOL) {
+            c.u32(other.buffer() == x.buffer() && other.offset() == x.offset() ? 1 : 0);
+        }
+        geometry(c, g).runElements(vectors, k.tuning());
     }
 
     private void depthwise(Kind kind, Conv2dGeometry g, OpenClBuffer out, View a, View b) {

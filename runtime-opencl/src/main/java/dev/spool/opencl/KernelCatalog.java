@@ -136,7 +136,7 @@ final class KernelCatalog {
     static final String AVG_POOL_GRAD = "avg_pool_grad";
     static final String MAX_POOL = "max_pool";
     static final String MAX_POOL_GRAD = "max_pool_grad";
-    static final String MAX_POOL_GRAD_WINDOWS = "max_pool_grad_windows";
+    static final String MAX_POOL_GRAD_WINDOWS_VEC = "max_pool_grad_windows_vec";
     static final String DEPTHWISE = "depthwise_forward";
     static final String DEPTHWISE_BACKPROP_INPUT = "depthwise_backprop_input";
     static final String DEPTHWISE_BACKPROP_FILTER = "depthwise_backprop_filter";
@@ -151,6 +151,8 @@ final class KernelCatalog {
     static final String BN_GRAD_PARTIALS = "bn_grad_partials";
     static final String BN_GRAD_FINALIZE = "bn_grad_finalize";
     static final String BN_GRAD_APPLY = "bn_grad_apply";
+    static final String BN_FUSED = "bn_fused";
+    static final String BN_GRAD_FUSED = "bn_grad_fused";
 
     /** One work-item per (row, chunk): CPUs, and short rows on GPUs. */
     static String reduceChunks(ReduceOp op) {
@@ -341,10 +343,10 @@ final class KernelCatalog {
                 out.add(new KernelRef(kind.primitive, t, KernelSources.CONV, ClTypes.options(t), kind.kernel));
             }
             out.add(new KernelRef("conv2dBackpropFilter", t, KernelSources.CONV, ClTypes.options(t), CONV_FILTER_SUM));
-            for (String k : List.of(BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {
+            for (String k : List.of(BN_FUSED, BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {
                 out.add(new KernelRef("batchNormTraining", t, KernelSources.NORM, normOptions(t, fp64), k));
             }
-            for (String k : List.of(BN_GRAD_PARTIALS, BN_GRAD_FINALIZE, BN_GRAD_APPLY)) {
+            for (String k : List.of(BN_GRAD_FUSED, BN_GRAD_PARTIALS, BN_GRAD_FINALIZE, BN_GRAD_APPLY)) {
                 out.add(new KernelRef("batchNormTrainingGrad", t, KernelSources.NORM, normOptions(t, fp64), k));
             }
         }

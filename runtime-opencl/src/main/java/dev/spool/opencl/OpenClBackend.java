@@ -527,6 +527,11 @@ public final class OpenClBackend implements Backend {
                 () -> convs.run(kind, g, o, count, path, config, inputs));
     }
 
+    /** The batch normalization kernels of this backend (for tests). */
+    NormKernels norms() {
+        return norms;
+    }
+
     /** The convolution kernels of this backend (for tests). */
     ConvKernels convs() {
         return convs;

@@ -136,6 +136,92 @@ class ConvKernelsTest {
         }
     }
 
+    /**
+     * The channel-vectorised max pooling kernels: the forward pass against a selection written
+     * here, the gradient over disjoint windows against the plain kernel (a work-item per input
+     * cell), both exactly (nothing is summed). Values with ties and NaNs, so that the first
+     * maximal cell and a NaN's win are exercised lane by lane; channel counts below, at and past
+     * the vector width with a tail; VALID and SAME, dilated and overlapping windows (the forward
+     * pass); the forward pass also with values other than x, as the gradient of the gradient
+     * uses it.
+     */
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
+    void vectorisedMaxPoolingSelectsTheFirstMaximalCell(OpenClBackend be) {
+        int v = ConvKernels.POOL_VECTOR;
+        List<Conv2dGeometry> geometries = List.of(
+                geometry(2, 6, 6, v, 2, 2, v, v, 2, 2, 1, 1, 0, 0, 0, 0),                       // Keras's 2x2
+                geometry(2, 7, 5, 2 * v + 4, 2, 2, 2 * v + 4, 2 * v + 4, 2, 2, 1, 1, 0, 1, 0, 1), // SAME, a tail
+                geometry(1, 5, 6, 3, 2, 3, 3, 3, 2, 3, 1, 1, 0, 1, 0, 0),                       // all tail
+                geometry(2, 7, 7, 2 * v, 3, 3, 2 * v, 2 * v, 3, 3, 1, 1, 1, 1, 1, 1),           // SAME 3x3 / 3
+                geometry(1, 8, 7, v, 3, 3, v, v, 2, 1, 1, 1, 1, 1, 1, 1),                       // overlapping
+                geometry(2, 9, 9, v + 1, 2, 2, v + 1, v + 1, 1, 2, 2, 1, 0, 0, 0, 0));          // dilated
+        Random r = new Random(8);
+        for (DType t : KernelCatalog.types(KernelCatalog.FLOATING, be.info().fp64())) {
+            for (Conv2dGeometry g : geometries) {
+                double[] x = new double[(int) g.inputSize()];
+                double[] other = new double[x.length];
+                double[] dy = new double[(int) g.outputSize()];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = r.nextInt(20) == 0 ? Double.NaN : r.nextInt(3) - 1; // ties in most windows
+                    other[i] = r.nextDouble();
+                }
+                for (int i = 0; i < dy.length; i++) {
+                    dy[i] = 1 + r.nextDouble();
+                }
+                for (double[] values : List.of(x, other)) {
+                    double[] expected = new double[dy.length];
+                    for (int e = 0; e < expected.length; e++) {
+                        double pick = values[selectedCell(x, g, e)];
+                        expected[e] = t == DType.FLOAT32 ? (float) pick : pick; // as uploaded
+                    }
+                    assertSame(expected, run(be, ConvKernels.Kind.MAX_POOL, g, t, null, ConvKernels.Path.CHOSEN, x,
+                            values, g.outputSize()), "maxPool2d " + t + " " + g + (values == x ? "" : " (other values)"));
+                }
+                ConvKernels.Kind kind = ConvKernels.Kind.MAX_POOL_GRAD;
+                assertSame(run(be, kind, g, t, null, ConvKernels.Path.PLAIN, x, dy, g.inputSize()),
+                        run(be, kind, g, t, null, ConvKernels.Path.CHOSEN, x, dy, g.inputSize()), kind + " " + t
+                                + " " + g + (ConvKernels.disjointWindows(g) ? "" : " (the plain kernel both ways)"));
+            }
+        }
+        // x lies at offset 3 of its buffer, values and dy at 5 (run()); most geometries take the
+        // vectorised gradient (max pooling of x by x itself, one buffer, is the conformance suite's)
+        assertTrue(geometries.stream().filter(ConvKernels::disjointWindows).count() >= 3);
+    }
+
+    /** Index in x of output element e's selected cell: the first maximal in row-major window order, NaN the greatest. */
+    private static int selectedCell(double[] x, Conv2dGeometry g, int e) {
+        int c = g.outChannels();
+        int ch = e % c;
+        int ox = e / c % g.outWidth();
+        int oy = e / c / g.outWidth() % g.outHeight();
+        int n = e / c / g.outWidth() / g.outHeight();
+        int best = -1;
+        for (int ky = 0; ky < g.filterHeight(); ky++) {
+            int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
+            for (int kx = 0; kx < g.filterWidth(); kx++) {
+                int ix = ox * g.strideW() - g.padLeft() + kx * g.dilationW();
+                if (iy < 0 || iy >= g.inHeight() || ix < 0 || ix >= g.inWidth()) {
+                    continue;
+                }
+                int at = ((n * g.inHeight() + iy) * g.inWidth() + ix) * c + ch;
+                if (best < 0 || !Double.isNaN(x[best]) && (Double.isNaN(x[at]) || x[at] > x[best])) {
+                    best = at;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static void assertSame(double[] expected, double[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            if (Double.doubleToLongBits(expected[i]) != Double.doubleToLongBits(actual[i])) {
+                fail(what + ": element " + i + " is " + actual[i] + ", the plain kernel's " + expected[i]);
+            }
+        }
+    }
+
     /** What takes which kernels: depthwise, strided input gradients and empty geometries do not take the GEMMs. */
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#bothStyles")

@@ -445,7 +445,7 @@ class KernelSmokeTest {
         assertEquals(9, Host.read(b, View.contiguous(y, 8))[0], 1e-6, "maxPool2d " + t);
         b.maxPool2dGrad(x, View.contiguous(ones, 1, 2, 2, 2), pool, dx);
         assertEquals(1, Host.read(b, View.contiguous(dx, 18))[8], 1e-6, "maxPool2dGrad " + t);
-        // windows that share no cell (2x2, stride 2) take max_pool_grad_windows
+        // windows that share no cell (2x2, stride 2) take max_pool_grad_windows_vec
         Conv2dGeometry disjoint = new Conv2dGeometry(1, 3, 3, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 0, 0);
         b.maxPool2dGrad(x, View.contiguous(ones, 1, 1, 1, 2), disjoint, dx);
         double[] windows = Host.read(b, View.contiguous(dx, 18));
@@ -458,7 +458,7 @@ class KernelSmokeTest {
         release(b, xb, f, ones, y, dx, df);
     }
 
-    /** Batch normalization's six kernels on [3, 2] (offset 1): channel 0 is 1, 3, 5 (mean 3, variance 8/3). */
+    /** Batch normalization's eight kernels on [3, 2] (offset 1): channel 0 is 1, 3, 5 (mean 3, variance 8/3). */
     private static void batchNorm(OpenClBackend b, DType t) {
         DeviceBuffer xb = Host.upload(b, t, 0, 1, 2, 3, 4, 5, 6);
         View x = new View(xb, new int[] {3, 2}, new long[] {2, 1}, 1);
@@ -476,6 +476,13 @@ class KernelSmokeTest {
         b.batchNormTrainingGrad(x, x, View.contiguous(scale, 2), View.contiguous(mean, 2), View.contiguous(var, 2), 0,
                 dx, dscale, doffset);
         assertEquals(9, Host.read(b, View.contiguous(doffset, 2))[0], 1e-5, "batchNormTrainingGrad doffset " + t);
+        // and the three-launch kernels, which take over past the device's loop limit
+        b.norms().forward(x, View.contiguous(scale, 2), View.contiguous(offset, 2), 0, (OpenClBuffer) y,
+                (OpenClBuffer) mean, (OpenClBuffer) var, true);
+        assertEquals(8 / 3.0, Host.read(b, View.contiguous(var, 2))[0], 1e-5, "batchNormTraining, chunked " + t);
+        b.norms().backward(x, x, View.contiguous(scale, 2), View.contiguous(mean, 2), View.contiguous(var, 2), 0,
+                (OpenClBuffer) dx, (OpenClBuffer) dscale, (OpenClBuffer) doffset, true);
+        assertEquals(9, Host.read(b, View.contiguous(doffset, 2))[0], 1e-5, "batchNormTrainingGrad, chunked " + t);
         release(b, xb, scale, offset, y, mean, var, dx, dscale, doffset);
     }
 

@@ -124,12 +124,15 @@ class LaunchCountTest {
     }
 
     /**
-     * Batch normalization in training mode, with the batch's statistics: three launches forward
-     * (partial statistics, their combination, the normalization) and three backward for the
-     * fused op, against the composite of moments and batchNormalization, counted in the same run.
+     * Batch normalization in training mode, with the batch's statistics: one launch forward (a
+     * work-group per block of channels sums over the rows, then normalises) and one backward for
+     * the fused op, against the composite of moments and batchNormalization, counted in the same
+     * run. Was three each way (partial statistics, their combination, the normalization), as it
+     * still is where one work-item of the single launch would pass llvmpipe's loop limit
+     * (NormKernelsTest).
      */
     @Test
-    void fusedBatchNormTakesThreeLaunchesEachWay() {
+    void fusedBatchNormTakesOneLaunchEachWay() {
         TestDevices.all();
         Device d = Device.get("opencl:0");
         try (Device.Scope s = Device.use(d); TensorScope scope = new TensorScope()) {
@@ -139,10 +142,10 @@ class LaunchCountTest {
             Tensor dy = Spool.randomUniform(Shape.of(16, 12, 12, 32), 4);
             long[] fused = forwardAndBackward(d, x, scale, offset, dy, true);
             long[] composite = forwardAndBackward(d, x, scale, offset, dy, false);
-            assertEquals(3, fused[0], "fused forward");
-            assertEquals(3, fused[1], "fused backward");
+            assertEquals(1, fused[0], "fused forward on " + d.info().name() + " (" + strategy() + " kernels)");
+            assertEquals(1, fused[1], "fused backward on " + d.info().name() + " (" + strategy() + " kernels)");
             // recorded for the README's comparison; the composite's counts depend on its op mix
-            org.junit.jupiter.api.Assertions.assertTrue(composite[0] > 3 && composite[1] > 3,
+            org.junit.jupiter.api.Assertions.assertTrue(composite[0] > 1 && composite[1] > 1,
                     "composite forward " + composite[0] + ", backward " + composite[1]);
             org.slf4j.LoggerFactory.getLogger(LaunchCountTest.class).info(
                     "batch normalization launches, forward/backward: fused {}/{}, composite {}/{}",

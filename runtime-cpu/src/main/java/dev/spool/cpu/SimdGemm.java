@@ -47,19 +47,6 @@ final class SimdGemm {
     /** Packing buffers up to this many elements are kept per calling thread for the next call. */
     private static final int KEEP_MAX = 1 << 22;
 
-    /**
-     * Whether the float micro-kernel is compiled yet ({@link Warmth}); while it is not, tiles
-     * go to {@link #kernelScalar}, which computes the same bits. Hot below 2 ns per vector FMA
-     * (compiled: about 0.2–0.5; C1: tens; the interpreter: hundreds).
-     */
-    static final Warmth KERNEL_WARMTH = new Warmth(2.0);
-    /**
-     * Depth of a probe's run: C2 compiles a method after 600 calls once calls plus loop trips
-     * pass 15 000 (HotSpot's Tier4MinInvocationThreshold and Tier4CompileThreshold), so 32
-     * trips a call get there in the fewest vector ops.
-     */
-    private static final int PROBE_K = 32;
-
     private static final ThreadLocal<SoftReference<float[]>> FLOAT_BUF = new ThreadLocal<>();
     private static final ThreadLocal<SoftReference<double[]>> DOUBLE_BUF = new ThreadLocal<>();
 
@@ -142,7 +129,6 @@ final class SimdGemm {
             // Scratch for partial tiles (only when the shape has them).
             boolean partial = m % MR != 0 || n % nr != 0;
             Object edge = !partial ? null : f32 ? new float[MR * nr] : new double[MR * nr];
-            float[] acc = f32 && !KERNEL_WARMTH.hot() ? new float[MR * nr] : null; // probes' output
             for (long t = lo; t < hi; t++) {
                 int bi = (int) (t / ((long) mBlocksFinal * nBlocksFinal));
                 int rest = (int) (t % ((long) mBlocksFinal * nBlocksFinal));
@@ -155,7 +141,7 @@ final class SimdGemm {
                 int bOff = lay.b(bSlot[bi], 0, 0);
                 if (f32) {
                     block((float[]) packed, aOff, bOff, lay, (float[]) c, cOff, i0, i1, j0, j1,
-                            (float[]) edge, acc);
+                            (float[]) edge);
                 } else {
                     block((double[]) packed, aOff, bOff, lay, (double[]) c, cOff, i0, i1, j0, j1,
                             (double[]) edge);
@@ -238,7 +224,7 @@ final class SimdGemm {
 
     /** Rows [i0, i1) × columns [j0, j1) of one C; aOff and bOff: the slices' packed starts. */
     private static void block(float[] p, int aOff, int bOff, Layout lay, float[] c, int cOff,
-                              int i0, int i1, int j0, int j1, float[] edge, float[] acc) {
+                              int i0, int i1, int j0, int j1, float[] edge) {
         int k = lay.k();
         int n = lay.n();
         int nr = lay.nr();
@@ -254,33 +240,12 @@ final class SimdGemm {
                     int mv = Math.min(MR, i1 - i);
                     int at = cOff + i * n + j;
                     int ap = aOff + pc * mPad + i * kcb;
-                    boolean full = mv == MR && nv == nr;
-                    if (acc != null && !KERNEL_WARMTH.hot()) { // cold: see KERNEL_WARMTH
-                        if (KERNEL_WARMTH.probe()) {
-                            // a short run of the SIMD kernel into scratch, to warm and time it:
-                            // what the JIT counts is calls and loop trips, and a short one
-                            // costs a fraction of a whole tile while interpreted
-                            int kp = Math.min(kcb, PROBE_K);
-                            long t0 = System.nanoTime();
-                            // (add as the tile has it, so that C2 compiles from a profile with
-                            // both branches; a probe that never added left C2 code that
-                            // deoptimised on the first real call)
-                            kernel(p, ap, bp, kp, acc, 0, nr, add);
-                            KERNEL_WARMTH.record(System.nanoTime() - t0, 2L * MR * kp);
-                        }
-                        if (full) {
-                            kernelScalar(p, ap, bp, kcb, c, at, n, add);
-                        } else {
-                            kernelScalar(p, ap, bp, kcb, edge, 0, nr, false);
-                        }
-                    } else if (full) {
+                    if (mv == MR && nv == nr) {
                         kernel(p, ap, bp, kcb, c, at, n, add);
                     } else {
                         // A partial tile: computed whole into a scratch tile (the packed
                         // panels are zero-padded), then its valid part is merged.
                         kernel(p, ap, bp, kcb, edge, 0, nr, false);
-                    }
-                    if (!full) {
                         for (int r = 0; r < mv; r++) {
                             for (int q = 0; q < nv; q++) {
                                 float v = edge[r * nr + q];
@@ -322,26 +287,6 @@ final class SimdGemm {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /**
-     * {@link #kernel} in scalar code, for while the JIT has not compiled it: the same FMAs in
-     * the same order for every element of the tile (from zero, k in order, then added to C), so
-     * the same bits.
-     */
-    static void kernelScalar(float[] p, int ai, int bi, int kc, float[] c, int ci, int ldc,
-                             boolean add) {
-        int nr = 2 * FL;
-        for (int r = 0; r < MR; r++) {
-            int o = ci + r * ldc;
-            for (int j = 0; j < nr; j++) {
-                float s = 0f;
-                for (int q = 0, a = ai + r, b = bi + j; q < kc; q++, a += MR, b += nr) {
-                    s = Math.fma(p[b], p[a], s);
-                }
-                c[o + j] = add ? s + c[o + j] : s;
             }
         }
     }

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * plain ops ({@code x.matmul(w1).add(b1).relu()}, {@code softmaxCrossEntropyWithLogits(...).mean()},
  * {@code w.assignSub(g.mul(lr))}), no fused primitives. {@code first100} times the first
  * {@value #STEPS} steps of a fresh JVM (one shot per fork, several forks; the setup builds the
- * model and data but runs no op of the step), {@code steady} the same step after 10 s of
+ * model and data but runs no op of the step), {@code steady} the same step after 15 s of
  * warm-up. The issue's target: the first 100 steps average ≤ 3× the steady step.
  */
 @SuppressWarnings("try") // device and tensor scopes are opened for their effect
@@ -105,11 +105,14 @@ public class WarmupBench {
         return loss;
     }
 
-    /** The same step at steady state (10 s of warm-up, as MlpStepBench). */
+    /**
+     * The same step at steady state. 15 s of warm-up: on the loaded 2-core VM the first 40–50
+     * steps alone took 5–9 s, and a 6 s warm-up measured 270 ms a step.
+     */
     @Benchmark
     @BenchmarkMode(Mode.AverageTime)
     @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-    @Warmup(iterations = 10, time = 1)
+    @Warmup(iterations = 15, time = 1)
     @Measurement(iterations = 5, time = 1)
     public float steady() {
         return step();

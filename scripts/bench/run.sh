@@ -132,13 +132,26 @@ only_rounds() {
 # Everything but SGEMM, the convolutions and the CNN step, which run below: SGEMM on OpenCL once,
 # on cpu in rounds with DJL's plain one.
 EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$'
-  -e 'ConvBench\.' -e 'CnnStepBench\.')
+  -e 'ConvBench\.' -e 'CnnStepBench\.' -e 'WarmupBench\.')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
 jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$SIZES_CSV" "${EXCLUDE[@]}"
 if [ "$OPENCL" = 1 ]; then
   jmh jmh-opencl-sgemm 'dev\.spool\.bench\.MatmulBench\.' -p device=opencl:0 \
     -p "n=$SIZES_CSV"
 fi
+
+# Warm-up of the plain-ops MLP step: the first 100 steps of a fresh JVM, one shot per fork (the
+# iteration options above would time later shots of a warm JVM, so they are left out), then the
+# same step at steady state with the usual iterations.
+# The steady state keeps the class's 15 s of warm-up even with --quick: on a loaded VM the
+# first 40-50 steps alone took 5-9 s (a 6 s warm-up left it at 270 ms a step).
+warmup_rows() {
+  local ITER=()
+  jmh warmup-first 'dev\.spool\.bench\.WarmupBench\.first100$' -p device=cpu -f "$WARM_FORKS" -wi 0 -i 1
+  jmh warmup-steady 'dev\.spool\.bench\.WarmupBench\.steady$' -p device=cpu -f 1
+}
+WARM_FORKS=$([ "$QUICK" = 1 ] && echo 3 || echo 5)
+warmup_rows
 
 say "numpy"
 python3 scripts/bench/numpy_bench.py --no-sgemm $QUICK_ARG > "$OUT/numpy.json"

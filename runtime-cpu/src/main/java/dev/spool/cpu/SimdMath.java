@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * result (MathAccuracyTest sweeps each function's range densely, points next to multiples of
  * pi/2, a quarter million random bit patterns and the special values, and asserts the bound; the
  * worst seen over 8M further inputs in brackets): exp ≤ 1.5 (0.99), log ≤ 1.5 (0.80), log1p ≤ 2
- * (1.44), tanh ≤ 2 (1.50), sigmoid ≤ 2.5 (2.23), sin and cos ≤ 2 (1.55). The scalar path is
+ * (1.44), tanh ≤ 2 (1.91, every float in [1e-5, 9.2] checked), sigmoid ≤ 2.5 (2.23), sin and cos ≤ 2 (1.55). The scalar path is
  * within 0.5 ulp. Special values are those of the
  * scalar path: NaN in gives NaN, exp(+Inf) = +Inf and exp(-Inf) = +0, exp overflows to +Inf
  * above ln(FLT_MAX) and underflows through the subnormals to +0, log(±0) = -Inf, log(x &lt; 0) =
@@ -185,34 +185,44 @@ final class SimdMath {
 
     // ---- tanh, sigmoid -------------------------------------------------------------------------
 
-    /** Below this |x|, tanh uses its own odd polynomial (1 - 2/(e^2x + 1) would cancel). */
-    private static final float TANH_SMALL = 0.625f;
+    /** tanh(x) rounds to ±1 beyond this, and e^(-2|x|) there is below 2^-26: |x| is clamped to it. */
+    private static final float TANH_MAX = 9.1f;
+    private static final int SIGN = 0x80000000;
 
-    /** {@code r[pr + t] = tanh x[px + t]}; ≤ 2 ulp, exactly ±1 for |x| ≥ 9.1. */
+    /**
+     * {@code r[pr + t] = tanh x[px + t]}; ≤ 2 ulp, exactly ±1 for |x| ≥ 9.1. One pass, no
+     * branch by range: tanh|x| = -m / (m + 2) with m = expm1(-2|x|), which has no cancellation
+     * anywhere (m ≈ -2|x| for small x, m → -1 for large), and x's sign put back with a bit
+     * operation (so tanh(-0) = -0 and NaN stays NaN). expm1 is expf's reduction and polynomial
+     * without its final {@code + 1}: -2|x| = k ln 2 + u, expm1(u) = u + u^2 P(u), and
+     * expm1(-2|x|) = 2^k expm1(u) + (2^k - 1) in one FMA, and m + 2 = 2^k expm1(u) + (2^k + 1)
+     * in another ((2^k ± 1) are exact for k ≥ -23; below, tanh rounds to 1 anyway). |x| is clamped to 9.1, where tanh rounds
+     * to 1: -2|x| ≥ -18.2, so 2^k (k ≥ -27) is normal and needs one power-of-two step.
+     */
     static void tanh(float[] x, int px, float[] r, int pr, int n) {
-        float[] e = new float[Math.min(n, BLOCK)];
-        int len = F.length();
-        FloatVector one = c(1f);
-        for (int b = 0; b < n; b += BLOCK) {
-            int m = Math.min(BLOCK, n - b);
-            exp(x, px + b, e, 0, m, -2f, true);
-            for (int t = 0; t < m; t += len) {
-                FloatVector v = FloatVector.fromArray(F, x, px + b + t);
-                FloatVector ax = v.abs();
-                // |x| >= 0.625: (1 - e) / (1 + e) with e = e^(-2|x|) <= 0.29 (no cancellation,
-                // no overflow; e = 0 gives exactly 1)
-                FloatVector ev = FloatVector.fromArray(F, e, t);
-                FloatVector big = one.sub(ev).div(one.add(ev));
-                // |x| < 0.625: Cephes tanhf's x + x^3 P(x^2)
-                FloatVector z = ax.mul(ax);
-                FloatVector p = z.fma(c(-5.70498872745e-3f), c(2.06390887954e-2f));
-                p = p.fma(z, c(-5.37397155531e-2f));
-                p = p.fma(z, c(1.33314422036e-1f));
-                p = p.fma(z, c(-3.33332819422e-1f));
-                big = big.blend(big.neg(), v.compare(VectorOperators.LT, 0f)); // tanh is odd
-                FloatVector y = big.blend(p.mul(z).fma(v, v), ax.compare(VectorOperators.LT, TANH_SMALL));
-                y.blend(v, v.compare(VectorOperators.EQ, 0f)).intoArray(r, pr + b + t); // tanh(-0) = -0
-            }
+        for (int t = 0; t < n; t += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, px + t);
+            FloatVector y2 = v.abs().min(TANH_MAX).mul(-2f); // exact; NaN stays NaN
+            FloatVector rounded = y2.fma(c(LOG2E), c(ROUNDER));
+            FloatVector kf = rounded.sub(ROUNDER);
+            FloatVector u = kf.fma(c(-LN2_HI), y2);
+            u = kf.fma(c(-LN2_LO), u);
+            FloatVector p = u.fma(c(1.9875691500e-4f), c(1.3981999507e-3f));
+            p = p.fma(u, c(8.3334519073e-3f));
+            p = p.fma(u, c(4.1665795894e-2f));
+            p = p.fma(u, c(1.6666665459e-1f));
+            p = p.fma(u, c(5.0000001201e-1f));
+            FloatVector em = p.fma(u.mul(u), u); // expm1(u)
+            // 2^k from the rounder's low bits: (k + 127) << 23, k = bits - ROUNDER_BITS
+            FloatVector s = rounded.reinterpretAsInts().add(127 - ROUNDER_BITS)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            // m and m + 2 each rounded once: m + 2 from the rounded m would round twice (its
+            // ulp is twice m's where m is near -1), 2.5 ulp in all instead of 2
+            FloatVector m = em.fma(s, s.sub(1f));
+            FloatVector m2 = em.fma(s, s.add(1f));
+            FloatVector th = m.div(m2).abs(); // -m / (m + 2), and +0 for x = ±0
+            th.reinterpretAsInts().or(v.reinterpretAsInts().and(SIGN)).reinterpretAsFloats()
+                    .intoArray(r, pr + t);
         }
     }
 

@@ -271,6 +271,29 @@ class BadInputSweepTest {
             p.add(arg("[closed variable]", Kind.CLOSED, () -> new Operand[] {closedVariable()}));
             p.add(arg("[null]", Kind.NULL, () -> new Operand[] {null}));
             p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == java.util.function.DoubleSupplier.class) { // learning rates read when an update runs
+            p.add(arg("() -> 0.1", Kind.BASE, () -> (java.util.function.DoubleSupplier) () -> 0.1));
+            p.add(arg("() -> NaN", Kind.BAD, () -> (java.util.function.DoubleSupplier) () -> Double.NaN));
+            p.add(arg("() -> -1", Kind.BAD, () -> (java.util.function.DoubleSupplier) () -> -1));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == java.util.function.Function.class) { // traced functions' bodies
+            p.add(arg("x -> x.neg()", Kind.BASE,
+                    () -> (java.util.function.Function<Tensor, Tensor>) x -> x.neg()));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == java.util.function.BiFunction.class) {
+            p.add(arg("(a, b) -> a.add(b)", Kind.BASE,
+                    () -> (java.util.function.BiFunction<Tensor, Tensor, Tensor>) (a, b) -> a.add(b)));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == java.util.function.Supplier.class) {
+            p.add(arg("() -> ones(2)", Kind.BASE, () -> (java.util.function.Supplier<Tensor>) () -> Spool.ones(2)));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == dev.spool.function.TracedFunction.Function3.class) {
+            p.add(arg("(a, b, c) -> a", Kind.BASE,
+                    () -> (dev.spool.function.TracedFunction.Function3<Tensor>) (a, b, c) -> a));
+            p.add(arg("null", Kind.NULL, () -> null));
+        } else if (type == dev.spool.function.TracedFunction.Body.class) {
+            p.add(arg("args -> args[0]", Kind.BASE, () -> (dev.spool.function.TracedFunction.Body<Object>) a -> a[0]));
+            p.add(arg("null", Kind.NULL, () -> null));
         } else {
             return null; // unknown: everyPublicMethodIsSwept names it
         }

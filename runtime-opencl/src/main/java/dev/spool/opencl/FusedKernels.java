@@ -35,6 +35,23 @@ final class FusedKernels {
         this.k = kernels;
     }
 
+    /** The float ops elementwise.cl defines as per-element functions ({@code op_NAME}, {@code bin_NAME}). */
+    private static final java.util.Set<UnaryOp> UNARY = java.util.EnumSet.of(UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN,
+            UnaryOp.RELU, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P, UnaryOp.SQRT, UnaryOp.RSQRT, UnaryOp.TANH,
+            UnaryOp.SIGMOID, UnaryOp.SIN, UnaryOp.COS);
+    private static final java.util.Set<BinaryOp> BINARY = java.util.EnumSet.of(BinaryOp.ADD, BinaryOp.SUB,
+            BinaryOp.MUL, BinaryOp.DIV, BinaryOp.POW, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.RELU_GRAD);
+
+    /** Whether every step has a per-element function to generate from; else the backend runs the steps one by one. */
+    static boolean handles(FusedElementwise p) {
+        for (FusedElementwise.Step s : p.steps()) {
+            if (s.unary() != null ? !UNARY.contains(s.unary()) : !BINARY.contains(s.binary())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     void run(FusedElementwise p, View[] in, OpenClBuffer out) {
         DType t = p.dtype();
         if (t == DType.FLOAT64) {

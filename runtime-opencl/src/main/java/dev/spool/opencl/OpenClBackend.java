@@ -453,6 +453,10 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public synchronized void fusedElementwise(FusedElementwise program, View[] inputs, DeviceBuffer out) {
+        if (!FusedKernels.handles(program)) {
+            Backend.super.fusedElementwise(program, inputs, out); // each step as its primitive
+            return;
+        }
         for (View v : inputs) {
             own(v.buffer());
         }

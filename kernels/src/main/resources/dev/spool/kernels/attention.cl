@@ -23,7 +23,9 @@
  * writes it. Flags: bit 0 first, bit 1 last, bit 2 causal, bit 3 has a mask.
  *
  * Types: -DT=float or -DT=double with -DT_IS_DOUBLE=1. -DACC_N: accumulators per work-item
- * (the host picks a smaller one for GPUs, whose registers hold them).
+ * (the host picks a smaller one for GPUs, whose registers hold them). -DUNIT_LAST=1 where every
+ * operand is dense along its depth. Dot products keep four partial sums (a fixed order), so that
+ * they need no reassociation to vectorise.
  */
 #ifndef T
 #define T float
@@ -34,8 +36,20 @@
 #ifndef ACC_N
 #define ACC_N 16
 #endif
+/* keys per block of the forward's online softmax */
+#define KB 8
 
 /* layout_t comes from prelude.cl, which the host prepends. */
+
+/*
+ * -DUNIT_LAST=1: every operand's last stride is 1 (the host checks), so that the depth loops read
+ * consecutive elements and the compiler can vectorise them; otherwise the view's stride.
+ */
+#ifdef UNIT_LAST
+#define LAST(l) 1L
+#else
+#define LAST(l) ((l).strides[3])
+#endif
 
 #define MASKED ((T)-1e9)
 #define LOW ((T)(-1e9 + 800))
@@ -56,13 +70,27 @@ SPOOL_INLINE int is_masked(global const uchar* mask, const layout_t* ml, uint fl
     return (flags & F_MASK) && mask[row_at(ml, b, h, i) + j * ml->strides[3]] == 0;
 }
 
-/* scale * dot(q[qp..], k[kp..]) over d, strides qs and ks */
-SPOOL_INLINE T dot_scaled(global const T* q, long qp, long qs, global const T* k, long kp, long ks, long d, T scale) {
-    T s = (T)0;
-    for (long c = 0; c < d; c++) {
-        s += q[qp + c * qs] * k[kp + c * ks];
+/* dot(q[qp..], k[kp..]) over d, strides qs and ks: four partial sums, added in a fixed order */
+SPOOL_INLINE T dot(global const T* q, long qp, long qs, global const T* k, long kp, long ks, long d) {
+    T s0 = (T)0;
+    T s1 = (T)0;
+    T s2 = (T)0;
+    T s3 = (T)0;
+    long c = 0;
+    for (; c + 4 <= d; c += 4) {
+        s0 += q[qp + c * qs] * k[kp + c * ks];
+        s1 += q[qp + (c + 1) * qs] * k[kp + (c + 1) * ks];
+        s2 += q[qp + (c + 2) * qs] * k[kp + (c + 2) * ks];
+        s3 += q[qp + (c + 3) * qs] * k[kp + (c + 3) * ks];
     }
-    return s * scale;
+    for (; c < d; c++) {
+        s0 += q[qp + c * qs] * k[kp + c * ks];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+SPOOL_INLINE T dot_scaled(global const T* q, long qp, long qs, global const T* k, long kp, long ks, long d, T scale) {
+    return dot(q, qp, qs, k, kp, ks, d) * scale;
 }
 
 /*
@@ -107,18 +135,43 @@ kernel void attention_forward(global const T* q, layout_t qo, global const T* k,
     for (int pass = 0; pass < 2; pass++) {
         long j0 = pass == 0 ? r0 : split;
         long j1 = pass == 0 ? split : (m < LOW ? r1 : split);
-        for (long j = j0; j < j1; j++) {
-            long kp = row_at(&ko, b, h, j);
-            T s = is_masked(mask, &mo, flags, b, h, i, j) ? MASKED
-                    : dot_scaled(q, qp, qo.strides[3], k, kp, ko.strides[3], d, scale);
-            T mNew = fmax(m, s);
-            T corr = exp(m - mNew); /* 0 at the first key: m = -inf */
-            T p = exp(s - mNew);
-            l = l * corr + p;
-            m = mNew;
-            long vp = row_at(&vo, b, h, j) + c0 * vo.strides[3];
+        /* KB keys at a time: one rescale of the chunk per block, not per key */
+        for (long jb = j0; jb < j1; jb += KB) {
+            long nb = min((long)KB, j1 - jb);
+            T sb[KB];
+            T mb = m;
+            for (long u = 0; u < KB; u++) {
+                T s = -(T)INFINITY;
+                if (u < nb) {
+                    s = is_masked(mask, &mo, flags, b, h, i, jb + u) ? MASKED
+                            : dot_scaled(q, qp, LAST(qo), k, row_at(&ko, b, h, jb + u), LAST(ko), d, scale);
+                }
+                sb[u] = s;
+                mb = fmax(mb, s);
+            }
+            T corr = exp(m - mb); /* 0 at the first block: m = -inf */
+            T lsum = (T)0;
+            for (long u = 0; u < KB; u++) {
+                sb[u] = u < nb ? exp(sb[u] - mb) : (T)0;
+                lsum += sb[u];
+            }
+            l = l * corr + lsum;
+            m = mb;
             for (long c = 0; c < ACC_N; c++) {
-                acc[c] = acc[c] * corr + (c < nc ? p * v[vp + c * vo.strides[3]] : (T)0);
+                acc[c] *= corr;
+            }
+            for (long u = 0; u < nb; u++) {
+                T p = sb[u];
+                long vp = row_at(&vo, b, h, jb + u) + c0 * LAST(vo);
+                if (nc == ACC_N) {
+                    for (long c = 0; c < ACC_N; c++) {
+                        acc[c] += p * v[vp + c * LAST(vo)];
+                    }
+                } else {
+                    for (long c = 0; c < ACC_N; c++) {
+                        acc[c] += c < nc ? p * v[vp + c * LAST(vo)] : (T)0;
+                    }
+                }
             }
         }
     }
@@ -151,11 +204,7 @@ kernel void attention_rowdot(global const T* out, layout_t oo, global const T* g
     long b = row / tq / hn;
     long op = row_at(&oo, b, h, i);
     long gp = row_at(&go, b, h, i);
-    T s = (T)0;
-    for (long c = 0; c < dv; c++) {
-        s += g[gp + c * go.strides[3]] * out[op + c * oo.strides[3]];
-    }
-    dd[row] = s;
+    dd[row] = dot(g, gp, LAST(go), out, op, LAST(oo), dv);
 }
 
 /* p of (i, j) from the row's lse, and ds = p (dot(dOut[i], v[j]) - D[i]), 0 where masked */
@@ -172,14 +221,9 @@ SPOOL_INLINE T grad_pair(global const T* q, const layout_t* qo, global const T* 
         *p_out = (T)0; /* exp(MASKED - lse) with lse >= LOW */
         return (T)0;
     }
-    T s = dot_scaled(q, row_at(qo, b, h, i), qo->strides[3], k, row_at(ko, b, h, j), ko->strides[3], d, scale);
+    T s = dot_scaled(q, row_at(qo, b, h, i), LAST(*qo), k, row_at(ko, b, h, j), LAST(*ko), d, scale);
     T p = exp(s - lse_i);
-    T dp = (T)0;
-    long gp = row_at(go, b, h, i);
-    long vp = row_at(vo, b, h, j);
-    for (long c = 0; c < dv; c++) {
-        dp += g[gp + c * go->strides[3]] * v[vp + c * vo->strides[3]];
-    }
+    T dp = dot(g, row_at(go, b, h, i), LAST(*go), v, row_at(vo, b, h, j), LAST(*vo), dv);
     *p_out = p;
     return p * (dp - d_i);
 }
@@ -215,9 +259,15 @@ kernel void attention_grad_q(global const T* q, layout_t qo, global const T* k, 
         T p;
         T ds = grad_pair(q, &qo, k, &ko, v, &vo, g, &go, mask, &mo, flags, b, h, i, j, tk, d, dv, scale, lse_i, d_i,
                          &p);
-        long kp = row_at(&ko, b, h, j) + c0 * ko.strides[3];
-        for (long c = 0; c < ACC_N; c++) {
-            acc[c] += c < nc ? ds * k[kp + c * ko.strides[3]] : (T)0;
+        long kp = row_at(&ko, b, h, j) + c0 * LAST(ko);
+        if (nc == ACC_N) {
+            for (long c = 0; c < ACC_N; c++) {
+                acc[c] += ds * k[kp + c * LAST(ko)];
+            }
+        } else {
+            for (long c = 0; c < ACC_N; c++) {
+                acc[c] += c < nc ? ds * k[kp + c * LAST(ko)] : (T)0;
+            }
         }
     }
     T f = (flags & F_LAST) ? scale : (T)1;
@@ -272,11 +322,18 @@ kernel void attention_grad_kv(global const T* q, layout_t qo, global const T* k,
         T p;
         T ds = grad_pair(q, &qo, k, &ko, v, &vo, g, &go, mask, &mo, flags, b, h, i, j, tk, d, dv, scale,
                          lse[bh * tq + i], dd[bh * tq + i], &p);
-        long gp = row_at(&go, b, h, i) + c0 * go.strides[3];
-        long qp = row_at(&qo, b, h, i) + c0 * qo.strides[3];
-        for (long c = 0; c < ACC_N; c++) {
-            av[c] += c < nv ? p * g[gp + c * go.strides[3]] : (T)0;
-            ak[c] += c < nk ? ds * q[qp + c * qo.strides[3]] : (T)0;
+        long gp = row_at(&go, b, h, i) + c0 * LAST(go);
+        long qp = row_at(&qo, b, h, i) + c0 * LAST(qo);
+        if (nv == ACC_N && nk == ACC_N) {
+            for (long c = 0; c < ACC_N; c++) {
+                av[c] += p * g[gp + c * LAST(go)];
+                ak[c] += ds * q[qp + c * LAST(qo)];
+            }
+        } else {
+            for (long c = 0; c < ACC_N; c++) {
+                av[c] += c < nv ? p * g[gp + c * LAST(go)] : (T)0;
+                ak[c] += c < nk ? ds * q[qp + c * LAST(qo)] : (T)0;
+            }
         }
     }
     T f = (flags & F_LAST) ? scale : (T)1;

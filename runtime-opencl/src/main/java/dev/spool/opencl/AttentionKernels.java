@@ -41,9 +41,19 @@ final class AttentionKernels {
         this.k = kernels;
     }
 
-    /** attention.cl's build options for dtype t under a kernel style. */
-    static String options(DType t, Tuning.Style style) {
-        return ClTypes.options(t) + " -DACC_N=" + acc(style);
+    /** attention.cl's build options for dtype t under a kernel style, with unit last strides or not. */
+    static String options(DType t, Tuning.Style style, boolean unitLast) {
+        return ClTypes.options(t) + " -DACC_N=" + acc(style) + (unitLast ? " -DUNIT_LAST=1" : "");
+    }
+
+    /** Whether every view is dense along its last axis (stride 1, or a single element). */
+    private static boolean unitLast(View... views) {
+        for (View v : views) {
+            if (v.shape()[3] > 1 && v.strides()[3] != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static int acc(Tuning.Style style) {
@@ -63,12 +73,14 @@ final class AttentionKernels {
         long chunks = (s.dv + acc - 1) / acc;
         long items = s.bn * s.hn * s.tq * chunks;
         // per key: the dot product (d), the chunk (acc), a few more; plus the chunk's set-up and write-out
-        long[] ranges = ranges("attention", s.tk, s.d + acc + 4, 4L * acc + 8);
+        // (blocks of 8 keys: one more pass over the chunk per block, a few steps per key)
+        long[] ranges = ranges("attention", s.tk, s.d + acc + acc / 8 + 6, 4L * acc + 64);
         BufferPool.Block state = ranges.length > 2 ? k.scratch(t, 2 * items) : null;
         try {
             for (int r = 0; r + 1 < ranges.length; r++) {
                 int flags = flags(r, ranges, causal, mask);
-                KernelCall call = k.call(KernelSources.ATTENTION, options(t, k.tuning().style()), FORWARD);
+                KernelCall call = k.call(KernelSources.ATTENTION, options(t, k.tuning().style(), unitLast(q, kv, v)),
+                        FORWARD);
                 operands(call, q, kv, v, mask);
                 call.i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv).scalar(t, scale)
                         .i64(ranges[r]).i64(ranges[r + 1]).u32(flags).mem(out).mem(lse)
@@ -99,7 +111,7 @@ final class AttentionKernels {
         Kernels.requireOutput("attentionGrad", dq, t, q.size());
         Kernels.requireOutput("attentionGrad", dk, t, kv.size());
         Kernels.requireOutput("attentionGrad", dv, t, v.size());
-        String options = options(t, k.tuning().style());
+        String options = options(t, k.tuning().style(), unitLast(q, kv, v, out, dOut));
         int acc = acc(k.tuning().style());
         long rows = s.bn * s.hn * s.tq;
         if (s.dv + 8 > k.device.loopLimit) {

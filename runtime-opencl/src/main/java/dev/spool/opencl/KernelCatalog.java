@@ -342,11 +342,14 @@ final class KernelCatalog {
             }
             out.add(new KernelRef("conv2dBackpropFilter", t, KernelSources.CONV, ClTypes.options(t), CONV_FILTER_SUM));
             for (Tuning.Style style : Tuning.Style.values()) { // AttentionKernels: ACC_N per style
-                String o = AttentionKernels.options(t, style);
-                Set<Tuning.Style> s = EnumSet.of(style);
-                out.add(new KernelRef("attention", t, KernelSources.ATTENTION, o, AttentionKernels.FORWARD, s));
-                for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q, AttentionKernels.GRAD_KV)) {
-                    out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, o, k, s));
+                for (boolean unitLast : new boolean[] {true, false}) {
+                    String o = AttentionKernels.options(t, style, unitLast);
+                    Set<Tuning.Style> s = EnumSet.of(style);
+                    out.add(new KernelRef("attention", t, KernelSources.ATTENTION, o, AttentionKernels.FORWARD, s));
+                    for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q,
+                            AttentionKernels.GRAD_KV)) {
+                        out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, o, k, s));
+                    }
                 }
             }
             for (String k : List.of(BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {

@@ -12,15 +12,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * attention.cl under the other kernel strategy than the device's own (GPU kernels on PoCL, which
- * the conformance suite's AttentionTest does not reach; it runs the device's own strategy): the
+ * attention.cl under both kernel strategies (the conformance suite's AttentionTest runs only the
+ * device's own, so GPU kernels on PoCL are reached here alone), dense and strided depths: the
  * forward and backward primitives, called through the SPI, against the definition computed on the
  * host in double, with depths of several chunks of either strategy's accumulators (d 20, dv 33),
  * Tq ≠ Tk, causal, and a mask broadcast over the heads (stride 0).
- *
- * <p>Only the other strategy: in one JVM, a buffer allocated on the native backend and then one
- * on its {@code withStrategy} view crashed PoCL in clCreateBuffer (a two-line test that only
- * uploads and releases one buffer per style does it too; no attention code involved).
  */
 @ExtendWith(TestDevices.class)
 @SuppressWarnings("try")
@@ -32,10 +28,19 @@ class AttentionKernelsTest {
     private static final int D = 20;
     private static final int DV = 33;
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.spool.opencl.TestDevices#otherStyleStream")
-    void theOtherStrategyMatchesTheDefinition(OpenClBackend be) {
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false) // the backends are shared by the test classes
+    @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
+    void bothStrategiesMatchTheDefinition(OpenClBackend be) {
         for (DType t : KernelCatalog.types(KernelCatalog.FLOATING, be.info().fp64())) {
+            for (boolean strided : new boolean[] {false, true}) {
+                run(be, t, strided);
+            }
+        }
+    }
+
+    /** With {@code strided}, k is stored [B, H, D, TK] and seen transposed: the depth has stride TK. */
+    private static void run(OpenClBackend be, DType t, boolean strided) {
+        {
             Random r = new Random(5);
             double[] q = values(r, B * H * TQ * D);
             double[] k = values(r, B * H * TK * D);
@@ -48,7 +53,18 @@ class AttentionKernelsTest {
             double scale = 0.3;
             List<double[]> expected = reference(q, k, v, g, mask, scale);
             DeviceBuffer qb = Host.upload(be, t, q);
-            DeviceBuffer kb = Host.upload(be, t, k);
+            double[] kStored = k;
+            if (strided) {
+                kStored = new double[k.length];
+                for (int bh = 0; bh < B * H; bh++) {
+                    for (int j = 0; j < TK; j++) {
+                        for (int c = 0; c < D; c++) {
+                            kStored[(bh * D + c) * TK + j] = k[(bh * TK + j) * D + c];
+                        }
+                    }
+                }
+            }
+            DeviceBuffer kb = Host.upload(be, t, kStored);
             DeviceBuffer vb = Host.upload(be, t, v);
             DeviceBuffer gb = Host.upload(be, t, g);
             DeviceBuffer mb = Host.upload(be, DType.BOOL, mask);
@@ -58,7 +74,8 @@ class AttentionKernelsTest {
             DeviceBuffer dk = be.allocate(t, k.length);
             DeviceBuffer dv = be.allocate(t, v.length);
             View qv = View.contiguous(qb, B, H, TQ, D);
-            View kv = View.contiguous(kb, B, H, TK, D);
+            View kv = strided ? new View(kb, new int[] {B, H, TK, D}, new long[] {(long) H * D * TK, (long) D * TK, 1, TK}, 0)
+                    : View.contiguous(kb, B, H, TK, D);
             View vv = View.contiguous(vb, B, H, TK, DV);
             View mv = new View(mb, new int[] {B, H, TQ, TK}, new long[] {(long) TQ * TK, 0, TK, 1}, 0);
             View ov = View.contiguous(out, B, H, TQ, DV);
@@ -74,7 +91,7 @@ class AttentionKernelsTest {
                 be.read(View.contiguous(got[i], e.length), a);
                 double[] ad = Host.doubles(a);
                 for (int j = 0; j < e.length; j++) {
-                    assertEquals(e[j], ad[j], tol * (1 + Math.abs(e[j])), names[i] + " " + t + " element " + j + " on "
+                    assertEquals(e[j], ad[j], tol * (1 + Math.abs(e[j])), names[i] + " " + t + (strided ? " strided" : "") + " element " + j + " on "
                             + be.info().name() + " (" + be.strategy() + ")");
                 }
             }

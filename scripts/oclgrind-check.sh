@@ -60,6 +60,7 @@ if [ -n "$CLANG" ]; then
     lint conv.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DSPOOL_CHUNK=1024"
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint softmax.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
+    lint attention.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DACC_N=64"
     lint training.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DSPOOL_CHUNK=1024"
     # binary ops with a unary epilogue (Backend.binaryUnary): the macro, for float and int types
     for t in "${TYPES[@]:0:2}"; do lint elementwise.cl "$t -DEPILOGUE=TANH"; done

@@ -3,10 +3,10 @@
 
 Reads <results>/jmh.json (Spool and the DJL peers, JMH), numpy.json, clblast.txt, machine.json,
 load-*.txt and the rounds (sgemm-rounds/, conv-rounds/, cnn-rounds/); replaces the text between
-<!-- generated:NAME --> and <!-- /generated:NAME --> for NAME in run, cpu, opencl, conv, cnn (or
+<!-- generated:NAME --> and <!-- /generated:NAME --> for NAME in run, cpu, opencl, conv, cnn, attention (or
 only the blocks named by --blocks); leaves everything else in the file as it is.
 
-usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick] [--blocks run,cpu,opencl,conv,cnn]
+usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick] [--blocks run,cpu,opencl,conv,cnn,attention]
 """
 import argparse
 import datetime
@@ -19,7 +19,7 @@ import sys
 
 UNIT_SECONDS = {"s/op": 1.0, "ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9}
 SGEMM_SIZES = [256, 512, 1024, 2048]
-BLOCKS = ["run", "cpu", "opencl", "conv", "cnn"]
+BLOCKS = ["run", "cpu", "opencl", "conv", "cnn", "attention"]
 # The convolution rows: (key, label); target: Spool's time at most this multiple of DJL's.
 CONV_OPS = [("forward", "forward"), ("inputGradient", "input gradient"), ("filterGradient", "filter gradient")]
 CONV_LAYER = "conv2d 3×3, 64→64 channels, 56×56, batch 16"
@@ -31,6 +31,9 @@ CNN_CPU_TARGET = 1.3
 CNN_OPENCL_TARGET = 1.0
 # WarmupBench.first100 times this many steps in one shot
 WARMUP_STEPS = 100
+ATTENTION = "scaled dot-product attention forward + backward, B 8, H 4, T 256, d 64, float32"
+ATTENTION_CPU_TARGET = 1.5
+ATTENTION_OPENCL_TARGET = 1.0
 ELEMENTWISE = [  # (op, label, cpu target vs numpy speed)
     ("add", "`add`", 0.85),
     ("mul", "`mul`", 0.85),
@@ -90,6 +93,8 @@ def jmh_key(bench, params):
         ("DjlConvBench", "filterGradient"): "conv:filterGradient",
         ("CnnStepBench", "step"): "cnn",
         ("DjlCnnStepBench", "step"): "cnn",
+        ("AttentionBench", "forwardAndBackward"): "attention",
+        ("DjlAttentionBench", "forwardAndBackward"): "attention",
     }.get((cls, method))
     if cls == "JoclLaunchBench":
         device = params.get("openclDevice")
@@ -154,11 +159,12 @@ def read_conv_rounds(d):
     return out
 
 
-def read_cnn_rounds(d):
+def read_cnn_rounds(d, folder_name="cnn-rounds"):
     """[{device: {"cnn": seconds}} per round] from <d>/cnn-rounds (run.sh's CNN step rounds: per
-    round a file each for Spool on cpu, Spool on OpenCL and DJL, named <round>-<who>.json)."""
+    round a file each for Spool on cpu, Spool on OpenCL and DJL, named <round>-<who>.json); the
+    attention rounds (<d>/attention-rounds, key "attention") have the same form."""
     rounds = {}
-    folder = os.path.join(d, "cnn-rounds")
+    folder = os.path.join(d, folder_name)
     if not os.path.isdir(folder):
         return []
     for name in sorted(os.listdir(folder)):
@@ -199,6 +205,12 @@ def read_results(d):
         values = [x[device]["cnn"] for x in cnn if "cnn" in x.get(device, {})]
         if values:
             out.setdefault(device, {})["cnn"] = statistics.median(values)
+    att = read_cnn_rounds(d, "attention-rounds")
+    out["attention_rounds"] = att
+    for device in sorted({dev for x in att for dev in x}):
+        values = [x[device]["attention"] for x in att if "attention" in x.get(device, {})]
+        if values:
+            out.setdefault(device, {})["attention"] = statistics.median(values)
     rounds = read_rounds(d)
     out["rounds"] = rounds
     for n, per_round in rounds.items():
@@ -235,11 +247,11 @@ def conv_paired(r, key, peer_key):
     return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
 
 
-def cnn_paired(r, num, den):
-    """The CNN step's time on device num over its time on device den: the median of the rounds'
-    own ratios and their range, or (None, None)."""
-    ratios = [x[num]["cnn"] / x[den]["cnn"] for x in r.get("cnn_rounds", [])
-              if "cnn" in x.get(num, {}) and "cnn" in x.get(den, {})]
+def cnn_paired(r, num, den, key="cnn"):
+    """The CNN step's (or, with key "attention", the attention's) time on device num over its
+    time on device den: the median of the rounds' own ratios and their range, or (None, None)."""
+    ratios = [x[num][key] / x[den][key] for x in r.get(f"{key}_rounds", [])
+              if key in x.get(num, {}) and key in x.get(den, {})]
     if not ratios:
         return None, None
     return statistics.median(ratios), (min(ratios), max(ratios)) if len(ratios) > 1 else None
@@ -446,6 +458,39 @@ def cnn_table(r, d, quick):
     return lines
 
 
+def attention_table(r, d, quick):
+    """Fused attention forward + backward on `cpu` against DJL-PyTorch, and on OpenCL against
+    `cpu`, from run.sh's attention rounds."""
+    rounds = r.get("attention_rounds", [])
+    if not rounds:
+        return ["No attention rounds in this run."]
+    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+    names = {x["id"]: x["name"] for x in machine.get("devices", [])}
+    opencl = sorted({dev for x in rounds for dev in x if dev.startswith("opencl:")})
+    threads = "two threads for `cpu` and PyTorch" + (", the OpenCL driver's own" if opencl else "")
+    cpu, djl = r.get("cpu", {}).get("attention"), r.get("djl", {}).get("attention")
+    rel, rel_range = cnn_paired(r, "cpu", "djl", "attention")
+    lines = [
+        rounds_header(d, len(rounds), quick, threads),
+        "",
+        row(["work", "Spool", "reference", "ratio", "target", "met"]),
+        row(["---"] * 6),
+        row([f"{ATTENTION}, `cpu`", fmt_time(cpu),
+             f"DJL-PyTorch {fmt_time(djl)} (matmul, softmax, matmul, autograd)",
+             "—" if rel is None else f"time {rel:.2f}× DJL{spread(rel_range)}",
+             f"≤ {ATTENTION_CPU_TARGET:g}× DJL time", met(None if rel is None else rel <= ATTENTION_CPU_TARGET)]),
+    ]
+    for dev in opencl:
+        t = r.get(dev, {}).get("attention")
+        rel, rel_range = cnn_paired(r, dev, "cpu", "attention")
+        name = f" ({names[dev]})" if dev in names else ""
+        lines.append(row([f"{ATTENTION}, `{dev}`{name}", fmt_time(t), f"Spool `cpu` {fmt_time(cpu)}",
+                          "—" if rel is None else f"time {rel:.2f}× cpu{spread(rel_range)}",
+                          f"≤ {ATTENTION_OPENCL_TARGET:g}× `cpu` time",
+                          met(None if rel is None else rel <= ATTENTION_OPENCL_TARGET)]))
+    return lines
+
+
 def conv_table(r, d, quick):
     """The convolution layer on `cpu` against DJL-PyTorch, from run.sh's conv rounds."""
     spool, djl, rounds = r.get("cpu", {}), r.get("djl", {}), r.get("conv_rounds", [])
@@ -593,7 +638,8 @@ def main():
     ap.add_argument("--doc", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--blocks", default=",".join(BLOCKS),
-                    help="the generated blocks to rewrite (run.sh --conv-only: conv; --cnn-only: cnn)")
+                    help="the generated blocks to rewrite (run.sh --conv-only: conv; --cnn-only: cnn; "
+                         "--attention-only: attention)")
     a = ap.parse_args()
     blocks = a.blocks.split(",")
     unknown = [b for b in blocks if b not in BLOCKS]
@@ -620,6 +666,8 @@ def main():
         doc = replace_block(doc, "conv", conv_table(r, a.results, a.quick))
     if "cnn" in blocks:
         doc = replace_block(doc, "cnn", cnn_table(r, a.results, a.quick))
+    if "attention" in blocks:
+        doc = replace_block(doc, "attention", attention_table(r, a.results, a.quick))
     with open(a.doc, "w") as f:
         f.write(doc)
 

@@ -40,6 +40,9 @@ old
 <!-- generated:cnn -->
 old
 <!-- /generated:cnn -->
+<!-- generated:attention -->
+old
+<!-- /generated:attention -->
 hand-written prose stays
 """
 

@@ -266,6 +266,24 @@ public final class GradientTape implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #record} would record an op on {@code inputs} now: some tape of this thread
+     * is recording and tracks one of them. An op whose backward is a primitive without a VJP of
+     * its own (fused attention) asks this to take its differentiable path when it would.
+     */
+    static boolean wouldRecord(Tensor... inputs) {
+        Deque<GradientTape> stack = ACTIVE.get();
+        if (stack.isEmpty() || SUSPENDED.get()[0] > 0) {
+            return false;
+        }
+        for (GradientTape tape : stack) {
+            if (tape.isRecording() && tape.tracksAny(inputs)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Called when a variable is read: watching tapes track the tensor read. */
     static void variableRead(Variable v, Tensor read) {
         Deque<GradientTape> stack = ACTIVE.get();

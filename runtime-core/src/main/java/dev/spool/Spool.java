@@ -512,6 +512,11 @@ public final class Spool {
      * computes it: {@code softmax(q·kᵀ·scale, masked) · v} with q [..., Tq, d], k [..., Tk, d] and
      * v [..., Tk, dv] (leading axes, such as batch and heads, equal), giving [..., Tq, dv].
      *
+     * <p>One fused primitive forward and one backward (FlashAttention-2's tiles and online softmax):
+     * no [Tq, Tk] score matrix is held, so memory grows with T, not T². When a tape records the
+     * backward pass itself (an outer tape, for gradients of gradients), the gradient is computed
+     * from ops instead (matmul, softmax and its VJP), so that higher derivatives are exact too.
+     *
      * @param mask   null, or bool broadcastable to [..., Tq, Tk]: true where a query may attend to
      *               a key. A masked score becomes -1e9 before the softmax, as Keras's masked
      *               softmax, so a row with every key masked attends uniformly rather than giving NaN.

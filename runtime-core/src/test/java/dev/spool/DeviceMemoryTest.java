@@ -361,6 +361,18 @@ class DeviceMemoryTest {
         }
 
         @Override
+        public void attention(View q, View k, View v, View mask, boolean causal, double scale, DeviceBuffer out,
+                              DeviceBuffer lse) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void attentionGrad(View q, View k, View v, View mask, boolean causal, double scale, View out,
+                                  View dOut, View lse, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void softmaxGrad(View y, View g, DeviceBuffer out, boolean log) {
             throw new UnsupportedOperationException();
         }

@@ -145,6 +145,20 @@ public final class FaultyDevices {
         }
 
         @Override
+        public void attention(View q, View k, View v, View mask, boolean causal, double scale, DeviceBuffer out,
+                              DeviceBuffer lse) {
+            maybeFail("attention");
+            inner.attention(q, k, v, mask, causal, scale, out, lse);
+        }
+
+        @Override
+        public void attentionGrad(View q, View k, View v, View mask, boolean causal, double scale, View out,
+                                  View dOut, View lse, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv) {
+            maybeFail("attentionGrad");
+            inner.attentionGrad(q, k, v, mask, causal, scale, out, dOut, lse, dq, dk, dv);
+        }
+
+        @Override
         public void softmaxGrad(View y, View g, DeviceBuffer out, boolean log) {
             maybeFail("softmaxGrad");
             inner.softmaxGrad(y, g, out, log);

@@ -167,6 +167,39 @@ public interface Backend extends AutoCloseable {
      */
     void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out);
 
+    // ---- fused scaled dot-product attention ------------------------------------------------------
+    // FlashAttention-2's pair: the forward keeps per query row only its logsumexp, and the backward
+    // recomputes the scores tile by tile from it, so neither ever holds a [Tq, Tk] score matrix per
+    // (batch, head): memory grows with T, not T² (speed and memory, not numerics, made these
+    // primitives; the op's definition from matmul and softmax is the reference they are tested
+    // against). Views are rank 4, [batch, heads, T, depth], any strides (core merges or pads the
+    // leading axes); core issues them only when every dimension is at least 1. The score of query
+    // i and key j is {@code s = scale * dot(q[i], k[j])}, or exactly -1e9 where the key is masked
+    // (mask false, or causal and j > i, top-left aligned), as Keras's masked softmax, so a row with
+    // every key masked attends uniformly. Results must not depend on scheduling: no atomics.
+    // Dtypes: FLOAT32, FLOAT64.
+
+    /**
+     * {@code out[b, h, i] = sum_j p[i, j] v[j]} with {@code p[i, j] = exp(s[i, j] - lse[i])} and
+     * {@code lse[b, h, i] = log(sum_j exp(s[i, j]))} (computed with the row's running max, an
+     * online softmax). q is {@code [B, H, Tq, d]}, k {@code [B, H, Tk, d]}, v {@code [B, H, Tk,
+     * dv]}; mask null or a BOOL view {@code [B, H, Tq, Tk]}, broadcast axes having stride 0;
+     * out contiguous {@code [B, H, Tq, dv]}, lse contiguous {@code [B, H, Tq]}.
+     */
+    void attention(View q, View k, View v, View mask, boolean causal, double scale, DeviceBuffer out,
+                   DeviceBuffer lse);
+
+    /**
+     * The VJP of {@link #attention} for the incoming gradient dOut (out's shape), from the
+     * forward's out and lse: with {@code p} recomputed from lse, {@code dp[i, j] = dot(dOut[i],
+     * v[j])}, {@code D[i] = dot(dOut[i], out[i])} and {@code ds[i, j] = p[i, j] (dp[i, j] - D[i])},
+     * or 0 where the key is masked, {@code dq[i] = scale * sum_j ds[i, j] k[j]}, {@code dk[j] =
+     * scale * sum_i ds[i, j] q[i]} and {@code dv[j] = sum_i p[i, j] dOut[i]}. dq, dk and dv are
+     * contiguous with q's, k's and v's shapes.
+     */
+    void attentionGrad(View q, View k, View v, View mask, boolean causal, double scale, View out, View dOut,
+                       View lse, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv);
+
     // ---- convolution and pooling -------------------------------------------------------------
     // Channels-last (NHWC) data and HWIO filters, as TensorFlow and Keras; the window geometry,
     // TensorFlow's padding rules already applied, is a Conv2dGeometry. Every input view is

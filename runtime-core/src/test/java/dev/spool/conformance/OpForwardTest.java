@@ -535,6 +535,9 @@ class OpForwardTest {
         {s(2, 4, 3), s(5, 4), true, true},
         {s(3, 0), s(0, 2), false, false},
         {s(0, 4), s(4, 2), false, false},
+        // a transposed B whose last panel of columns (of 2 vectors) holds 6: 70 = 64 + 6, 38 = 32 + 6
+        {s(70, 16), s(70, 16), false, true},
+        {s(40, 8), s(38, 8), false, true},
     };
 
     private static void matmulRows() {

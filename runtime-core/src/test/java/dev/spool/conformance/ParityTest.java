@@ -453,6 +453,16 @@ class ParityTest {
         Input logits = Input.of(s(67, 61), Arrays.stream(Domain.ANY.sample(r, 67 * 61)).map(v -> 5 * v).toArray());
         add("softmax axis -1", x -> x[0].softmax(-1), 1e-4, 1e-6, true, logits);
         add("softmax axis 0", x -> x[0].softmax(0), 1e-4, 1e-6, true, logits);
+        // fused attention: tiles of neither side whole (Tq 37, Tk 70), dv != d, causal with a mask
+        // [Tq, Tk] broadcast over batch and heads, and a transposed q ([..., d, T] stored)
+        double[] attMask = new double[37 * 70];
+        for (int i = 0; i < attMask.length; i++) {
+            attMask[i] = r.nextDouble() < 0.8 ? 1 : 0;
+        }
+        add("scaledDotProductAttention causal + mask", x -> Spool.scaledDotProductAttention(x[0], x[1], x[2],
+                Spool.constant(attMask, s(37, 70), BOOL), true), 1e-4, 1e-5, true,
+                in(r, Domain.ANY, s(2, 3, 37, 16)).asTransposedView(), in(r, Domain.ANY, s(2, 3, 70, 16)),
+                in(r, Domain.ANY, s(2, 3, 70, 12)));
         add("logSoftmax axis -1", x -> x[0].logSoftmax(-1), 1e-4, 1e-5, true, logits);
         double[] labels = new double[67 * 61];
         for (int i = 0; i < 67; i++) {

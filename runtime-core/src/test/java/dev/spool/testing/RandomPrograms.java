@@ -16,7 +16,8 @@ import java.util.function.Predicate;
  * Random differentiable programs for property tests: 1–3 inputs of random shapes (rank 0–3,
  * dimensions 1–4) and 3–12 steps drawn from smooth ops — unary math, broadcasting arithmetic,
  * views (transpose, reshape, expandDims, slice), reductions, matmul (plain and with a transposed
- * operand), gather with repeated indices, softmax, and on images (a value reshaped to
+ * operand), gather with repeated indices, softmax, self-attention (the fused primitive), and on
+ * images (a value reshaped to
  * {@code [1, h, w, 1]}) SAME convolutions with a seeded filter and average pooling — so that
  * central finite differences are a
  * valid reference everywhere (no kinks such as abs, relu or max). Each program is a pure function
@@ -104,6 +105,7 @@ public final class RandomPrograms {
             case "gather" -> a.gather(Spool.constant(toDoubles(Arrays.copyOfRange(p, 1, p.length)),
                     Shape.of(p.length - 1), DType.INT32), p[0]);
             case "softmax" -> a.softmax(a.rank() - 1);
+            case "attention" -> Spool.scaledDotProductAttention(a, a, a, null, p[0] == 1);
             case "image" -> a.reshape(p);
             case "conv2d" -> Spool.conv2d(a, filter(p, a), new int[] {p[3]}, Padding.SAME);
             case "avgPool" -> a.avgPool2d(new int[] {p[0]}, new int[] {p[1]}, Padding.SAME);
@@ -127,6 +129,7 @@ public final class RandomPrograms {
             case "matmulT" -> a + ".matmul(" + a + ", false, true)";
             case "gather" -> a + ".gather(indices(" + join(Arrays.copyOfRange(p, 1, p.length)) + "), " + p[0] + ")";
             case "softmax" -> a + ".softmax(-1 + rank)";
+            case "attention" -> "Spool.scaledDotProductAttention(" + a + ", " + a + ", " + a + ", null, " + (p[0] == 1) + ")";
             case "image" -> a + ".reshape(" + join(p) + ")";
             case "conv2d" -> "Spool.conv2d(" + a + ", Spool.randomUniform(Shape.of(" + p[0] + ", " + p[1] + ", "
                     + "channels, " + p[2] + "), " + p[4] + ", -1, 1, dtype), new int[] {" + p[3] + "}, Padding.SAME)";
@@ -152,7 +155,7 @@ public final class RandomPrograms {
 
     private static final String[] UNARY = {"neg", "tanh", "sigmoid", "sin", "cos", "square", "softplus", "expTanh"};
     private static final String[] OTHER = {"add", "sub", "mul", "divSafe", "transpose", "reshape", "expandDims",
-        "slice", "sum", "mean", "matmul", "matmulT", "gather", "softmax", "image", "conv2d", "avgPool"};
+        "slice", "sum", "mean", "matmul", "matmulT", "gather", "softmax", "image", "conv2d", "avgPool", "attention"};
 
     /** The program of {@code seed}: always the same program for the same seed. */
     public static Program generate(long seed) {
@@ -305,6 +308,9 @@ public final class RandomPrograms {
             }
             case "softmax" -> {
                 return rank == 0 ? null : new Step(op, a, -1, new int[0], sa);
+            }
+            case "attention" -> { // self-attention of a value [..., T, d], causal or not
+                return rank < 2 ? null : new Step(op, a, -1, new int[] {r.nextInt(2)}, sa);
             }
             case "image" -> {
                 int n = size(sa);

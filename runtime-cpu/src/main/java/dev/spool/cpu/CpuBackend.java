@@ -349,6 +349,58 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    // ---- fused attention (Attention, SimdAttention) -------------------------------------------------
+
+    @Override
+    public void attention(View q, View k, View v, View mask, boolean causal, double scale, DeviceBuffer out,
+                          DeviceBuffer lse) {
+        requireAttention("attention", q, k, v, mask);
+        int[] s = q.shape();
+        Attention.forward(par, q, k, v, mask, causal, scale,
+                output("attention", out, q.dtype(), (long) s[0] * s[1] * s[2] * v.shape()[3]),
+                output("attention", lse, q.dtype(), (long) s[0] * s[1] * s[2]));
+    }
+
+    @Override
+    public void attentionGrad(View q, View k, View v, View mask, boolean causal, double scale, View out, View dOut,
+                              View lse, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv) {
+        requireAttention("attentionGrad", q, k, v, mask);
+        int[] os = {q.shape()[0], q.shape()[1], q.shape()[2], v.shape()[3]};
+        if (!Arrays.equals(out.shape(), os) || !Arrays.equals(dOut.shape(), os)
+                || !Arrays.equals(lse.shape(), Arrays.copyOf(os, 3))) {
+            throw new IllegalArgumentException("cpu: attentionGrad: out " + out + ", dOut " + dOut + " and lse "
+                    + lse + " must be " + Arrays.toString(os) + " and its first three dims");
+        }
+        requireSameDType("attentionGrad", q, out);
+        requireSameDType("attentionGrad", q, dOut);
+        requireSameDType("attentionGrad", q, lse);
+        Attention.backward(par, q, k, v, mask, causal, scale, out, dOut, lse,
+                output("attentionGrad", dq, q.dtype(), q.size()), output("attentionGrad", dk, q.dtype(), k.size()),
+                output("attentionGrad", dv, q.dtype(), v.size()));
+    }
+
+    private void requireAttention(String op, View q, View k, View v, View mask) {
+        checkOpen();
+        if (!q.dtype().isFloating()) {
+            throw new DTypeException("cpu: " + op + " does not accept " + q.dtype());
+        }
+        requireSameDType(op, q, k);
+        requireSameDType(op, q, v);
+        int[] qs = q.shape();
+        int[] ks = k.shape();
+        int[] vs = v.shape();
+        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || qs[0] != ks[0] || qs[1] != ks[1] || qs[0] != vs[0]
+                || qs[1] != vs[1] || qs[3] != ks[3] || ks[2] != vs[2] || q.size() == 0 || k.size() == 0
+                || v.size() == 0) {
+            throw new IllegalArgumentException("cpu: " + op + " needs non-empty q [B, H, Tq, d], k [B, H, Tk, d] and"
+                    + " v [B, H, Tk, dv], got " + q + ", " + k + ", " + v);
+        }
+        if (mask != null && (mask.dtype() != DType.BOOL
+                || !Arrays.equals(mask.shape(), new int[] {qs[0], qs[1], qs[2], ks[2]}))) {
+            throw new IllegalArgumentException("cpu: " + op + " needs a bool mask [B, H, Tq, Tk], got " + mask);
+        }
+    }
+
     // ---- convolution and pooling -------------------------------------------------------------
 
     @Override

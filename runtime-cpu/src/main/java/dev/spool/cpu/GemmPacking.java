@@ -59,9 +59,10 @@ final class GemmPacking {
             int len = Math.min(w, pn - t * w);
             int o = d + t * w * kc;
             int s0 = base + t * w * sp;
-            if (sk == 1 && len == 6) {
+            if (sk == 1 && len == 6 && w == 6) {
                 // A whole panel of a row-major A (MR = 6 rows): six streams along k, written
-                // in order; about twice as fast as the loop below.
+                // in order; about twice as fast as the loop below. Only for panels 6 wide: the
+                // last, partial panel of a transposed B may also hold 6 columns, but of w.
                 int s1 = s0 + sp;
                 int s2 = s1 + sp;
                 int s3 = s2 + sp;
@@ -160,9 +161,10 @@ final class GemmPacking {
             int len = Math.min(w, pn - t * w);
             int o = d + t * w * kc;
             int s0 = base + t * w * sp;
-            if (sk == 1 && len == 6) {
+            if (sk == 1 && len == 6 && w == 6) {
                 // A whole panel of a row-major A (MR = 6 rows): six streams along k, written
-                // in order; about twice as fast as the loop below.
+                // in order; about twice as fast as the loop below. Only for panels 6 wide: the
+                // last, partial panel of a transposed B may also hold 6 columns, but of w.
                 int s1 = s0 + sp;
                 int s2 = s1 + sp;
                 int s3 = s2 + sp;

@@ -343,6 +343,17 @@ final class KernelCatalog {
                 out.add(new KernelRef(kind.primitive, t, KernelSources.CONV, ClTypes.options(t), kind.kernel));
             }
             out.add(new KernelRef("conv2dBackpropFilter", t, KernelSources.CONV, ClTypes.options(t), CONV_FILTER_SUM));
+            for (Tuning.Style style : Tuning.Style.values()) { // AttentionKernels: ACC_N per style
+                for (boolean unitLast : new boolean[] {true, false}) {
+                    String o = AttentionKernels.options(t, style, unitLast);
+                    Set<Tuning.Style> s = EnumSet.of(style);
+                    out.add(new KernelRef("attention", t, KernelSources.ATTENTION, o, AttentionKernels.FORWARD, s));
+                    for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q,
+                            AttentionKernels.GRAD_KV)) {
+                        out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, o, k, s));
+                    }
+                }
+            }
             for (String k : List.of(BN_FUSED, BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {
                 out.add(new KernelRef("batchNormTraining", t, KernelSources.NORM, normOptions(t, fp64), k));
             }
@@ -401,6 +412,8 @@ final class KernelCatalog {
             for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
                 require(table, kind.primitive, t, missing);
             }
+            require(table, "attention", t, missing);
+            require(table, "attentionGrad", t, missing);
             require(table, "batchNormTraining", t, missing);
             require(table, "batchNormTrainingGrad", t, missing);
         }

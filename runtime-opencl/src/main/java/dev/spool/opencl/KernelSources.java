@@ -21,10 +21,11 @@ final class KernelSources {
     static final String CONV = "conv.cl";
     static final String NORM = "norm.cl";
     static final String CONV_GEMM = "conv_gemm.cl";
+    static final String ATTENTION = "attention.cl";
 
     /** Every source the backend builds programs from. */
     static final List<String> ALL = List.of(ELEMENTWISE, REDUCTION, MATMUL, COPY, RANDOM, INDEXING, SOFTMAX, TRAINING,
-            CONV, NORM, CONV_GEMM);
+            CONV, NORM, CONV_GEMM, ATTENTION);
 
     /** The tile loops of the GEMM-shaped kernels, put in front of {@link #WITH_GEMM}'s sources. */
     static final String GEMM = "gemm.cl";

@@ -57,6 +57,7 @@ public final class OpenClBackend implements Backend {
     private final IndexingKernels indexing;
     private final RandomKernels random;
     private final SoftmaxKernels softmaxes;
+    private final AttentionKernels attentions;
     private final ConvKernels convs;
     private final NormKernels norms;
     private final TrainingKernels training;
@@ -90,6 +91,7 @@ public final class OpenClBackend implements Backend {
         this.indexing = new IndexingKernels(kernels);
         this.random = new RandomKernels(kernels);
         this.softmaxes = new SoftmaxKernels(kernels);
+        this.attentions = new AttentionKernels(kernels);
         this.convs = new ConvKernels(kernels, copies);
         this.norms = new NormKernels(kernels);
         this.training = new TrainingKernels(kernels);
@@ -376,6 +378,38 @@ public final class OpenClBackend implements Backend {
         OpenClBuffer o = own(out);
         enqueue(() -> "softmaxCrossEntropyGrad " + logSoftmax,
                 () -> softmaxes.crossEntropyGrad(g, logSoftmax, labels, o));
+    }
+
+    // ---- fused attention (AttentionKernels) ---------------------------------------------------
+
+    @Override
+    public synchronized void attention(View q, View k, View v, View mask, boolean causal, double scale,
+                                       DeviceBuffer out, DeviceBuffer lse) {
+        own(q.buffer());
+        own(k.buffer());
+        own(v.buffer());
+        if (mask != null) {
+            own(mask.buffer());
+        }
+        OpenClBuffer o = own(out);
+        OpenClBuffer l = own(lse);
+        enqueue(() -> "attention " + q, () -> attentions.forward(q, k, v, mask, causal, scale, o, l));
+    }
+
+    @Override
+    public synchronized void attentionGrad(View q, View k, View v, View mask, boolean causal, double scale, View out,
+                                           View dOut, View lse, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv) {
+        for (View x : new View[] {q, k, v, out, dOut, lse}) {
+            own(x.buffer());
+        }
+        if (mask != null) {
+            own(mask.buffer());
+        }
+        OpenClBuffer a = own(dq);
+        OpenClBuffer b = own(dk);
+        OpenClBuffer c = own(dv);
+        enqueue(() -> "attentionGrad " + q,
+                () -> attentions.backward(q, k, v, mask, causal, scale, out, dOut, lse, a, b, c));
     }
 
     // ---- convolution and pooling (ConvKernels) ------------------------------------------------

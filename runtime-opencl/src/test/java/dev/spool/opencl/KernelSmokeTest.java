@@ -58,6 +58,7 @@ class KernelSmokeTest {
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
+                attention(b, t);
                 trainingUpdates(b, t);
                 convolutions(b, t);
                 convolutionsAndPooling(b, t);
@@ -78,6 +79,7 @@ class KernelSmokeTest {
             if (t.isFloating()) {
                 matmulAndRandom(b, t);
                 softmaxes(b, t);
+                attention(b, t);
                 convolutions(b, t);
             }
         }
@@ -313,6 +315,59 @@ class KernelSmokeTest {
         double expected = t == DType.FLOAT32 ? Philox.uniformFloat(7, 299) : Philox.uniformDouble(7, 299);
         assertEquals(expected, Host.read(b, r)[299], "random " + t);
         release(b, a, c, out, r);
+    }
+
+    /**
+     * The fused attention pair on [1, 2, 5, 7] scores with a mask broadcast over the heads and
+     * causal, dv 4: query 0 sees key 0 only (its mask bit is set), so its output is v's row 0.
+     */
+    private static void attention(OpenClBackend b, DType t) {
+        double[] q = new double[2 * 5 * 3];
+        double[] kv = new double[2 * 7 * 3];
+        double[] v = new double[2 * 7 * 4];
+        double[] g = new double[2 * 5 * 4];
+        for (int i = 0; i < kv.length; i++) {
+            kv[i] = Math.sin(i);
+        }
+        for (int i = 0; i < q.length; i++) {
+            q[i] = Math.cos(i);
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i * 0.1;
+        }
+        java.util.Arrays.fill(g, 1);
+        double[] mask = new double[5 * 7];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = i % 3 == 1 ? 0 : 1;
+        }
+        DeviceBuffer qb = Host.upload(b, t, q);
+        DeviceBuffer kb = Host.upload(b, t, kv);
+        DeviceBuffer vb = Host.upload(b, t, v);
+        DeviceBuffer gb = Host.upload(b, t, g);
+        DeviceBuffer mb = Host.upload(b, DType.BOOL, mask);
+        DeviceBuffer out = b.allocate(t, 2 * 5 * 4);
+        DeviceBuffer lse = b.allocate(t, 2 * 5);
+        DeviceBuffer dq = b.allocate(t, q.length);
+        DeviceBuffer dk = b.allocate(t, kv.length);
+        DeviceBuffer dv = b.allocate(t, v.length);
+        View qv = View.contiguous(qb, 1, 2, 5, 3);
+        View kvv = View.contiguous(kb, 1, 2, 7, 3);
+        View vv = View.contiguous(vb, 1, 2, 7, 4);
+        View mv = new View(mb, new int[] {1, 2, 5, 7}, new long[] {35, 0, 7, 1}, 0);
+        b.attention(qv, kvv, vv, mv, true, 0.5, out, lse);
+        b.attentionGrad(qv, kvv, vv, mv, true, 0.5, View.contiguous(out, 1, 2, 5, 4), View.contiguous(gb, 1, 2, 5, 4),
+                View.contiguous(lse, 1, 2, 5), dq, dk, dv);
+        double[] o = Host.read(b, View.contiguous(out, 40));
+        assertEquals(v[3], o[3], 1e-6, "attention " + t);
+        // every query's p sums to 1, and dOut is ones: dv's values add up to the number of queries
+        double sum = 0;
+        for (double x : Host.read(b, View.contiguous(dv, v.length))) {
+            sum += x;
+        }
+        assertEquals(2 * 5 * 4, sum, 1e-4, "attentionGrad " + t);
+        for (DeviceBuffer x : new DeviceBuffer[] {qb, kb, vb, gb, mb, out, lse, dq, dk, dv}) {
+            b.release(x);
+        }
     }
 
     /**

@@ -270,6 +270,24 @@ public final class Spool {
         return ElementwiseOps.softplus(Args.value(x, "softplus", "x"));
     }
 
+    /** The error function, {@code (2/sqrt(pi)) ∫₀ˣ exp(-t²) dt} (float32, float64). */
+    public static Tensor erf(Operand x) {
+        return ElementwiseOps.erf(Args.value(x, "erf", "x"));
+    }
+
+    /** Exact GELU, {@code x·Φ(x) = 0.5·x·(1 + erf(x/√2))}: Keras's {@code gelu(x)} default. */
+    public static Tensor gelu(Operand x) {
+        return gelu(x, false);
+    }
+
+    /**
+     * GELU, as Keras's {@code gelu(x, approximate)}: exact ({@code 0.5·x·(1 + erf(x/√2))}) or,
+     * with {@code approximate}, {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}.
+     */
+    public static Tensor gelu(Operand x, boolean approximate) {
+        return ElementwiseOps.gelu(Args.value(x, "gelu", "x"), approximate);
+    }
+
     public static Tensor equal(Operand a, Operand b) {
         return ElementwiseOps.equal(Args.value(a, "equal", "a"), Args.value(b, "equal", "b"));
     }

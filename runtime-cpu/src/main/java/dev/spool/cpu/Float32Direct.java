@@ -14,7 +14,10 @@ final class Float32Direct {
 
     /** Whether {@link #binary} handles this op. */
     static boolean handles(BinaryOp op) {
-        return !op.isComparison() && op != BinaryOp.POW;
+        return switch (op) {
+            case ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD -> true;
+            default -> false; // comparisons, POW and the transcendental gradients (ERF_GRAD, GELU_GRAD, ...)
+        };
     }
 
     /** {@code r[pr + t] = op(x[px + t], y[py + t])} for {@code t < n}. */

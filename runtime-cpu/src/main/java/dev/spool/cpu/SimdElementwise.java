@@ -200,8 +200,7 @@ final class SimdElementwise {
         Object srcA = CpuBuffer.data(a);
         Object srcB = CpuBuffer.data(b);
         Object dst = out.data();
-        if (op.isComparison() || op == BinaryOp.POW
-                || !(dst instanceof float[] || dst instanceof double[])) {
+        if (!Float32Direct.handles(op) || !(dst instanceof float[] || dst instanceof double[])) {
             return false;
         }
         long size = a.size();

@@ -398,7 +398,9 @@ T bin_GELU_TANH_GRAD(T a, T b) {
     T b2 = b * b;
     T s = op_SIGMOID((T)2 * (T)SPOOL_GELU_C * (b + (T)SPOOL_GELU_A * b2 * b));
     T du = (T)SPOOL_GELU_C * ((T)1 + (T)(3 * SPOOL_GELU_A) * b2);
-    return a * (s + (T)2 * b * s * ((T)1 - s) * du);
+    T w = (T)2 * (s * ((T)1 - s)) * b;
+    /* w is exactly 0 once s saturates, before b*b overflows: keep 0 * inf from making NaN */
+    return a * (s + (w == (T)0 ? (T)0 : w * du));
 }
 #endif
 

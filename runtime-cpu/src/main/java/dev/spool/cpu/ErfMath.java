@@ -90,7 +90,8 @@ final class ErfMath {
         double x2 = x * x;
         double s = sigmoid(2 * GELU_C * (x + GELU_A * x2 * x));
         double du = GELU_C * (1 + 3 * GELU_A * x2);
-        return g * (s + 2 * x * s * (1 - s) * du);
+        double w = 2 * (s * (1 - s)) * x;
+        return g * (s + (w == 0 ? 0 : w * du)); // w is 0 once s saturates, before x² overflows
     }
 
     static double erfGrad(double g, double x) {

@@ -11,22 +11,26 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * erf, GELU and their VJP primitives on cpu against a decimal reference ({@link GeluAccuracy}).
- * float32 comes from the lane path (float64 math rounded once), so 0.5 ulp plus the float64
- * algorithm's error; float64 from {@link ErfMath}, within a few ulps.
+ * float32 comes from the lane path (float64 math rounded once: 0.5 ulp plus the float64
+ * algorithm's error) or, for erf and exact GELU with the Vector API on and for GELU's gradient,
+ * from {@link Float32Erf} (2.5 ulp); float64 from {@link ErfMath}, within 1e-14 relative.
  */
 class GeluAccuracyTest {
     @ParameterizedTest
     @EnumSource(value = UnaryOp.class, names = {"ERF", "GELU", "GELU_TANH"})
-    void float32ForwardIsCorrectlyRoundedAlmost(UnaryOp op) {
-        GeluAccuracy.Worst w = GeluAccuracy.float32(CPU, op, 0.501, 0);
-        assertTrue(w.error() <= 1, op + ": " + w + " of the bound, 0.501 ulp");
+    void float32ForwardIsWithinItsBound(UnaryOp op) {
+        // with the Vector API on, erf and exact GELU come from Float32Erf (NR's erfc, 1.05e-7)
+        double bound = VectorSupport.ENABLED && op != UnaryOp.GELU_TANH ? 2.5 : 0.501;
+        GeluAccuracy.Worst w = GeluAccuracy.float32(CPU, op, bound, 0);
+        assertTrue(w.error() <= 1, op + ": " + w + " of the bound, " + bound + " ulp");
     }
 
     @ParameterizedTest
     @EnumSource(value = BinaryOp.class, names = {"ERF_GRAD", "GELU_GRAD", "GELU_TANH_GRAD"})
-    void float32GradientIsCorrectlyRoundedAlmost(BinaryOp op) {
-        GeluAccuracy.Worst w = GeluAccuracy.float32(CPU, op, 0.501, 0);
-        assertTrue(w.error() <= 1, op + ": " + w + " of the bound, 0.501 ulp");
+    void float32GradientIsWithinItsBound(BinaryOp op) {
+        double bound = op == BinaryOp.GELU_GRAD ? 2.5 : 0.501; // Float32Direct: GELU_GRAD from Float32Erf
+        GeluAccuracy.Worst w = GeluAccuracy.float32(CPU, op, bound, 0);
+        assertTrue(w.error() <= 1, op + ": " + w + " of the bound, " + bound + " ulp");
     }
 
     @ParameterizedTest

@@ -92,6 +92,67 @@ final class ElementwiseOps {
         return mul(g, mul(y, sub(Creation.scalarLike(y, 1), y)));
     }
 
+    /** 2/sqrt(pi): erf'(x) = TWO_OVER_SQRT_PI·exp(-x²). */
+    static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
+    /** 1/sqrt(2 pi), the standard normal density's factor. */
+    static final double INV_SQRT_2PI = 0.3989422804014327;
+    /** sqrt(2/pi) and the cubic's coefficient of GELU's tanh approximation (Hendrycks and Gimpel). */
+    static final double GELU_C = 0.7978845608028654;
+    static final double GELU_A = 0.044715;
+
+    /** A primitive: erf has no closed form in other ops. VJP: {@link #erfGrad}. */
+    static Tensor erf(Tensor x) {
+        return unary("erf", UnaryOp.ERF, x, true, (g, in, y, needs) -> new Tensor[] {erfGrad(g, in[0])});
+    }
+
+    /**
+     * {@code g·(2/√π)·exp(-x²)}, erf's VJP as one primitive ({@link BinaryOp#ERF_GRAD}). Its own VJP:
+     * linear in g; for x, {@code gg·g·(-2x)·(2/√π)·exp(-x²)}.
+     */
+    static Tensor erfGrad(Tensor g, Tensor x) {
+        return binary("erfGrad", BinaryOp.ERF_GRAD, g, x, (gg, in, y, needs) -> new Tensor[] {
+            needs[0] ? erfGrad(gg, in[1]) : null,
+            needs[1] ? mul(erfGrad(mul(gg, in[0]), in[1]), mul(in[1], Creation.scalarLike(in[1], -2))) : null});
+    }
+
+    /**
+     * GELU as one primitive forward ({@link UnaryOp#GELU} exact, {@link UnaryOp#GELU_TANH} the tanh
+     * approximation) and one backward ({@link #geluGrad}): written from ops it would be five to
+     * eight passes over the activations of every MLP block.
+     */
+    static Tensor gelu(Tensor x, boolean approximate) {
+        return unary("gelu", approximate ? UnaryOp.GELU_TANH : UnaryOp.GELU, x, true,
+                (g, in, y, needs) -> new Tensor[] {geluGrad(g, in[0], approximate)});
+    }
+
+    /**
+     * {@code g·gelu'(x)} as one primitive. Exact: gelu' = Φ(x) + x·φ(x), gelu'' = φ(x)·(2 - x²).
+     * Tanh form, with u = c·(x + a·x³), t = tanh(u): gelu' = ½(1 + t) + ½·x·(1 - t²)·u',
+     * gelu'' = (1 - t²)·(u' - x·t·u'² + ½·x·u''), u' = c·(1 + 3a·x²), u'' = 6ca·x.
+     */
+    static Tensor geluGrad(Tensor g, Tensor x, boolean approximate) {
+        BinaryOp op = approximate ? BinaryOp.GELU_TANH_GRAD : BinaryOp.GELU_GRAD;
+        return binary("geluGrad", op, g, x, (gg, in, y, needs) -> new Tensor[] {
+            needs[0] ? geluGrad(gg, in[1], approximate) : null,
+            needs[1] ? mul(mul(gg, in[0]), geluSecondDerivative(in[1], approximate)) : null});
+    }
+
+    private static Tensor geluSecondDerivative(Tensor x, boolean approximate) {
+        Tensor x2 = mul(x, x);
+        if (!approximate) {
+            Tensor phi = mul(exp(mul(x2, Creation.scalarLike(x, -0.5))), Creation.scalarLike(x, INV_SQRT_2PI));
+            return mul(phi, sub(Creation.scalarLike(x, 2), x2));
+        }
+        Tensor c = Creation.scalarLike(x, GELU_C);
+        Tensor a = Creation.scalarLike(x, GELU_A);
+        Tensor t = tanh(mul(c, add(x, mul(a, mul(x2, x)))));
+        Tensor du = mul(c, add(Creation.scalarLike(x, 1), mul(Creation.scalarLike(x, 3 * GELU_A), x2)));
+        Tensor ddu = mul(Creation.scalarLike(x, 6 * GELU_C * GELU_A), x);
+        Tensor oneMinusT2 = sub(Creation.scalarLike(x, 1), mul(t, t));
+        Tensor inner = add(sub(du, mul(mul(x, t), mul(du, du))), mul(Creation.scalarLike(x, 0.5), mul(x, ddu)));
+        return mul(oneMinusT2, inner);
+    }
+
     /** Composite: x * x. */
     static Tensor square(Tensor x) {
         return mul(x, x);

@@ -137,6 +137,19 @@ public interface Operand {
         return ElementwiseOps.softplus(value());
     }
 
+    default Tensor erf() {
+        return ElementwiseOps.erf(value());
+    }
+
+    /** Exact GELU ({@link Spool#gelu(Operand)}). */
+    default Tensor gelu() {
+        return ElementwiseOps.gelu(value(), false);
+    }
+
+    default Tensor gelu(boolean approximate) {
+        return ElementwiseOps.gelu(value(), approximate);
+    }
+
     // ---- comparisons (bool results) ------------------------------------------------------
 
     default Tensor equal(Operand other) {

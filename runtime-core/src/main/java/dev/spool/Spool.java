@@ -277,6 +277,45 @@ public final class Spool {
         return ElementwiseOps.softplus(Args.value(x, "softplus", "x"));
     }
 
+    /**
+     * {@code tf.linalg.band_part}: a copy of {@code x} (rank >= 2) keeping, in each matrix of its
+     * last two axes, the elements with {@code -numLower <= j - i <= numUpper} and zeroing the rest;
+     * a negative bound keeps that whole triangle. {@code bandPart(ones, -1, 0)} is the lower
+     * triangle, a causal mask. Built on the device from index vectors: no host array of the
+     * matrix's size.
+     */
+    public static Tensor bandPart(Operand x, long numLower, long numUpper) {
+        return BandOps.bandPart(Args.value(x, "bandPart", "x"), numLower, numUpper);
+    }
+
+    /**
+     * A bool [rows, cols] band, true where {@code -numLower <= j - i <= numUpper} (negative: no
+     * bound), made on the current device; {@code bandMask(t, t, -1, 0)} is the causal mask of
+     * {@link #scaledDotProductAttention}, ready to combine with a padding mask.
+     */
+    public static Tensor bandMask(int rows, int cols, long numLower, long numUpper) {
+        Shape.of(rows, cols); // a negative size is a ShapeException
+        return BandOps.bandMask(Device.current(), rows, cols, numLower, numUpper);
+    }
+
+    /** The error function, {@code (2/sqrt(pi)) ∫₀ˣ exp(-t²) dt} (float32, float64). */
+    public static Tensor erf(Operand x) {
+        return ElementwiseOps.erf(Args.value(x, "erf", "x"));
+    }
+
+    /** Exact GELU, {@code x·Φ(x) = 0.5·x·(1 + erf(x/√2))}: Keras's {@code gelu(x)} default. */
+    public static Tensor gelu(Operand x) {
+        return gelu(x, false);
+    }
+
+    /**
+     * GELU, as Keras's {@code gelu(x, approximate)}: exact ({@code 0.5·x·(1 + erf(x/√2))}) or,
+     * with {@code approximate}, {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}.
+     */
+    public static Tensor gelu(Operand x, boolean approximate) {
+        return ElementwiseOps.gelu(Args.value(x, "gelu", "x"), approximate);
+    }
+
     public static Tensor equal(Operand a, Operand b) {
         return ElementwiseOps.equal(Args.value(a, "equal", "a"), Args.value(b, "equal", "b"));
     }

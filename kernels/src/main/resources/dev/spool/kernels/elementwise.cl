@@ -226,6 +226,21 @@ T op_SIGMOID(T x) {
     T r = (x >= (T)0 ? (T)1 : e) / ((T)1 + e);
     return isnan(x) ? x : r;
 }
+/* erf and GELU: OpenCL C's erf/erfc (both required to 16 ulp in float; libclc's and PoCL's are
+ * within a few). Exact GELU as x*Phi(x) = 0.5*x*erfc(-x/sqrt2): erfc keeps its relative
+ * accuracy where Phi is tiny (x << 0), where 1 + erf(x/sqrt2) would cancel. */
+#define SPOOL_INV_SQRT2 0.70710678118654752440
+#define SPOOL_INV_SQRT_2PI 0.39894228040143267794
+#define SPOOL_TWO_OVER_SQRT_PI 1.12837916709551257390
+#define SPOOL_GELU_C 0.79788456080286535588
+#define SPOOL_GELU_A 0.044715
+T op_ERF(T x) { return erf(x); }
+T op_GELU(T x) { return (T)0.5 * x * erfc(-x * (T)SPOOL_INV_SQRT2); }
+/* 0.5*x*(1 + tanh(u)) = x*sigmoid(2u): no cancellation for x << 0 */
+T op_GELU_TANH(T x) {
+    T u = (T)SPOOL_GELU_C * (x + (T)SPOOL_GELU_A * x * x * x);
+    return x * op_SIGMOID((T)2 * u);
+}
 #endif
 
 #ifdef T_IS_INT
@@ -258,7 +273,7 @@ kernel void unary_##NAME##_strided(global const T* x, layout_t xl, global T* out
 #ifndef SPOOL_FUNCTIONS_ONLY
 #ifdef T_IS_FP
 UNARY(NEG) UNARY(ABS) UNARY(SIGN) UNARY(RELU) UNARY(EXP) UNARY(LOG) UNARY(LOG1P) UNARY(SQRT)
-UNARY(RSQRT) UNARY(TANH) UNARY(SIGMOID)
+UNARY(RSQRT) UNARY(TANH) UNARY(SIGMOID) UNARY(ERF) UNARY(GELU) UNARY(GELU_TANH)
 #endif
 
 /* float sin and cos, contiguous: Cody-Waite alone when no element of this work-item's chunk is
@@ -374,6 +389,25 @@ T bin_MIN(T a, T b) { return a < b ? a : b; }
 T bin_RELU_GRAD(T a, T b) { return b > (T)0 ? a : (T)0; }
 #endif
 
+#ifdef T_IS_FP
+/* The VJPs of ERF, GELU and GELU_TANH: a the gradient, b the op's input. */
+T bin_ERF_GRAD(T a, T b) { return a * ((T)SPOOL_TWO_OVER_SQRT_PI * exp(-b * b)); }
+T bin_GELU_GRAD(T a, T b) {
+    T cdf = (T)0.5 * erfc(-b * (T)SPOOL_INV_SQRT2);
+    T pdf = (T)SPOOL_INV_SQRT_2PI * exp((T)(-0.5) * b * b);
+    return a * (cdf + b * pdf);
+}
+/* s = sigmoid(2u): 1 + tanh(u) = 2s, 1 - tanh(u)^2 = 4s(1 - s), so gelu' = s + 2b s(1 - s) u' */
+T bin_GELU_TANH_GRAD(T a, T b) {
+    T b2 = b * b;
+    T s = op_SIGMOID((T)2 * (T)SPOOL_GELU_C * (b + (T)SPOOL_GELU_A * b2 * b));
+    T du = (T)SPOOL_GELU_C * ((T)1 + (T)(3 * SPOOL_GELU_A) * b2);
+    T w = (T)2 * (s * ((T)1 - s)) * b;
+    /* w is exactly 0 once s saturates, before b*b overflows: keep 0 * inf from making NaN */
+    return a * (s + (w == (T)0 ? (T)0 : w * du));
+}
+#endif
+
 /* comparisons: false when either side is NaN, except NOT_EQUAL */
 uchar bin_EQUAL(T a, T b) { return a == b ? (uchar)1 : (uchar)0; }
 uchar bin_NOT_EQUAL(T a, T b) { return a != b ? (uchar)1 : (uchar)0; }
@@ -425,6 +459,9 @@ kernel void PREFIX##NAME##_rows_b(global const T* a, long aoff, global const T* 
 #ifndef T_IS_BOOL
 BINARY(ADD, T) BINARY(SUB, T) BINARY(MUL, T) BINARY(DIV, T) BINARY(POW, T)
 BINARY(MAX, T) BINARY(MIN, T) BINARY(RELU_GRAD, T)
+#endif
+#ifdef T_IS_FP
+BINARY(ERF_GRAD, T) BINARY(GELU_GRAD, T) BINARY(GELU_TANH_GRAD, T)
 #endif
 BINARY(EQUAL, uchar) BINARY(NOT_EQUAL, uchar) BINARY(LESS, uchar) BINARY(LESS_EQUAL, uchar)
 BINARY(GREATER, uchar) BINARY(GREATER_EQUAL, uchar)

@@ -17,6 +17,12 @@ public enum BinaryOp {
      * a zero; a NaN or an infinite {@code a} where {@code b <= 0} (or NaN) gives 0, not NaN.
      */
     RELU_GRAD,
+    /** {@code a·(2/√π)·exp(-b²)}, float only: the VJP of {@link UnaryOp#ERF}, a the gradient, b erf's input. */
+    ERF_GRAD,
+    /** {@code a·(Φ(b) + b·φ(b))}, float only: the VJP of {@link UnaryOp#GELU}. */
+    GELU_GRAD,
+    /** {@code a·gelu'(b)} for {@link UnaryOp#GELU_TANH}: {@code ½(1 + t) + ½·b·(1 - t²)·u'}, t = tanh(u). */
+    GELU_TANH_GRAD,
     EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL;
 
     public boolean isComparison() {

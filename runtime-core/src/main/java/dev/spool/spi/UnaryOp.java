@@ -21,5 +21,11 @@ public enum UnaryOp {
     TANH,
     /** A primitive for the same reason as TANH: 1 / (1 + exp(-x)) overflows for x << 0. */
     SIGMOID,
+    /** The error function: no composite of the other ops; GELU's exact form is built on it. */
+    ERF,
+    /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))}: one pass where a composite takes five. */
+    GELU,
+    /** GELU's tanh approximation, {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+    GELU_TANH,
     NOT
 }

@@ -1,6 +1,7 @@
 package dev.spool.conformance;
 
 import dev.spool.Tensor;
+import dev.spool.testing.ErfReference;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BinaryOperator;
@@ -75,6 +76,9 @@ final class ElementwiseTable {
             new Unary("cos", Domain.ANY, Tensor::cos, Math::cos, false),
             new Unary("tanh", Domain.ANY, Tensor::tanh, Math::tanh, false),
             new Unary("sigmoid", Domain.ANY, Tensor::sigmoid, x -> 1 / (1 + Math.exp(-x)), false),
+            new Unary("erf", Domain.ANY, Tensor::erf, ErfReference::erf, false),
+            new Unary("gelu", Domain.ANY, Tensor::gelu, ErfReference::gelu, false),
+            new Unary("gelu approximate", Domain.ANY, x -> x.gelu(true), ErfReference::geluTanh, false),
             new Unary("relu", Domain.AWAY_FROM_ZERO, Tensor::relu, x -> Math.max(x, 0), true),
             new Unary("softplus", Domain.AWAY_FROM_ZERO, Tensor::softplus, x -> Math.log1p(Math.exp(x)), false),
             new Unary("identity", Domain.ANY, Tensor::identity, x -> x, true));

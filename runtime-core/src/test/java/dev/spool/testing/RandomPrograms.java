@@ -90,6 +90,9 @@ public final class RandomPrograms {
             case "square" -> a.square();
             case "softplus" -> a.softplus();
             case "expTanh" -> a.tanh().exp();
+            case "erf" -> a.erf();
+            case "gelu" -> a.gelu();
+            case "geluTanh" -> a.gelu(true);
             case "add" -> a.add(b);
             case "sub" -> a.sub(b);
             case "mul" -> a.mul(b);
@@ -119,6 +122,7 @@ public final class RandomPrograms {
         int[] p = s.ints();
         return switch (s.op()) {
             case "expTanh" -> a + ".tanh().exp()";
+            case "geluTanh" -> a + ".gelu(true)";
             case "add", "sub", "mul", "matmul" -> a + "." + s.op() + "(" + b + ")";
             case "divSafe" -> a + ".div(" + b + ".square().add(1.0))";
             case "transpose", "reshape" -> a + "." + s.op() + "(" + join(p) + ")";
@@ -153,7 +157,8 @@ public final class RandomPrograms {
 
     // ---- generation ------------------------------------------------------------------------
 
-    private static final String[] UNARY = {"neg", "tanh", "sigmoid", "sin", "cos", "square", "softplus", "expTanh"};
+    private static final String[] UNARY = {"neg", "tanh", "sigmoid", "sin", "cos", "square", "softplus", "expTanh", "erf",
+        "gelu", "geluTanh"};
     private static final String[] OTHER = {"add", "sub", "mul", "divSafe", "transpose", "reshape", "expandDims",
         "slice", "sum", "mean", "matmul", "matmulT", "gather", "softmax", "image", "conv2d", "avgPool", "attention"};
 

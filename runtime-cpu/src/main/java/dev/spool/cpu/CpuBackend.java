@@ -187,7 +187,8 @@ public final class CpuBackend implements Backend {
             throw new DTypeException("cpu: " + op + " of " + t + " and " + b.dtype());
         }
         boolean equality = op == BinaryOp.EQUAL || op == BinaryOp.NOT_EQUAL;
-        if (!t.isNumeric() && !equality) {
+        boolean floatOnly = op == BinaryOp.ERF_GRAD || op == BinaryOp.GELU_GRAD || op == BinaryOp.GELU_TANH_GRAD;
+        if ((!t.isNumeric() && !equality) || (floatOnly && !t.isFloating())) {
             throw new DTypeException("cpu: " + op + " does not accept " + t);
         }
         requireSameShape(op.name(), a, b);

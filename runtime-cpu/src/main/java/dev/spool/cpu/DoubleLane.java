@@ -97,6 +97,9 @@ final class DoubleLane implements Lane {
             case COS -> { for (int t = 0; t < n; t++) r[t] = Math.cos(x[t]); }
             case TANH -> { for (int t = 0; t < n; t++) r[t] = Math.tanh(x[t]); }
             case SIGMOID -> { for (int t = 0; t < n; t++) r[t] = sigmoid(x[t]); }
+            case ERF -> { for (int t = 0; t < n; t++) r[t] = ErfMath.erf(x[t]); }
+            case GELU -> { for (int t = 0; t < n; t++) r[t] = ErfMath.gelu(x[t]); }
+            case GELU_TANH -> { for (int t = 0; t < n; t++) r[t] = ErfMath.geluTanh(x[t]); }
             default -> throw new IllegalArgumentException(op + " on a floating lane");
         }
     }
@@ -125,6 +128,9 @@ final class DoubleLane implements Lane {
             case MAX -> { for (int t = 0; t < n; t++) r[t] = Math.max(x[t], y[t]); }
             case MIN -> { for (int t = 0; t < n; t++) r[t] = Math.min(x[t], y[t]); }
             case RELU_GRAD -> { for (int t = 0; t < n; t++) r[t] = y[t] > 0 ? x[t] : 0; }
+            case ERF_GRAD -> { for (int t = 0; t < n; t++) r[t] = ErfMath.erfGrad(x[t], y[t]); }
+            case GELU_GRAD -> { for (int t = 0; t < n; t++) r[t] = ErfMath.geluGrad(x[t], y[t]); }
+            case GELU_TANH_GRAD -> { for (int t = 0; t < n; t++) r[t] = ErfMath.geluTanhGrad(x[t], y[t]); }
             default -> throw new IllegalArgumentException(op + " is not arithmetic");
         }
     }

@@ -61,12 +61,23 @@ final class KernelCatalog {
     }
 
     static boolean accepts(BinaryOp op, DType t) {
-        return op.isComparison() || t.isNumeric();
+        return switch (op) {
+            case ERF_GRAD, GELU_GRAD, GELU_TANH_GRAD -> t.isFloating();
+            default -> op.isComparison() || t.isNumeric();
+        };
+    }
+
+    /** The transcendental VJPs have no binary_unary_ form (elementwise.cl's BINARY_UNARY list). */
+    private static boolean hasEpilogueForm(BinaryOp op) {
+        return switch (op) {
+            case ERF_GRAD, GELU_GRAD, GELU_TANH_GRAD -> false;
+            default -> !op.isComparison();
+        };
     }
 
     /** Backend.binaryUnary: an arithmetic op, then any unary op that accepts the dtype. */
     static boolean acceptsBinaryUnary(BinaryOp op, UnaryOp epilogue, DType t) {
-        return !op.isComparison() && accepts(op, t) && Backend.EPILOGUES.contains(epilogue) && accepts(epilogue, t);
+        return hasEpilogueForm(op) && accepts(op, t) && Backend.EPILOGUES.contains(epilogue) && accepts(epilogue, t);
     }
 
     // ---- kernel names ---------------------------------------------------------------------------

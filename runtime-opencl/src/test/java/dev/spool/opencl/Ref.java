@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.spool.DType;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.UnaryOp;
+import dev.spool.testing.ErfReference;
 
 /** The SPI's semantics in plain Java: what every backend must compute. */
 final class Ref {
@@ -52,6 +53,9 @@ final class Ref {
             case COS -> Math.cos(x);
             case TANH -> Math.tanh(x);
             case SIGMOID -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+            case ERF -> ErfReference.erf(x);
+            case GELU -> ErfReference.gelu(x);
+            case GELU_TANH -> ErfReference.geluTanh(x);
             case NOT -> throw new IllegalArgumentException();
         };
         return cast(t, r);
@@ -83,6 +87,9 @@ final class Ref {
                 case POW -> (float) Math.pow(x, y);
                 case MAX -> Math.max(x, y);
                 case RELU_GRAD -> y > 0 ? x : 0;
+                case ERF_GRAD -> (float) (x * ErfReference.erfDerivative(y));
+                case GELU_GRAD -> (float) (x * ErfReference.geluDerivative(y));
+                case GELU_TANH_GRAD -> (float) (x * ErfReference.geluTanhDerivative(y));
                 default -> Math.min(x, y);
             };
         }
@@ -94,6 +101,9 @@ final class Ref {
             case POW -> Math.pow(a, b);
             case MAX -> Math.max(a, b);
             case RELU_GRAD -> b > 0 ? a : 0;
+            case ERF_GRAD -> a * ErfReference.erfDerivative(b);
+            case GELU_GRAD -> a * ErfReference.geluDerivative(b);
+            case GELU_TANH_GRAD -> a * ErfReference.geluTanhDerivative(b);
             default -> Math.min(a, b);
         };
     }

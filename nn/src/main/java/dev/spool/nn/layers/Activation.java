@@ -26,6 +26,10 @@ public interface Activation {
     Activation RELU = fusable(FusedActivation.RELU, Tensor::relu);
     Activation TANH = fusable(FusedActivation.TANH, Tensor::tanh);
     Activation SIGMOID = fusable(FusedActivation.SIGMOID, Tensor::sigmoid);
+    /** Exact GELU, {@code x·Φ(x)} (Keras's {@code gelu}, {@code approximate=False}). */
+    Activation GELU = x -> NullChecks.nonNull(x, "Activation.apply", "x").gelu(false);
+    /** GELU's tanh approximation (Keras's {@code gelu(x, approximate=True)}, GPT-2's). */
+    Activation GELU_TANH = x -> NullChecks.nonNull(x, "Activation.apply", "x").gelu(true);
     /** Softmax over the last axis. */
     Activation SOFTMAX = x -> NullChecks.nonNull(x, "Activation.apply", "x").softmax(x.rank() - 1);
 

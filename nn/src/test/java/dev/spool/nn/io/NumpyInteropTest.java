@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <em>skipped</em> with the reason (never passed), and with {@code SPOOL_REQUIRE_NUMPY=1} a
  * missing NumPy fails it. {@link NpyFormatTest} checks the format byte by byte without NumPy.
  */
-class NumpyInteropTest {
+public class NumpyInteropTest {
 
     static float[] f32() {
         float[] v = new float[12];
@@ -78,7 +78,7 @@ class NumpyInteropTest {
     }
 
     /** "python3 can import numpy", or why not. */
-    static String numpyUnavailableReason() {
+    public static String numpyUnavailableReason() {
         try {
             Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

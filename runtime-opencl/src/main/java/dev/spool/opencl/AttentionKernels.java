@@ -22,8 +22,10 @@ import org.jocl.cl_mem;
 final class AttentionKernels {
     /** Accumulators per work-item on CPU devices. */
     static final int CPU_ACC = 64;
-    /** Accumulators per work-item on GPUs: 16 floats (or doubles) in registers per chunk. */
+    /** Accumulators per work-item on GPUs: 16 floats in registers per chunk. */
     static final int GPU_ACC = 16;
+    /** The same for doubles: 16 and 8 spilled on gfx1100 (docs/GPU-RESOURCES.md). */
+    static final int GPU_ACC_F64 = 4;
 
     static final String FORWARD = "attention_forward";
     static final String ROWDOT = "attention_rowdot";
@@ -43,7 +45,7 @@ final class AttentionKernels {
 
     /** attention.cl's build options for dtype t under a kernel style, with unit last strides or not. */
     static String options(DType t, Tuning.Style style, boolean unitLast) {
-        return ClTypes.options(t) + " -DACC_N=" + acc(style) + (unitLast ? " -DUNIT_LAST=1" : "");
+        return ClTypes.options(t) + " -DACC_N=" + acc(style, t) + (unitLast ? " -DUNIT_LAST=1" : "");
     }
 
     /** Whether every view is dense along its last axis (stride 1, or a single element). */
@@ -56,8 +58,8 @@ final class AttentionKernels {
         return true;
     }
 
-    static int acc(Tuning.Style style) {
-        return style == Tuning.Style.GPU ? GPU_ACC : CPU_ACC;
+    static int acc(Tuning.Style style, DType t) {
+        return style != Tuning.Style.GPU ? CPU_ACC : t == DType.FLOAT64 ? GPU_ACC_F64 : GPU_ACC;
     }
 
     private record Dims(long bn, long hn, long tq, long tk, long d, long dv) {
@@ -69,7 +71,7 @@ final class AttentionKernels {
         Dims s = dims(q, kv, v);
         Kernels.requireOutput("attention", out, t, s.bn * s.hn * s.tq * s.dv);
         Kernels.requireOutput("attention", lse, t, s.bn * s.hn * s.tq);
-        int acc = acc(k.tuning().style());
+        int acc = acc(k.tuning().style(), t);
         long chunks = (s.dv + acc - 1) / acc;
         long items = s.bn * s.hn * s.tq * chunks;
         // per key: the dot product (d), the chunk (acc), a few more; plus the chunk's set-up and write-out
@@ -112,7 +114,7 @@ final class AttentionKernels {
         Kernels.requireOutput("attentionGrad", dk, t, kv.size());
         Kernels.requireOutput("attentionGrad", dv, t, v.size());
         String options = options(t, k.tuning().style(), unitLast(q, kv, v, out, dOut));
-        int acc = acc(k.tuning().style());
+        int acc = acc(k.tuning().style(), t);
         long rows = s.bn * s.hn * s.tq;
         if (s.dv + 8 > k.device.loopLimit) {
             throw refusal("attentionGrad", "dv = " + s.dv);

@@ -41,13 +41,15 @@ public final class GpuKernelManifest {
         REDUCTION,
         /**
          * Tiles in registers and local memory trade waves for reuse: no occupancy demand. The
-         * implicit-GEMM convolutions (conv_gemm.cl) run gemm.cl's tile loops with matmul's tiles.
+         * implicit-GEMM convolutions (conv_gemm.cl) run gemm.cl's tile loops with matmul's tiles; the
+         * fused attention (attention.cl) keeps a row's chunk of accumulators in registers.
          */
         MATMUL;
 
         static Family of(String source) {
             return switch (source) {
-                case KernelSources.MATMUL, KernelSources.CONV_GEMM -> MATMUL;
+                // attention.cl: each work-item keeps a chunk of ACC_N output columns in registers
+                case KernelSources.MATMUL, KernelSources.CONV_GEMM, KernelSources.ATTENTION -> MATMUL;
                 case KernelSources.REDUCTION, KernelSources.SOFTMAX -> REDUCTION;
                 default -> ELEMENTWISE;
             };

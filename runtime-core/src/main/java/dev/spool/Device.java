@@ -139,6 +139,16 @@ public final class Device {
     }
 
     /**
+     * Starts {@link DeviceStats#peakLiveBytes()} again from the bytes live now, as PyTorch's
+     * {@code torch.cuda.reset_peak_memory_stats()}: to read one piece of code's peak, reset, run it,
+     * and subtract the live bytes before it from the new peak.
+     */
+    public synchronized void resetPeakMemoryStats() {
+        memory.releaseCollected();
+        memory.resetPeak();
+    }
+
+    /**
      * The bytes that live tensors may hold on this device. An allocation beyond it first has
      * the garbage collector reclaim tensors that were dropped without {@code close()}, then
      * fails with {@link DeviceOutOfMemoryException}. Default: 80% of the device's global memory

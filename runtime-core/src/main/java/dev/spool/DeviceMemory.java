@@ -319,6 +319,11 @@ final class DeviceMemory {
         return liveBuffers.get();
     }
 
+    /** Starts the high-water mark again from the bytes live now. */
+    void resetPeak() {
+        peakBytes.set(liveBytes.get());
+    }
+
     long peakBytes() {
         return peakBytes.get();
     }

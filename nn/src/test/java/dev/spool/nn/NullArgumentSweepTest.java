@@ -94,6 +94,10 @@ class NullArgumentSweepTest {
     /** Optimizer.apply documents a null gradient as "no gradient for this variable". */
     static final Set<String> NULL_ELEMENTS_ALLOWED = Set.of("Optimizer.apply: gradients");
 
+    /** Arguments documented as optional, as in Keras: null means "not given" (key = value, no mask). */
+    static final Set<String> NULL_ALLOWED = Set.of("MultiHeadAttention.call: key",
+            "MultiHeadAttention.call: attentionMask");
+
     @TempDir
     Path dir;
 
@@ -246,6 +250,7 @@ class NullArgumentSweepTest {
         make.put(Dropout.class, () -> new Dropout(0.5, 1));
         make.put(Embedding.class, () -> new Embedding(4, 2, 1));
         make.put(LayerNormalization.class, () -> new LayerNormalization(3));
+        make.put(dev.spool.nn.layers.MultiHeadAttention.class, () -> new dev.spool.nn.layers.MultiHeadAttention(2, 2, 1));
         make.put(Sequential.class, () -> new Sequential(dense()));
         make.put(Conv2D.class, () -> new Conv2D(2, 1, Activation.RELU, 1));
         make.put(DepthwiseConv2D.class, () -> new DepthwiseConv2D(1, Activation.RELU, 1));
@@ -326,6 +331,9 @@ class NullArgumentSweepTest {
             }
             assertTrue(params[i].isNamePresent(), "nn is compiled without -parameters: " + e);
             String name = params[i].getName();
+            if (NULL_ALLOWED.contains(op(e) + ": " + name)) {
+                continue;
+            }
             Object[] withNull = base.clone();
             withNull[i] = null;
             out.add(new Case(op(e) + ": " + name + " is null", e, receiver, withNull));

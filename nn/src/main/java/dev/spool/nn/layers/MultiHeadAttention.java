@@ -220,6 +220,7 @@ public final class MultiHeadAttention implements Layer {
      * layer that has not been called.
      */
     public MultiHeadAttention build(int queryFeatures, int keyFeatures, int valueFeatures, DType dtype) {
+        NullChecks.nonNull(dtype, "MultiHeadAttention.build", "dtype");
         if (built()) {
             throw new UsageException("MultiHeadAttention '" + name + "' is already built");
         }

@@ -53,7 +53,8 @@ class BenchmarksSmokeTest {
             Map.entry(CheckNumericsBench.class, Map.of()),
             Map.entry(FunctionStepBench.class, Map.of("batch", List.of("16"))),
             Map.entry(FunctionChainBench.class, Map.of("size", List.of("1001"))),
-            Map.entry(WarmupBench.class, Map.of("batch", List.of("16"))));
+            Map.entry(WarmupBench.class, Map.of("batch", List.of("16"))),
+            Map.entry(AttentionBench.class, Map.of()));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

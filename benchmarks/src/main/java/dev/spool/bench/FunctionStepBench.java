@@ -1,14 +1,10 @@
 package dev.spool.bench;
 
 import dev.spool.Device;
-import dev.spool.FusedActivation;
-import dev.spool.GradientTape;
 import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
-import dev.spool.Variable;
 import dev.spool.function.TracedFunction;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,23 +43,18 @@ public class FunctionStepBench {
     public int batch;
 
     private Device dev;
-    private Tensor x;
-    private Tensor labels;
-    private List<Variable> params;
+    private MlpModel model;
     private TracedFunction<Tensor> function;
 
     @Setup
     public void setup() {
         dev = Device.get(device);
         MlpData data = new MlpData(batch);
+        try (Device.Scope use = Device.use(dev)) {
+            model = new MlpModel(data); // outside the scope below: it would take the model's tensors over
+        }
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            x = scope.keep(Spool.constant(data.x).reshape(batch, MlpData.IN));
-            labels = scope.keep(Spool.oneHot(Spool.constant(data.classes), MlpData.OUT));
-            params = List.of(new Variable(Spool.constant(data.w1).reshape(MlpData.IN, MlpData.HIDDEN), "w1"),
-                    new Variable(Spool.zeros(MlpData.HIDDEN), "b1"),
-                    new Variable(Spool.constant(data.w2).reshape(MlpData.HIDDEN, MlpData.OUT), "w2"),
-                    new Variable(Spool.zeros(MlpData.OUT), "b2"));
-            function = Spool.function(this::plainStep);
+            function = Spool.function(model::plainStep);
             // the loss MlpStepBench and the DJL peer check, here through the function
             float first = function.call().floatValue();
             float later = first;
@@ -75,39 +66,17 @@ public class FunctionStepBench {
     }
 
     Tensor plainStep() {
-        List<Tensor> grads;
-        Tensor loss;
-        try (GradientTape tape = new GradientTape()) {
-            Tensor h = x.matmul(params.get(0)).add(params.get(1)).relu();
-            Tensor logits = h.matmul(params.get(2)).add(params.get(3));
-            loss = Spool.softmaxCrossEntropyWithLogits(labels, logits).mean();
-            grads = tape.gradient(loss, params);
-        }
-        for (int i = 0; i < params.size(); i++) {
-            params.get(i).assignSub(grads.get(i).mul(MlpData.LR));
-        }
-        return loss;
+        return model.plainStep();
     }
 
     Tensor handFusedStep() {
-        List<Tensor> grads;
-        Tensor loss;
-        try (GradientTape tape = new GradientTape()) {
-            Tensor h = Spool.biasAdd(x.matmul(params.get(0)), params.get(1), FusedActivation.RELU);
-            Tensor logits = Spool.biasAdd(h.matmul(params.get(2)), params.get(3));
-            loss = Spool.softmaxCrossEntropyWithLogits(labels, logits).mean();
-            grads = tape.gradient(loss, params);
-        }
-        for (int i = 0; i < params.size(); i++) {
-            Spool.applyGradientDescent(params.get(i), MlpData.LR, grads.get(i));
-        }
-        return loss;
+        return model.handFusedStep();
     }
 
     @Benchmark
     public void plainEager() {
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            plainStep();
+            model.plainStep();
             dev.synchronize();
         }
     }
@@ -115,7 +84,7 @@ public class FunctionStepBench {
     @Benchmark
     public void handFusedEager() {
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            handFusedStep();
+            model.handFusedStep();
             dev.synchronize();
         }
     }
@@ -131,8 +100,6 @@ public class FunctionStepBench {
     @TearDown
     public void tearDown() {
         function.close();
-        x.close();
-        labels.close();
-        params.forEach(Variable::close);
+        model.close();
     }
 }

@@ -1,13 +1,7 @@
 package dev.spool.bench;
 
 import dev.spool.Device;
-import dev.spool.FusedActivation;
-import dev.spool.GradientTape;
-import dev.spool.Spool;
-import dev.spool.Tensor;
 import dev.spool.TensorScope;
-import dev.spool.Variable;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,64 +41,35 @@ public class MlpStepBench {
     public int batch;
 
     private Device dev;
-    private Tensor x;
-    private Tensor labels;
-    private Variable w1;
-    private Variable b1;
-    private Variable w2;
-    private Variable b2;
-    private List<Variable> params;
+    private MlpModel model;
 
     @Setup
     public void setup() {
         dev = Device.get(device);
         MlpData data = new MlpData(batch);
+        try (Device.Scope use = Device.use(dev)) {
+            model = new MlpModel(data); // outside the scope below: it would take the model's tensors over
+        }
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            x = scope.keep(Spool.constant(data.x).reshape(batch, MlpData.IN));
-            labels = scope.keep(Spool.oneHot(Spool.constant(data.classes), MlpData.OUT));
-            w1 = new Variable(Spool.constant(data.w1).reshape(MlpData.IN, MlpData.HIDDEN), "w1");
-            b1 = new Variable(Spool.zeros(MlpData.HIDDEN), "b1");
-            w2 = new Variable(Spool.constant(data.w2).reshape(MlpData.HIDDEN, MlpData.OUT), "w2");
-            b2 = new Variable(Spool.zeros(MlpData.OUT), "b2");
-            params = List.of(w1, b1, w2, b2);
-
-            float first = trainStep().floatValue();
+            float first = model.handFusedStep().floatValue();
             float later = first;
             for (int i = 0; i < 10; i++) {
-                later = trainStep().floatValue();
+                later = model.handFusedStep().floatValue();
             }
             data.checkTraining(first, later);
         }
     }
 
-    /** The step; returns the loss of the forward pass (before the update). */
-    private Tensor trainStep() {
-        GradientTape tape = new GradientTape();
-        Tensor loss;
-        try (tape) {
-            Tensor hidden = Spool.biasAdd(x.matmul(w1), b1, FusedActivation.RELU);
-            Tensor logits = Spool.biasAdd(hidden.matmul(w2), b2);
-            loss = Spool.softmaxCrossEntropyWithLogits(labels, logits).mean();
-        }
-        List<Tensor> grads = tape.gradient(loss, params);
-        for (int i = 0; i < params.size(); i++) {
-            Spool.applyGradientDescent(params.get(i), MlpData.LR, grads.get(i));
-        }
-        return loss;
-    }
-
     @Benchmark
     public void step() {
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            trainStep();
+            model.handFusedStep();
             dev.synchronize();
         }
     }
 
     @TearDown
     public void tearDown() {
-        x.close();
-        labels.close();
-        params.forEach(Variable::close);
+        model.close();
     }
 }

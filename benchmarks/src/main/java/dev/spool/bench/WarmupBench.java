@@ -1,12 +1,8 @@
 package dev.spool.bench;
 
 import dev.spool.Device;
-import dev.spool.GradientTape;
-import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
-import dev.spool.Variable;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -43,48 +39,19 @@ public class WarmupBench {
     public int batch;
 
     private Device dev;
-    private Tensor x;
-    private Tensor labels;
-    private Variable w1;
-    private Variable b1;
-    private Variable w2;
-    private Variable b2;
-    private List<Variable> params;
+    private MlpModel model;
 
     @Setup
     public void setup() {
         dev = Device.get(device);
-        MlpData data = new MlpData(batch);
-        try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            x = scope.keep(Spool.constant(data.x).reshape(batch, MlpData.IN));
-            labels = scope.keep(Spool.constant(data.oneHot()).reshape(batch, MlpData.OUT));
-            w1 = new Variable(Spool.constant(data.w1).reshape(MlpData.IN, MlpData.HIDDEN), "w1");
-            b1 = new Variable(Spool.zeros(MlpData.HIDDEN), "b1");
-            w2 = new Variable(Spool.constant(data.w2).reshape(MlpData.HIDDEN, MlpData.OUT), "w2");
-            b2 = new Variable(Spool.zeros(MlpData.OUT), "b2");
-            params = List.of(w1, b1, w2, b2);
+        try (Device.Scope use = Device.use(dev)) {
+            model = new MlpModel(new MlpData(batch));
         }
-    }
-
-    /** The plain-ops step; returns the loss of the forward pass (before the update). */
-    private Tensor trainStep() {
-        GradientTape tape = new GradientTape();
-        Tensor loss;
-        try (tape) {
-            Tensor hidden = x.matmul(w1).add(b1).relu();
-            Tensor logits = hidden.matmul(w2).add(b2);
-            loss = Spool.softmaxCrossEntropyWithLogits(labels, logits).mean();
-        }
-        List<Tensor> grads = tape.gradient(loss, params);
-        for (int i = 0; i < params.size(); i++) {
-            params.get(i).assignSub(grads.get(i).mul(MlpData.LR));
-        }
-        return loss;
     }
 
     private float step() {
         try (Device.Scope use = Device.use(dev); TensorScope scope = new TensorScope()) {
-            Tensor loss = trainStep();
+            Tensor loss = model.plainStep();
             dev.synchronize();
             return loss.floatValue();
         }
@@ -120,8 +87,6 @@ public class WarmupBench {
 
     @TearDown
     public void tearDown() {
-        x.close();
-        labels.close();
-        params.forEach(Variable::close);
+        model.close();
     }
 }

@@ -21,12 +21,15 @@ final class CallNode extends Node {
     final Object[] args;
     /** Per argument: the value it names, or null for a plain argument (an enum, a scalar, a geometry). */
     final Value[] argValues;
+    /** A stateful random op: its seed (argument 1) is mixed with the call count at each replay. */
+    private final boolean random;
 
     CallNode(Device device, Method method, Object[] args, Value[] argValues, List<Value> inputs, List<Value> outputs) {
         super(device, inputs, outputs);
         this.method = method;
         this.args = args;
         this.argValues = argValues;
+        this.random = method.getName().equals("randomUniform");
     }
 
     @Override
@@ -39,7 +42,7 @@ final class CallNode extends Node {
             }
             a[i] = a[i] instanceof View view ? binding.view(v, view) : binding.buffer(v);
         }
-        if (method.getName().equals("randomUniform")) {
+        if (random) {
             // a stateful random op, as TF's in tf.function: new numbers at every call
             a[1] = (Long) a[1] ^ (SEED_MIX * binding.call);
         }

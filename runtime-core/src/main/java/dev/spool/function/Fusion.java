@@ -48,7 +48,7 @@ final class Fusion {
     }
 
     static List<Node> fuse(List<Node> nodes, List<Value> values) {
-        List<Node> out = hoistFills(nodes);
+        List<Node> out = hoistFills(nodes, values);
         out = reluGradFromOutput(out);
         out = epilogues(out, values);
         out = gradientDescent(out, values);
@@ -58,8 +58,8 @@ final class Fusion {
 
     // ---- hoisted constants ------------------------------------------------------------------
 
-    private static List<Node> hoistFills(List<Node> nodes) {
-        int[] writers = new int[maxId(nodes) + 1];
+    private static List<Node> hoistFills(List<Node> nodes, List<Value> values) {
+        int[] writers = new int[values.size()];
         for (Node n : nodes) {
             for (Value v : n.outputs) {
                 writers[v.id]++;
@@ -214,10 +214,8 @@ final class Fusion {
             Chain chain = new Chain(out.dtype);
             int members = chain.emit(root, r, nodes, producer, reads, absorbed, out.size);
             if (members >= 2) {
-                View rootOut = View.contiguous((DeviceBuffer) root.args[root.args.length - 1],
-                        ((View) root.args[firstOperand(root)]).shape());
                 replacement[r] = new FusedNode(root.device, chain.program(), chain.views.toArray(new View[0]),
-                        chain.values.toArray(new Value[0]), out, rootOut.shape(), members);
+                        chain.values.toArray(new Value[0]), out, Chain.shapeOf(root), members);
             }
         }
         List<Node> result = new ArrayList<>();
@@ -350,18 +348,5 @@ final class Fusion {
             }
         }
         return r;
-    }
-
-    private static int maxId(List<Node> nodes) {
-        int m = 0;
-        for (Node n : nodes) {
-            for (Value v : n.inputs) {
-                m = Math.max(m, v.id);
-            }
-            for (Value v : n.outputs) {
-                m = Math.max(m, v.id);
-            }
-        }
-        return m;
     }
 }

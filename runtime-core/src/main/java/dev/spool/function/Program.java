@@ -185,16 +185,20 @@ final class Program implements AutoCloseable {
     private Tensor tensorOf(Value v, Shape shape, long[] strides, long offset, Map<Value, Tensor> owners) {
         Tensor base = owners.get(v);
         if (base == null) { // an argument, a variable's or a captured value returned as it is: a copy
-            int n = Math.toIntExact(v.size);
             DeviceBuffer copy = core.allocate(v.device, v.dtype, v.size);
-            base = core.wrap(v.device, copy, Shape.of(n), new long[] {1}, 0);
+            base = core.wrap(v.device, copy, Shape.of(Math.toIntExact(v.size)), new long[] {1}, 0);
             owners.put(v, base);
-            synchronized (v.device) {
-                core.backend(v.device).copy(new View(binding.buffers[v.id], new int[] {n}, new long[] {1}, 0),
-                        View.contiguous(copy, n));
-            }
+            copyWhole(core, v.device, binding.buffers[v.id], copy);
         }
         return core.viewOf(base, shape, strides, offset + (v.kind == Value.Kind.INTERNAL ? 0 : binding.shifts[v.id]));
+    }
+
+    /** Every element of {@code from} into {@code to}, a buffer of the same size, on the device's own backend. */
+    static void copyWhole(CoreAccess core, Device device, DeviceBuffer from, DeviceBuffer to) {
+        int n = Math.toIntExact(from.size());
+        synchronized (device) {
+            core.backend(device).copy(View.contiguous(from, n), View.contiguous(to, n));
+        }
     }
 
     @Override

@@ -126,10 +126,7 @@ final class Trace implements TraceHooks.Sink {
         TraceHooks.Sink self = TraceHooks.suspend();
         try {
             v.owned = core.allocate(d, b.dtype(), b.size());
-            synchronized (d) {
-                core.backend(d).copy(new View(b, new int[] {Math.toIntExact(b.size())}, new long[] {1}, 0),
-                        View.contiguous(v.owned, Math.toIntExact(b.size())));
-            }
+            Program.copyWhole(core, d, b, v.owned);
         } finally {
             TraceHooks.resume(self);
         }

@@ -377,6 +377,14 @@ final class SimdElementwise {
         }
     }
 
+    /** The binary ops {@link #binaryFloat} has a vector form for (the cases of {@link #apply}). */
+    static boolean handlesFloat(BinaryOp op) {
+        return switch (op) {
+            case ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD -> true;
+            default -> false;
+        };
+    }
+
     private static FloatVector apply(BinaryOp op, FloatVector u, FloatVector v) {
         return switch (op) {
             case ADD -> u.add(v);

@@ -1,7 +1,6 @@
 package dev.spool.cpu;
 
 import dev.spool.DType;
-import dev.spool.spi.BinaryOp;
 import dev.spool.spi.FusedElementwise;
 import dev.spool.spi.View;
 
@@ -26,18 +25,12 @@ final class SimdFused {
             return false;
         }
         for (FusedElementwise.Step s : p.steps()) {
-            if (s.unary() != null ? !SimdElementwise.handlesFloat(s.unary()) : !vectorBinary(s.binary())) {
+            if (s.unary() != null ? !SimdElementwise.handlesFloat(s.unary())
+                    : !SimdElementwise.handlesFloat(s.binary())) {
                 return false;
             }
         }
         return true;
-    }
-
-    private static boolean vectorBinary(BinaryOp op) {
-        return switch (op) {
-            case ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD -> true;
-            default -> false;
-        };
     }
 
     /** How an input is read within a tile. */
@@ -57,22 +50,25 @@ final class SimdFused {
             in[i] = new Input((float[]) CpuBuffer.data(v), v.offset(), scalar, v.isContiguous(), v);
         }
         int steps = p.steps().size();
+        int operands = in.length + steps;
         par.forRange(n, Parallel.GRAIN, (lo, hi) -> {
-            float[][] temp = new float[steps + in.length][];
+            // a piece's scratch, reused by each of its tiles
+            float[][] temp = new float[operands][];
+            float[][] arr = new float[operands][];
+            int[] off = new int[operands];
+            int[] stride = new int[operands];
             for (long t0 = lo; t0 < hi; t0 += TILE) {
                 int len = (int) Math.min(TILE, hi - t0);
-                tile(p, in, r, t0, len, temp);
+                tile(p, in, r, t0, len, temp, arr, off, stride);
             }
         });
     }
 
-    /** Elements [t0, t0 + len) of the output. */
-    private static void tile(FusedElementwise p, Input[] in, float[] r, long t0, int len, float[][] temp) {
+    /** Elements [t0, t0 + len) of the output; {@code arr}, {@code off}, {@code stride}: each operand's tile. */
+    private static void tile(FusedElementwise p, Input[] in, float[] r, long t0, int len, float[][] temp,
+                             float[][] arr, int[] off, int[] stride) {
         int inputs = in.length;
         int steps = p.steps().size();
-        float[][] arr = new float[inputs + steps][];
-        int[] off = new int[inputs + steps];
-        int[] stride = new int[inputs + steps];
         for (int i = 0; i < inputs; i++) {
             Input x = in[i];
             if (x.scalar()) {
@@ -87,6 +83,7 @@ final class SimdFused {
                 float[] g = temp[steps + i] == null ? (temp[steps + i] = new float[TILE]) : temp[steps + i];
                 gather(x.view(), x.data(), t0, len, g);
                 arr[i] = g;
+                off[i] = 0;
                 stride[i] = 1;
             }
         }

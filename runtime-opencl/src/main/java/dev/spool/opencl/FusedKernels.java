@@ -35,18 +35,14 @@ final class FusedKernels {
         this.k = kernels;
     }
 
-    /** The float ops elementwise.cl defines as per-element functions ({@code op_NAME}, {@code bin_NAME}). */
-    private static final java.util.Set<UnaryOp> UNARY = java.util.EnumSet.of(UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN,
-            UnaryOp.RELU, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P, UnaryOp.SQRT, UnaryOp.RSQRT, UnaryOp.TANH,
-            UnaryOp.SIGMOID, UnaryOp.SIN, UnaryOp.COS, UnaryOp.ERF, UnaryOp.GELU, UnaryOp.GELU_TANH);
-    private static final java.util.Set<BinaryOp> BINARY = java.util.EnumSet.of(BinaryOp.ADD, BinaryOp.SUB,
-            BinaryOp.MUL, BinaryOp.DIV, BinaryOp.POW, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.RELU_GRAD, BinaryOp.ERF_GRAD,
-            BinaryOp.GELU_GRAD, BinaryOp.GELU_TANH_GRAD);
-
-    /** Whether every step has a per-element function to generate from; else the backend runs the steps one by one. */
+    /**
+     * Whether elementwise.cl has each step's per-element function for the program's dtype (the
+     * catalog's rule for the unfused kernels); else the backend runs the steps one by one.
+     */
     static boolean handles(FusedElementwise p) {
         for (FusedElementwise.Step s : p.steps()) {
-            if (s.unary() != null ? !UNARY.contains(s.unary()) : !BINARY.contains(s.binary())) {
+            if (s.unary() != null ? !KernelCatalog.accepts(s.unary(), p.dtype())
+                    : !KernelCatalog.accepts(s.binary(), p.dtype())) {
                 return false;
             }
         }

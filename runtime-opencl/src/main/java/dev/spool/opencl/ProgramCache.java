@@ -76,14 +76,18 @@ final class ProgramCache implements AutoCloseable {
      * path does no lookup).
      */
     KernelCall kernel(String source, String options, String name) {
-        Program p = program(source, options);
+        return launcher(program(source, options), source, options, name);
+    }
+
+    /** The launcher of kernel {@code name} of built program {@code p}, made on first use and kept. */
+    private KernelCall launcher(Program p, String what, String options, String name) {
         KernelCall call = p.calls.get(name);
         if (call == null) {
             cl_kernel k;
             try {
                 k = clCreateKernel(p.program, name, null);
             } catch (CLException e) {
-                throw new BackendException("kernel " + name + " is missing from " + source + " built with '"
+                throw new BackendException("kernel " + name + " is missing from " + what + " built with '"
                         + options + "' on " + device.describe() + ": " + ClErrors.name(e.getStatus()), e);
             }
             p.kernels.put(name, k);
@@ -111,16 +115,7 @@ final class ProgramCache implements AutoCloseable {
             p.generated = true;
             programs.put(key, p);
         }
-        KernelCall call = p.calls.get(name);
-        if (call == null) {
-            cl_kernel k = clCreateKernel(p.program, name, null);
-            p.kernels.put(name, k);
-            long[] wg = new long[1];
-            clGetKernelWorkGroupInfo(k, device.id, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
-            call = new KernelCall(device, k, name, wg[0]);
-            p.calls.put(name, call);
-        }
-        return call;
+        return launcher(p, what, options, name);
     }
 
     /**

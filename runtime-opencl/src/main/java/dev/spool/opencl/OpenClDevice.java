@@ -9,6 +9,7 @@ import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_DEVICE_NAME;
 import static org.jocl.CL.CL_DEVICE_SINGLE_FP_CONFIG;
+import static org.jocl.CL.CL_FP_DENORM;
 import static org.jocl.CL.CL_DEVICE_TYPE;
 import static org.jocl.CL.CL_DEVICE_TYPE_ACCELERATOR;
 import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
@@ -70,6 +71,8 @@ final class OpenClDevice implements AutoCloseable {
     final Tuning tuning;
     /** Build options every program on this device gets. */
     final String baseOptions;
+    /** Whether float32 arithmetic keeps subnormals; OpenCL lets a device flush them to zero. */
+    final boolean float32Denormals;
 
     @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties needs OpenCL 2.0
     OpenClDevice(int index, cl_platform_id platform, cl_device_id id) {
@@ -88,7 +91,9 @@ final class OpenClDevice implements AutoCloseable {
         boolean llvmpipe = info.name().startsWith("llvmpipe");
         this.loopLimit = llvmpipe ? LLVMPIPE_LOOP_LIMIT : Long.MAX_VALUE;
         this.tuning = tuning(Tuning.styleFor(info.type() == DeviceInfo.DeviceType.CPU && !llvmpipe));
-        boolean exactDivide = (longInfo(id, CL_DEVICE_SINGLE_FP_CONFIG) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+        long fpConfig = longInfo(id, CL_DEVICE_SINGLE_FP_CONFIG);
+        boolean exactDivide = (fpConfig & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+        this.float32Denormals = (fpConfig & CL_FP_DENORM) != 0;
         this.baseOptions = Tuning.baseOptions(exactDivide, platformName.startsWith("Portable Computing Language"));
         this.context = clCreateContext(null, 1, new cl_device_id[] {id}, null, null, null);
         cl_command_queue q;

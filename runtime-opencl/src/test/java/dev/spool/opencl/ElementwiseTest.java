@@ -122,7 +122,14 @@ class ElementwiseTest {
                 assertEquals(Ref.longBinary(op, (long) a[i], (long) c[i]), ((long[]) got)[i], what);
             } else {
                 double expected = Ref.binary(op, t, Ref.cast(t, a[i]), Ref.cast(t, c[i]));
-                Ref.assertClose(outType, expected, Host.doubles(got)[i], ulps, what);
+                double actual = Host.doubles(got)[i];
+                if (transcendental && t == DType.FLOAT32 && !b.device().float32Denormals
+                        && Ref.flushesToZero(op, Ref.cast(t, c[i]))) {
+                    // the factor g multiplies is subnormal in float32, and this device flushes
+                    // subnormals (no CL_FP_DENORM): g * 0 is what OpenCL allows it to return
+                    expected = Ref.cast(t, a[i]) * 0.0;
+                }
+                Ref.assertClose(outType, expected, actual, ulps, what);
             }
         }
         release(b, ab, cb, out);

@@ -148,6 +148,19 @@ final class Ref {
         return java.math.BigInteger.valueOf(a).pow((int) b).longValue();
     }
 
+    /** Whether the float32 factor that {@code op}'s gradient multiplies its first operand by is
+     *  subnormal at {@code y}, so a device without subnormals computes it as 0. */
+    static boolean flushesToZero(BinaryOp op, double y) {
+        double factor = switch (op) {
+            case ERF_GRAD -> ErfReference.erfDerivative(y);
+            case GELU_GRAD -> ErfReference.geluDerivative(y);
+            case GELU_TANH_GRAD -> ErfReference.geluTanhDerivative(y);
+            default -> 1;
+        };
+        float f = (float) factor;
+        return f != 0 && Math.abs(f) < Float.MIN_NORMAL;
+    }
+
     /** Asserts {@code actual} is {@code expected} within {@code ulps} units in the last place of
      *  {@code t} (0 = exactly; NaN matches NaN; zeros must agree in sign when exact). */
     static void assertClose(DType t, double expected, double actual, int ulps, String what) {

@@ -1,0 +1,133 @@
+package dev.spool.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.DeviceBuffer;
+import dev.spool.spi.FusedElementwise;
+import dev.spool.spi.FusedElementwise.Step;
+import dev.spool.spi.UnaryOp;
+import dev.spool.spi.View;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link SimdFused}, the cpu device's fused elementwise chains, against the same steps run one
+ * primitive at a time ({@code unary} and {@code binary} into buffers): equal to the bit, since a
+ * fused chain must give each step's result exactly as its primitive does. The programs exercise
+ * what the tile loop plans: a chain that runs in one reused slot, a tree that keeps several
+ * values live and reads one value twice, steps on two broadcast scalars or one, a transposed
+ * (gathered) input, and sizes that leave partial vectors, partial tiles and several parallel
+ * pieces. Outputs start as NaN so that an element the loop forgets shows.
+ */
+class SimdFusedTest {
+    private static final CpuBackend ONE = new CpuBackend(1);
+    private static final CpuBackend TWO = new CpuBackend(2);
+
+    @BeforeAll
+    static void vectorApiIsThere() {
+        Assumptions.assumeTrue(VectorSupport.ENABLED, "no Vector API in this JVM: no SIMD path to compare");
+    }
+
+    @AfterAll
+    static void close() {
+        ONE.close();
+        TWO.close();
+    }
+
+    /** in0: a [rows, cols] matrix (read transposed when {@code transposed}); in1, in2: scalars; in3: dense. */
+    private static final List<FusedElementwise> PROGRAMS = List.of(
+            // (x*1.5 + 0.25)*x - 1: a chain, one slot
+            new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.MUL, 0, 1),
+                    Step.binary(BinaryOp.ADD, 4, 2), Step.binary(BinaryOp.MUL, 5, 0), Step.binary(BinaryOp.SUB, 6, 3))),
+            // tanh(x*y) * (x - y) + relu(tanh(x*y)) / max(y, 2): values live across steps, one read twice
+            new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.MUL, 0, 3),
+                    Step.unary(UnaryOp.TANH, 4), Step.binary(BinaryOp.SUB, 0, 3), Step.binary(BinaryOp.MUL, 5, 6),
+                    Step.unary(UnaryOp.RELU, 5), Step.binary(BinaryOp.MAX, 3, 2), Step.binary(BinaryOp.DIV, 8, 9),
+                    Step.binary(BinaryOp.ADD, 7, 10))),
+            // exp(s1 - s2) * sigmoid(x) + x*x: a step on two scalars, a unary of a scalar, a square
+            new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.SUB, 1, 2),
+                    Step.unary(UnaryOp.EXP, 4), Step.unary(UnaryOp.NEG, 1), Step.unary(UnaryOp.SIGMOID, 0),
+                    Step.binary(BinaryOp.MUL, 5, 7), Step.binary(BinaryOp.MUL, 0, 0), Step.binary(BinaryOp.ADD, 8, 9),
+                    Step.binary(BinaryOp.MIN, 10, 6))),
+            // (x*d + 1.5)*0.25 - x*d: x*d is read again two steps after the step that uses it first
+            new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.MUL, 0, 3),
+                    Step.binary(BinaryOp.ADD, 4, 1), Step.binary(BinaryOp.MUL, 5, 2), Step.binary(BinaryOp.SUB, 6, 4))));
+
+    @ParameterizedTest(name = "{0} elements")
+    @ValueSource(ints = {1, 15, 17, 511, 513, 3 * 17 * 641, 200_000})
+    void equalsTheStepsRunOneByOne(int n) {
+        int cols = n % 17 == 0 ? 17 : 1; // a 2-d shape, so that the transposed read is a real gather
+        int rows = n / cols;
+        Random rnd = new Random(n);
+        float[] x = new float[n];
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian() * 3;
+            d[i] = (float) rnd.nextGaussian();
+        }
+        for (int threads : new int[] {1, 2}) {
+            CpuBackend b = threads == 1 ? ONE : TWO;
+            for (boolean transposed : new boolean[] {false, true}) {
+                for (int p = 0; p < PROGRAMS.size(); p++) {
+                    FusedElementwise program = PROGRAMS.get(p);
+                    DeviceBuffer xb = upload(b, x);
+                    View in0 = transposed
+                            ? new View(xb, new int[] {cols, rows}, new long[] {1, cols}, 0)
+                            : new View(xb, new int[] {rows, cols}, new long[] {cols, 1}, 0);
+                    int[] shape = in0.shape();
+                    View[] inputs = {in0, scalar(b, 1.5f, shape), scalar(b, 0.25f, shape),
+                            new View(upload(b, d), shape, View.rowMajorStrides(shape), 0)};
+                    float[] want = oneByOne(b, program, inputs);
+                    DeviceBuffer out = b.allocate(DType.FLOAT32, n);
+                    b.fill(out, Float.NaN);
+                    b.fusedElementwise(program, inputs, out);
+                    float[] got = new float[n];
+                    b.read(View.contiguous(out, n), got);
+                    for (int i = 0; i < n; i++) {
+                        int at = i;
+                        assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                                () -> "program " + program.expression() + ", transposed " + transposed + ", "
+                                        + threads + " threads: element " + at + " differs");
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] oneByOne(CpuBackend b, FusedElementwise p, View[] inputs) {
+        int[] shape = inputs[0].shape();
+        int n = (int) inputs[0].size();
+        View[] operands = new View[p.inputs() + p.steps().size()];
+        System.arraycopy(inputs, 0, operands, 0, inputs.length);
+        for (int j = 0; j < p.steps().size(); j++) {
+            Step s = p.steps().get(j);
+            DeviceBuffer out = b.allocate(DType.FLOAT32, n);
+            if (s.unary() != null) {
+                b.unary(s.unary(), operands[s.a()], out);
+            } else {
+                b.binary(s.binary(), operands[s.a()], operands[s.b()], out);
+            }
+            operands[p.inputs() + j] = new View(out, shape, View.rowMajorStrides(shape), 0);
+        }
+        float[] r = new float[n];
+        b.read(operands[operands.length - 1], r);
+        return r;
+    }
+
+    private static DeviceBuffer upload(CpuBackend b, float[] values) {
+        DeviceBuffer buf = b.allocate(DType.FLOAT32, values.length);
+        b.write(buf, values);
+        return buf;
+    }
+
+    private static View scalar(CpuBackend b, float value, int[] shape) {
+        return new View(upload(b, new float[] {value}), shape, new long[shape.length], 0);
+    }
+}

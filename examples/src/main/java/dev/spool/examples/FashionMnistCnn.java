@@ -22,6 +22,7 @@ import dev.spool.nn.losses.Reduction;
 import dev.spool.nn.metrics.Accuracy;
 import dev.spool.nn.metrics.Mean;
 import dev.spool.nn.optimizers.Adam;
+import dev.spool.nn.optimizers.LearningRateSchedule;
 import dev.spool.nn.optimizers.Optimizer;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -50,14 +51,15 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * Keras's classic small CNN on Zalando's Fashion-MNIST, from Debian's
  * {@code dataset-fashion-mnist}: Conv2D(32, 3x3, relu), MaxPooling2D, Conv2D(64, 3x3, relu),
  * MaxPooling2D, Flatten, Dense(128, relu), Dropout(0.3), Dense(10), trained with Adam (Keras's
- * defaults, learning rate 0.001) on batches of 128. Each epoch shows a progress bar with the
+ * defaults, learning rate 0.001; {@code --schedule cosine} decays it to 0 over the run, as Keras's
+ * {@code CosineDecay}) on batches of 128. Each epoch shows a progress bar with the
  * running loss, accuracy and images/s, then the test accuracy and the epoch's time. At the end
  * it writes a confusion matrix of the test set and a grid of test images with their predicted
  * and true classes (PNG), and a checkpoint of the model ({@code .npz}).
  *
  * <pre>java -cp examples/target/spool-examples.jar dev.spool.examples.FashionMnistCnn [--device cpu|opencl]
  *     [--epochs 5] [--limit N] [--test-limit N] [--batch 128] [--out DIR] [--data DIR] [--seed 1]
- *     [--learning-rate 0.001]</pre>
+ *     [--learning-rate 0.001] [--schedule constant|cosine]</pre>
  */
 public final class FashionMnistCnn {
     static final int DEFAULT_EPOCHS = 5;
@@ -81,10 +83,11 @@ public final class FashionMnistCnn {
     }
 
     /** The run's settings; 0 for a limit means the whole split. */
-    public record Options(int epochs, int trainLimit, int testLimit, int batch, long seed, double learningRate) {
-        /** Keras's defaults: Adam's learning rate 0.001. */
+    public record Options(int epochs, int trainLimit, int testLimit, int batch, long seed, double learningRate,
+                          boolean cosineDecay) {
+        /** Keras's defaults: Adam's learning rate 0.001, constant. */
         public Options(int epochs, int trainLimit, int testLimit, int batch, long seed) {
-            this(epochs, trainLimit, testLimit, batch, seed, DEFAULT_LEARNING_RATE);
+            this(epochs, trainLimit, testLimit, batch, seed, DEFAULT_LEARNING_RATE, false);
         }
     }
 
@@ -96,15 +99,25 @@ public final class FashionMnistCnn {
 
     public static void main(String[] args) {
         Map<String, String> o = Examples.options(args, "[--device cpu|opencl|opencl:N] [--epochs N] [--limit N] "
-                + "[--test-limit N] [--batch N] [--out DIR] [--data DIR] [--seed N] [--learning-rate R]",
-                "device", "epochs", "limit", "test-limit", "batch", "out", "data", "seed", "learning-rate");
+                + "[--test-limit N] [--batch N] [--out DIR] [--data DIR] [--seed N] [--learning-rate R] "
+                + "[--schedule constant|cosine]",
+                "device", "epochs", "limit", "test-limit", "batch", "out", "data", "seed", "learning-rate", "schedule");
         Options options = new Options(Integer.parseInt(o.getOrDefault("epochs", String.valueOf(DEFAULT_EPOCHS))),
                 Integer.parseInt(o.getOrDefault("limit", "0")), Integer.parseInt(o.getOrDefault("test-limit", "0")),
                 Integer.parseInt(o.getOrDefault("batch", String.valueOf(DEFAULT_BATCH))),
                 Long.parseLong(o.getOrDefault("seed", "1")),
-                Double.parseDouble(o.getOrDefault("learning-rate", String.valueOf(DEFAULT_LEARNING_RATE))));
+                Double.parseDouble(o.getOrDefault("learning-rate", String.valueOf(DEFAULT_LEARNING_RATE))),
+                schedule(o.getOrDefault("schedule", "constant")));
         Path data = o.containsKey("data") ? Path.of(o.get("data")) : FashionMnist.directory();
         new FashionMnistCnn(System.out).run(Examples.device(o), data, Path.of(o.getOrDefault("out", ".")), options);
+    }
+
+    static boolean schedule(String name) {
+        return switch (name) {
+            case "constant" -> false;
+            case "cosine" -> true;
+            default -> throw new IllegalArgumentException("--schedule must be constant or cosine, not " + name);
+        };
     }
 
     /** The model of the issue (and of Keras's tutorials); its layers take their input sizes from the first call. */
@@ -141,8 +154,11 @@ public final class FashionMnistCnn {
             out.printf(Locale.ROOT, "Fashion-MNIST: %d training and %d test images from %s; a CNN of %,d parameters, "
                     + "%d epochs of batches of %d, Adam, on %s%n", trainData.size(), testData.size(), dataDir, count,
                     options.epochs(), options.batch(), device);
-            Optimizer optimizer = new Adam(options.learningRate());
             Dataset train = Dataset.fromTensors(trainImages, trainLabels).shuffle(options.seed()).batch(options.batch());
+            Optimizer optimizer = new Adam(options.cosineDecay()
+                    ? LearningRateSchedule.cosineDecay(options.learningRate(),
+                            (long) options.epochs() * train.batchesPerEpoch(), 0)
+                    : LearningRateSchedule.constant(options.learningRate()), 0.9, 0.999, 1e-7);
             Iterator<List<Tensor>> batches = train.repeat(options.epochs()).iterator(); // a new order each epoch
             for (int epoch = 0; epoch < options.epochs(); epoch++) {
                 long start = System.nanoTime();

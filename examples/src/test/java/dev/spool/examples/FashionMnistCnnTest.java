@@ -103,6 +103,15 @@ class FashionMnistCnnTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void scheduleFlagTakesConstantOrCosineAndNamesABadValue() {
+        assertEquals(false, FashionMnistCnn.schedule("constant"));
+        assertEquals(true, FashionMnistCnn.schedule("cosine"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FashionMnistCnn.schedule("linear"));
+        assertTrue(e.getMessage().contains("constant or cosine") && e.getMessage().contains("linear"), e.getMessage());
+    }
+
     /** A PNG at least {@code width}x{@code height} with more than a few colours (not blank). */
     static void assertPicture(Path file, int width, int height) throws IOException {
         assertTrue(Files.size(file) > 10_000, file + " has " + Files.size(file) + " bytes");

@@ -342,9 +342,10 @@ final class SimdElementwise {
     /** {@code r[pr + t] = op(x[px + t*sx], y[py + t*sy])}, each stride 0 or 1. */
     static void binaryFloat(BinaryOp op, float[] x, int px, int sx, float[] y, int py, int sy,
                             float[] r, int pr, int n) {
-        // One loop method per op, as for the unary ops (unaryFloatBody). With the op switched
-        // inside one vector loop, JFR put a fused chain's time in that loop (SimdFused: 10-12 ms
-        // for 16M floats, one thread, against an add's 5); with a loop per op, 5.3-7.8 ms.
+        // One loop method per op, as for the unary ops (unaryFloatBody): each compiles small,
+        // with its op known. With the op switched inside one vector loop, JFR put a fused
+        // chain's time in that loop (SimdFused: 10-12 ms of CPU time for 16M floats on one
+        // thread, against an add's 5); with a loop per op, 5.3-7.8 ms.
         int t = switch (op) {
             case ADD -> addFloat(x, px, sx, y, py, sy, r, pr, n);
             case SUB -> subFloat(x, px, sx, y, py, sy, r, pr, n);

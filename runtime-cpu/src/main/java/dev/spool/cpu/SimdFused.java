@@ -1,7 +1,9 @@
 package dev.spool.cpu;
 
 import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
 import dev.spool.spi.FusedElementwise;
+import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
 
 /**
@@ -17,11 +19,12 @@ import dev.spool.spi.View;
  */
 final class SimdFused {
     /**
-     * Elements per tile: the tile's slots, its gathered inputs and the output's tile stay in L1.
-     * Measured on one thread (AVX-512 EPYC, 16M floats, (x·1.5 + 0.25)·x − 1, CPU time, 3 to 5
-     * JVMs each): 512 gave 5.3–7.8 ms against an add's 4.4–5.5; 2,048 gave 7.4–15 ms.
+     * Elements per tile: the tile's slots (a chain needs one), its gathered inputs and the
+     * output's tile stay in L1, and the per-step calls are few. JMH on 2 threads (AVX-512 EPYC,
+     * quiet but noisy): GELU from 8 ops on 4M floats took 3.1-3.4 ms with 512 or 1,024, 2.3-3.6
+     * with 2,048 and 3.0 with 4,096; the memory-bound 4-op chain did not rank them.
      */
-    static final int TILE = 512;
+    static final int TILE = 2048;
 
     private SimdFused() {
     }
@@ -48,7 +51,7 @@ final class SimdFused {
      * Where each step writes: {@code slot[j]} is the tile slot of step j's result (-1: the
      * output), of {@code slots} in all; gathered (strided) inputs take slots after those.
      */
-    private record Plan(FusedElementwise.Step[] steps, int[] slot, int slots) {
+    private record Plan(FusedElementwise.Step[] steps, Loop[] loops, int[] slot, int slots) {
         static Plan of(FusedElementwise p) {
             int inputs = p.inputs();
             FusedElementwise.Step[] steps = p.steps().toArray(new FusedElementwise.Step[0]);
@@ -71,8 +74,68 @@ final class SimdFused {
                 }
                 slot[j] = j == steps.length - 1 ? -1 : free.isEmpty() ? slots++ : free.pop();
             }
-            return new Plan(steps, slot, slots);
+            Loop[] loops = new Loop[steps.length];
+            for (int j = 0; j < steps.length; j++) {
+                loops[j] = steps[j].unary() != null ? unaryLoop(steps[j].unary()) : binaryLoop(steps[j].binary());
+            }
+            return new Plan(steps, loops, slot, slots);
         }
+    }
+
+    /**
+     * One step's vector loop over a tile ({@code y} unused by unary ops). The tile loop calls
+     * each step through this interface, and each op has a class of its own: the call site sees
+     * several classes, so C2 does not inline the loops into the tile loop but compiles each on
+     * its own. Inlined there, the GELU chain's tanh was past C2's inlining budget, and its
+     * vectors were boxed: 98.6 MB allocated per call on 4M floats (JMH -prof gc), 8-10 ms
+     * against 1 ms for tanh alone.
+     */
+    @FunctionalInterface
+    private interface Loop {
+        void run(float[] x, int px, int sx, float[] y, int py, int sy, float[] r, int pr, int n);
+    }
+
+    private static Loop unaryLoop(UnaryOp op) {
+        return switch (op) {
+            case NEG -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.NEG, x, px, r, pr, n);
+            case ABS -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.ABS, x, px, r, pr, n);
+            case RELU -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.RELU, x, px, r, pr, n);
+            case SQRT -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.SQRT, x, px, r, pr, n);
+            case EXP -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.EXP, x, px, r, pr, n);
+            case LOG -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.LOG, x, px, r, pr, n);
+            case LOG1P -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.unaryFloat(UnaryOp.LOG1P, x, px, r, pr, n);
+            case TANH -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.TANH, x, px, r, pr, n);
+            case SIGMOID -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.unaryFloat(UnaryOp.SIGMOID, x, px, r, pr, n);
+            case SIN -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.SIN, x, px, r, pr, n);
+            case COS -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.COS, x, px, r, pr, n);
+            case ERF -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.ERF, x, px, r, pr, n);
+            case GELU -> (x, px, sx, y, py, sy, r, pr, n) -> SimdElementwise.unaryFloat(UnaryOp.GELU, x, px, r, pr, n);
+            case GELU_TANH -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.unaryFloat(UnaryOp.GELU_TANH, x, px, r, pr, n);
+            default -> throw new IllegalArgumentException(op + " has no SIMD float32 loop");
+        };
+    }
+
+    private static Loop binaryLoop(BinaryOp op) {
+        return switch (op) {
+            case ADD -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.ADD, x, px, sx, y, py, sy, r, pr, n);
+            case SUB -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.SUB, x, px, sx, y, py, sy, r, pr, n);
+            case MUL -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.MUL, x, px, sx, y, py, sy, r, pr, n);
+            case DIV -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.DIV, x, px, sx, y, py, sy, r, pr, n);
+            case MAX -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.MAX, x, px, sx, y, py, sy, r, pr, n);
+            case MIN -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.MIN, x, px, sx, y, py, sy, r, pr, n);
+            case RELU_GRAD -> (x, px, sx, y, py, sy, r, pr, n) ->
+                    SimdElementwise.binaryFloat(BinaryOp.RELU_GRAD, x, px, sx, y, py, sy, r, pr, n);
+            default -> throw new IllegalArgumentException(op + " has no SIMD float32 loop");
+        };
     }
 
     static void run(Parallel par, FusedElementwise p, View[] inputs, CpuBuffer out) {
@@ -137,22 +200,13 @@ final class SimdFused {
                 pd = 0;
             }
             int a = s.a();
-            if (s.unary() != null) {
-                if (stride[a] == 0) { // a broadcast scalar: its tile, once
-                    java.util.Arrays.fill(dst, pd, pd + len, arr[a][off[a]]);
-                    SimdElementwise.unaryFloat(s.unary(), dst, pd, dst, pd, len);
-                } else {
-                    SimdElementwise.unaryFloat(s.unary(), arr[a], off[a], dst, pd, len);
-                }
+            int b = s.b() >= 0 ? s.b() : a; // a unary step's loop ignores its second operand
+            Loop loop = plan.loops()[j];
+            if (stride[a] == 0 && stride[b] == 0) { // broadcast scalars (inputs, never slots): a's tile, once
+                java.util.Arrays.fill(dst, pd, pd + len, arr[a][off[a]]);
+                loop.run(dst, pd, 1, arr[b], off[b], 0, dst, pd, len);
             } else {
-                int b = s.b();
-                if (stride[a] == 0 && stride[b] == 0) {
-                    java.util.Arrays.fill(dst, pd, pd + len, arr[a][off[a]]); // both inputs, neither a slot
-                    SimdElementwise.binaryFloat(s.binary(), dst, pd, 1, arr[b], off[b], 0, dst, pd, len);
-                } else {
-                    SimdElementwise.binaryFloat(s.binary(), arr[a], off[a], stride[a], arr[b], off[b], stride[b],
-                            dst, pd, len);
-                }
+                loop.run(arr[a], off[a], stride[a], arr[b], off[b], stride[b], dst, pd, len);
             }
             arr[inputs + j] = dst;
             off[inputs + j] = pd;

@@ -25,7 +25,8 @@
  * Types: -DT=float or -DT=double with -DT_IS_DOUBLE=1. -DACC_N: accumulators per work-item
  * (the host picks a smaller one for GPUs, whose registers hold them). -DUNIT_LAST=1 where every
  * operand is dense along its depth. Dot products keep four partial sums (a fixed order), so that
- * they need no reassociation to vectorise.
+ * they need no reassociation to vectorise; with -DUNIT_LAST=1, -DVEC_DOT=1 (CPU devices) keeps
+ * eight, in one vector.
  */
 #ifndef T
 #define T float
@@ -70,6 +71,30 @@ SPOOL_INLINE int is_masked(global const uchar* mask, const layout_t* ml, uint fl
     return (flags & F_MASK) && mask[row_at(ml, b, h, i) + j * ml->strides[3]] == 0;
 }
 
+#if defined(VEC_DOT) && defined(UNIT_LAST)
+#ifdef T_IS_DOUBLE
+#define T8 double8
+#else
+#define T8 float8
+#endif
+/*
+ * dot(q[qp..], k[kp..]) over d, unit strides, on CPU devices (-DVEC_DOT=1): eight partial sums in
+ * one vector, added in a fixed order at the end. On PoCL (AVX-512) it took attention forward and
+ * backward at B 8, H 4, T 256, d 64 from 130 to 70-80 ms; the four scalar sums below stayed slow.
+ */
+SPOOL_INLINE T dot(global const T* q, long qp, long qs, global const T* k, long kp, long ks, long d) {
+    T8 s = (T8)0;
+    long c = 0;
+    for (; c + 8 <= d; c += 8) {
+        s += vload8(0, q + qp + c) * vload8(0, k + kp + c);
+    }
+    T r = ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7));
+    for (; c < d; c++) {
+        r += q[qp + c] * k[kp + c];
+    }
+    return r;
+}
+#else
 /* dot(q[qp..], k[kp..]) over d, strides qs and ks: four partial sums, added in a fixed order */
 SPOOL_INLINE T dot(global const T* q, long qp, long qs, global const T* k, long kp, long ks, long d) {
     T s0 = (T)0;
@@ -88,6 +113,7 @@ SPOOL_INLINE T dot(global const T* q, long qp, long qs, global const T* k, long 
     }
     return (s0 + s1) + (s2 + s3);
 }
+#endif
 
 SPOOL_INLINE T dot_scaled(global const T* q, long qp, long qs, global const T* k, long kp, long ks, long d, T scale) {
     return dot(q, qp, qs, k, kp, ks, d) * scale;

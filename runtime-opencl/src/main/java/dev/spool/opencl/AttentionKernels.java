@@ -45,7 +45,8 @@ final class AttentionKernels {
 
     /** attention.cl's build options for dtype t under a kernel style, with unit last strides or not. */
     static String options(DType t, Tuning.Style style, boolean unitLast) {
-        return ClTypes.options(t) + " -DACC_N=" + acc(style, t) + (unitLast ? " -DUNIT_LAST=1" : "");
+        return ClTypes.options(t) + " -DACC_N=" + acc(style, t) + (unitLast ? " -DUNIT_LAST=1" : "")
+                + (unitLast && style != Tuning.Style.GPU ? " -DVEC_DOT=1" : "");
     }
 
     /** Whether every view is dense along its last axis (stride 1, or a single element). */

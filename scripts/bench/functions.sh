@@ -7,7 +7,7 @@
 #     chain on 16M floats against a C STREAM add (stream_add.c, OpenMP, every core);
 #   - FunctionCosts: launches per step, trace time, first replay (kernel builds), planned bytes.
 #
-# usage: scripts/bench/functions.sh [--no-build] [--quick] [--no-doc]     (~6 min, ~3 with --quick)
+# usage: scripts/bench/functions.sh [--no-build] [--quick] [--no-doc]     (~10 min, ~5 with --quick)
 # Needs: JDK 17+, Maven, a C compiler with OpenMP (gcc), python3; opencl:0 for the OpenCL rows.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,7 +38,9 @@ ITER=()
 
 cc -O3 -march=native -fopenmp scripts/bench/stream_add.c -o "$OUT/stream_add"
 OMP_NUM_THREADS=$(nproc) "$OUT/stream_add" $((16 << 20)) 20 > "$OUT/stream-before.json"
-java -jar "$JAR" -rf json -rff "$OUT/step.json" -f 1 "${ITER[@]}" -p device="$DEVICES" FunctionStepBench \
+# three forks: one fork's JIT decides a step's figure (cpu batch 128, function / hand-fused: 1.41x and
+# 1.42x in two one-fork runs, 0.88x and 0.78x in runs of one and three forks the same hour)
+java -jar "$JAR" -rf json -rff "$OUT/step.json" -f 3 "${ITER[@]}" -p device="$DEVICES" FunctionStepBench \
   > "$OUT/step.txt" 2>&1
 java -jar "$JAR" -rf json -rff "$OUT/chain.json" -f 1 "${ITER[@]}" -p device="$DEVICES" FunctionChainBench \
   > "$OUT/chain.txt" 2>&1

@@ -66,12 +66,8 @@ final class SimdFused {
             java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
             int slots = 0;
             for (int j = 0; j < steps.length; j++) {
-                for (int operand : new int[] {steps[j].a(), steps[j].b()}) { // read for the last time here
-                    if (operand >= inputs && lastUse[operand] == j && slot[operand - inputs] >= 0
-                            && !free.contains(slot[operand - inputs])) {
-                        free.push(slot[operand - inputs]);
-                    }
-                }
+                release(steps[j].a(), j, inputs, lastUse, slot, free);
+                release(steps[j].b(), j, inputs, lastUse, slot, free);
                 slot[j] = j == steps.length - 1 ? -1 : free.isEmpty() ? slots++ : free.pop();
             }
             Loop[] loops = new Loop[steps.length];
@@ -79,6 +75,15 @@ final class SimdFused {
                 loops[j] = steps[j].unary() != null ? unaryLoop(steps[j].unary()) : binaryLoop(steps[j].binary());
             }
             return new Plan(steps, loops, slot, slots);
+        }
+
+        /** Frees the slot of {@code operand} if step j reads it for the last time (once, if read twice). */
+        private static void release(int operand, int j, int inputs, int[] lastUse, int[] slot,
+                                    java.util.ArrayDeque<Integer> free) {
+            if (operand >= inputs && lastUse[operand] == j && slot[operand - inputs] >= 0
+                    && !free.contains(slot[operand - inputs])) {
+                free.push(slot[operand - inputs]);
+            }
         }
     }
 

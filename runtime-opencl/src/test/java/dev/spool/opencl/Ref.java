@@ -87,9 +87,7 @@ final class Ref {
                 case POW -> (float) Math.pow(x, y);
                 case MAX -> Math.max(x, y);
                 case RELU_GRAD -> y > 0 ? x : 0;
-                case ERF_GRAD -> (float) (x * ErfReference.erfDerivative(y));
-                case GELU_GRAD -> (float) (x * ErfReference.geluDerivative(y));
-                case GELU_TANH_GRAD -> (float) (x * ErfReference.geluTanhDerivative(y));
+                case ERF_GRAD, GELU_GRAD, GELU_TANH_GRAD -> (float) (x * gradientFactor(op, y));
                 default -> Math.min(x, y);
             };
         }
@@ -101,9 +99,7 @@ final class Ref {
             case POW -> Math.pow(a, b);
             case MAX -> Math.max(a, b);
             case RELU_GRAD -> b > 0 ? a : 0;
-            case ERF_GRAD -> a * ErfReference.erfDerivative(b);
-            case GELU_GRAD -> a * ErfReference.geluDerivative(b);
-            case GELU_TANH_GRAD -> a * ErfReference.geluTanhDerivative(b);
+            case ERF_GRAD, GELU_GRAD, GELU_TANH_GRAD -> a * gradientFactor(op, b);
             default -> Math.min(a, b);
         };
     }
@@ -151,14 +147,21 @@ final class Ref {
     /** Whether the float32 factor that {@code op}'s gradient multiplies its first operand by is
      *  subnormal at {@code y}, so a device without subnormals computes it as 0. */
     static boolean flushesToZero(BinaryOp op, double y) {
-        double factor = switch (op) {
+        if (op != BinaryOp.ERF_GRAD && op != BinaryOp.GELU_GRAD && op != BinaryOp.GELU_TANH_GRAD) {
+            return false;
+        }
+        float f = (float) gradientFactor(op, y);
+        return f != 0 && Math.abs(f) < Float.MIN_NORMAL;
+    }
+
+    /** What the erf and GELU gradients multiply g by at {@code y}: the derivative of the forward op. */
+    private static double gradientFactor(BinaryOp op, double y) {
+        return switch (op) {
             case ERF_GRAD -> ErfReference.erfDerivative(y);
             case GELU_GRAD -> ErfReference.geluDerivative(y);
             case GELU_TANH_GRAD -> ErfReference.geluTanhDerivative(y);
-            default -> 1;
+            default -> throw new IllegalArgumentException(op + " is not an erf or GELU gradient");
         };
-        float f = (float) factor;
-        return f != 0 && Math.abs(f) < Float.MIN_NORMAL;
     }
 
     /** Asserts {@code actual} is {@code expected} within {@code ulps} units in the last place of

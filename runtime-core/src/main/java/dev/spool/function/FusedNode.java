@@ -11,8 +11,8 @@ import java.util.List;
 /** Several elementwise primitives run as one {@link Backend#fusedElementwise}. */
 final class FusedNode extends Node {
     final FusedElementwise program;
-    private final View[] in;
-    private final Value[] inValues;
+    final View[] in;
+    final Value[] inValues;
     private final int[] shape;
     /** How many traced primitives it stands for. */
     final int members;

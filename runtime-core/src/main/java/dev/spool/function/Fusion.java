@@ -16,6 +16,7 @@ import java.util.List;
  * <ul>
  * <li><b>hoisted constants</b>: a {@code fill} of a value nothing else writes (the scalars of
  *     {@code x.mul(0.1)}) runs once, when the graph is built, instead of at every call;</li>
+ * <li><b>folded constants</b>: so does a primitive that reads only constants;</li>
  * <li><b>activation epilogues</b>: {@code binary} then {@code unary} relu/tanh/sigmoid on its
  *     result ({@code relu(x·W + b)}) becomes one {@code binaryUnary};</li>
  * <li><b>gradient-descent updates</b>: {@code var - c * grad} with a constant {@code c}
@@ -27,8 +28,8 @@ import java.util.List;
  *     fusion of single-use producers).</li>
  * </ul>
  * A rewrite applies only where the intermediate it removes is read by nothing else and is not a
- * result. Not done yet: elementwise producers fused into a reduction's input, and horizontal
- * fusion of independent updates into one launch.
+ * result. Then {@link HorizontalFusion} puts independent elementwise nodes into one launch. Not
+ * done yet: elementwise producers fused into a reduction's input.
  */
 final class Fusion {
     private static final Method BINARY_UNARY = method("binaryUnary", BinaryOp.class, UnaryOp.class, View.class,
@@ -49,11 +50,12 @@ final class Fusion {
 
     static List<Node> fuse(List<Node> nodes, List<Value> values) {
         List<Node> out = hoistFills(nodes, values);
+        out = foldConstants(out, values);
         out = reluGradFromOutput(out);
         out = epilogues(out, values);
         out = gradientDescent(out, values);
         out = elementwiseChains(out, values);
-        return out;
+        return HorizontalFusion.group(out, values);
     }
 
     // ---- hoisted constants ------------------------------------------------------------------
@@ -72,6 +74,47 @@ final class Fusion {
                 if (v.kind == Value.Kind.INTERNAL && !v.escapes && writers[v.id] == 1) {
                     v.kind = Value.Kind.CONST;
                     v.fill = (Number) c.args[1];
+                    continue;
+                }
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    // ---- folded constants ------------------------------------------------------------------
+
+    /** The largest result folding keeps for the function's life (a planned buffer would be shared). */
+    static final long MAX_FOLDED = 1 << 16;
+
+    /**
+     * A primitive that reads only constants ({@code ones / n}, the seed of a mean's gradient)
+     * gives the same result at every call: it runs once when the graph is built, and its result
+     * becomes a constant. Random ops (new numbers per call) and results over {@link #MAX_FOLDED}
+     * elements are left alone.
+     */
+    private static List<Node> foldConstants(List<Node> nodes, List<Value> values) {
+        int[] writers = new int[values.size()];
+        for (Node n : nodes) {
+            for (Value v : n.outputs) {
+                writers[v.id]++;
+            }
+        }
+        List<Node> out = new ArrayList<>();
+        int folded = 0;
+        for (Node n : nodes) {
+            if (n instanceof CallNode c && !c.method.getName().equals("randomUniform") && c.pure()
+                    && c.device != null && !c.inputs.isEmpty() && c.outputs.size() == 1) {
+                Value v = c.outputs.get(0);
+                boolean constant = v.kind == Value.Kind.INTERNAL && !v.escapes && writers[v.id] == 1
+                        && v.size <= MAX_FOLDED;
+                for (Value in : c.inputs) {
+                    constant &= in.kind == Value.Kind.CONST;
+                }
+                if (constant) {
+                    v.kind = Value.Kind.CONST;
+                    v.foldedBy = c;
+                    v.foldOrder = folded++;
                     continue;
                 }
             }

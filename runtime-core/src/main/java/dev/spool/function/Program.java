@@ -69,11 +69,39 @@ final class Program implements AutoCloseable {
                     }
                 }
             }
+            foldConstants();
         } catch (RuntimeException | Error e) {
             close();
             throw e;
         } finally {
             TraceHooks.resume(outer);
+        }
+    }
+
+    /**
+     * Runs the primitives {@link Fusion} folded into constants, in trace order (a folded value
+     * may read an earlier one), each into a buffer the function owns.
+     */
+    private void foldConstants() {
+        Binding once = new Binding(values.size());
+        for (Value v : values) {
+            if (v.kind == Value.Kind.CONST && v.foldedBy == null) {
+                once.buffers[v.id] = v.owned;
+            }
+        }
+        List<Value> folded = new ArrayList<>();
+        for (Value v : values) {
+            if (v.foldedBy != null) {
+                folded.add(v);
+            }
+        }
+        folded.sort(java.util.Comparator.comparingInt(v -> v.foldOrder));
+        for (Value v : folded) {
+            v.owned = core.allocate(v.device, v.dtype, v.size);
+            once.buffers[v.id] = v.owned;
+            synchronized (v.device) {
+                v.foldedBy.run(core.backend(v.device), once);
+            }
         }
     }
 

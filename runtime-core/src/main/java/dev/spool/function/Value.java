@@ -32,6 +32,10 @@ final class Value {
     DeviceBuffer owned;
     /** CONST made by hoisting a fill out of the calls: the value to fill once. */
     Number fill;
+    /** CONST made by folding a primitive of constants: the node to run once, when the graph is built. */
+    Node foldedBy;
+    /** Its place among the folded values: the order in which they were traced. */
+    int foldOrder;
     /** Leaves the call: a result, or a variable's new value. Never planned. */
     boolean escapes;
     /** Node indices of the first and last use, after the passes. */

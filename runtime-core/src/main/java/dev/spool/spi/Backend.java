@@ -3,6 +3,7 @@ package dev.spool.spi;
 import dev.spool.DType;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -343,6 +344,33 @@ public interface Backend extends AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Several independent {@link #fusedElementwise} programs in one launch (horizontal fusion: the
+     * small updates of an optimizer step, say): {@code outs.get(k)} gets program k over
+     * {@code inputs.get(k)}, exactly as {@link #fusedElementwise} would give it. No output is an
+     * input of another program, and the outputs are distinct buffers. The default runs the
+     * programs one after another; backends where a launch costs more than the work override it.
+     */
+    default void fusedElementwiseGroup(List<FusedElementwise> programs, List<View[]> inputs,
+                                       List<DeviceBuffer> outs) {
+        if (programs.size() != inputs.size() || programs.size() != outs.size()) {
+            throw new IllegalArgumentException("fusedElementwiseGroup: " + programs.size() + " programs, "
+                    + inputs.size() + " input lists and " + outs.size() + " outputs");
+        }
+        for (int k = 0; k < programs.size(); k++) {
+            fusedElementwise(programs.get(k), inputs.get(k), outs.get(k));
+        }
+    }
+
+    /**
+     * Whether {@link #fusedElementwiseGroup} runs a group in fewer launches than one per program.
+     * Traced functions group independent elementwise work only for such backends: elsewhere
+     * (the {@code cpu} device, where a launch is a method call) grouping gains nothing.
+     */
+    default boolean groupsElementwise() {
+        return false;
     }
 
     // ---- training updates (one launch per parameter) -------------------------------------

@@ -90,16 +90,23 @@ class FunctionTest {
             long e1 = device.stats().kernelLaunches();
             step.call();
             long f1 = device.stats().kernelLaunches();
+            // the plain step's fills are hoisted, the mean's gradient seed (ones / n) is folded,
+            // relu(x.W + b) is one epilogue and each w.assignSub(g.mul(0.1)) one gradient-descent
+            // update: 30 primitives become 18
+            assertTrue(step.describe().contains("binaryUnary add relu"), step.describe());
+            assertEquals(4, step.describe().split("applyGradientDescent", -1).length - 1, step.describe());
             if (e1 > e0) { // the backend counts launches (OpenCL)
                 assertTrue(f1 - e1 < e1 - e0, "replay " + (f1 - e1) + " launches, eager " + (e1 - e0) + "\n"
                         + step.describe());
                 assertTrue(f1 - e1 <= step.stats().launchesPerCall(), step.describe());
+                // and a launch-bound backend runs independent elementwise nodes as one group: the
+                // four updates in one launch, the mean's division beside relu's gradient in another
+                assertEquals(14, step.stats().nodesPerCall(), step.describe());
+                assertEquals(14, f1 - e1, step.describe());
+                assertTrue(step.describe().contains("group[4 programs]"), step.describe());
+            } else {
+                assertEquals(18, step.stats().nodesPerCall(), step.describe());
             }
-            // the plain step's fills are hoisted, relu(x.W + b) is one epilogue and each
-            // w.assignSub(g.mul(0.1)) one gradient-descent update: 30 primitives become 19
-            assertEquals(19, step.stats().nodesPerCall(), step.describe());
-            assertTrue(step.describe().contains("binaryUnary add relu"), step.describe());
-            assertEquals(4, step.describe().split("applyGradientDescent", -1).length - 1, step.describe());
         }
     }
 
@@ -327,6 +334,114 @@ class FunctionTest {
             assertArrayEquals(t.toFloatArray(), r.get(0).toFloatArray(), 0f);
             assertArrayEquals(Spool.exp(t.neg()).add(t.sqrt()).toFloatArray(), r.get(1).toFloatArray(), 0f);
             assertEquals(2, f.stats().nodesPerCall(), f.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void independentElementwiseWorkIsOneLaunchWithTheEagerBits(Device device) {
+        try (var on = TestDevices.on(device)) {
+            for (DType dtype : device.supportsFloat64() ? List.of(DType.FLOAT32, DType.FLOAT64) : List.of(DType.FLOAT32)) {
+                Tensor rows = Spool.randomNormal(Shape.of(37, 53), 5, 0, 2, dtype);
+                Tensor bias = Spool.randomNormal(Shape.of(53), 6, 0, 1, dtype);
+                Tensor wide = Spool.randomNormal(Shape.of(53, 37), 7, 0, 1, dtype);
+                Tensor small = Spool.randomNormal(Shape.of(3), 8, 0, 1, dtype);
+                // four results that read no other's: a unary, a broadcast epilogue, a chain over a
+                // transposed input, and a tiny one; sizes 1,961, 1,961, 1,961 and 3
+                TracedFunction<List<Tensor>> f = Spool.function((a, b, c) -> List.of(Spool.exp(a),
+                        Spool.relu(a.add(b)), c.transpose().mul(2).sub(a), Spool.tanh(small)));
+                List<Tensor> eager = List.of(Spool.exp(rows), Spool.relu(rows.add(bias)),
+                        wide.transpose().mul(2).sub(rows), Spool.tanh(small));
+                f.call(rows, bias, wide);
+                long before = device.stats().kernelLaunches();
+                List<Tensor> replay = f.call(rows, bias, wide);
+                long launches = device.stats().kernelLaunches() - before;
+                for (int i = 0; i < eager.size(); i++) {
+                    assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
+                            dtype + " result " + i + " differs from eager\n" + f.describe());
+                }
+                if (launches > 0) { // OpenCL: one group, one launch
+                    assertEquals(1, f.stats().nodesPerCall(), f.describe());
+                    assertTrue(f.describe().contains("group[4 programs]"), f.describe());
+                    assertEquals(1, launches, f.describe());
+                } else {
+                    assertEquals(4, f.stats().nodesPerCall(), f.describe());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void largeGroupsSplitAndKernelsThatWouldNotFitRunProgramByProgram(Device device) {
+        try (var on = TestDevices.on(device)) {
+            List<Tensor> in = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                in.add(Spool.randomNormal(Shape.of(9, 11), 20 + i));
+            }
+            // ten independent results: at most eight programs to a group, so two groups
+            TracedFunction<List<Tensor>> dense = Spool.functionOfArgs(args -> {
+                List<Tensor> out = new ArrayList<>();
+                for (Object a : args) {
+                    out.add(Spool.exp((Tensor) a).add(1));
+                }
+                return out;
+            });
+            // eight programs each reading a transposed input: their layouts would overflow the
+            // smallest parameter space a device offers, so OpenCL runs them one by one
+            TracedFunction<List<Tensor>> strided = Spool.functionOfArgs(args -> {
+                List<Tensor> out = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    out.add(Spool.sigmoid(((Tensor) args[i]).transpose()));
+                }
+                return out;
+            });
+            Object[] args = in.toArray();
+            dense.call(args);
+            strided.call(args);
+            long t0 = device.stats().kernelLaunches();
+            List<Tensor> d = dense.call(args);
+            long t1 = device.stats().kernelLaunches();
+            List<Tensor> s = strided.call(args);
+            long t2 = device.stats().kernelLaunches();
+            for (int i = 0; i < 10; i++) {
+                assertArrayEquals(Spool.exp(in.get(i)).add(1).toFloatArray(), d.get(i).toFloatArray(), 0f, "dense " + i);
+                if (i < 8) {
+                    assertArrayEquals(Spool.sigmoid(in.get(i).transpose()).toFloatArray(), s.get(i).toFloatArray(), 0f,
+                            "strided " + i);
+                }
+            }
+            if (t1 > t0) { // OpenCL
+                assertEquals(2, dense.stats().nodesPerCall(), dense.describe());
+                assertTrue(dense.describe().contains("group[8 programs]") && dense.describe().contains("group[2 programs]"),
+                        dense.describe());
+                assertEquals(2, t1 - t0, dense.describe());
+                assertEquals(1, strided.stats().nodesPerCall(), strided.describe());
+                assertEquals(8, t2 - t1, "eight transposed reads do not fit one kernel's parameters\n" + strided.describe());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void workOnConstantsAloneRunsOnceWhenTheGraphIsBuilt(Device device) {
+        try (var on = TestDevices.on(device)) {
+            Tensor two = Spool.constant(2f);
+            Tensor three = Spool.constant(3f);
+            Tensor x = Spool.randomNormal(Shape.of(100), 9);
+            // two / three reads captured constants only: folded; x · (two / three) stays
+            TracedFunction<Tensor> f = Spool.function(a -> a.mul(two.div(three)));
+            f.call(x);
+            Tensor replay = f.call(x);
+            assertArrayEquals(x.mul(two.div(three)).toFloatArray(), replay.toFloatArray(), 0f);
+            assertEquals(1, f.stats().nodesPerCall(), f.describe());
+            assertTrue(f.describe().contains("const"), f.describe());
+            // random numbers are never folded: each call draws new ones
+            TracedFunction<Tensor> noise = Spool.function(a -> a.add(Spool.randomUniform(Shape.of(100), 3)));
+            noise.call(x);
+            float[] first = noise.call(x).toFloatArray();
+            float[] second = noise.call(x).toFloatArray();
+            assertTrue(!java.util.Arrays.equals(first, second), "a random op was folded into a constant");
         }
     }
 

@@ -106,6 +106,11 @@ public final class GpuKernelManifest {
                 .append(quote(join(GPU_BASE_OPTIONS, join(ClTypes.options(DType.FLOAT32), tuning))))
                 .append(", \"kernels\": [\n      {\"kernel\": \"fused\", \"gpuPath\": true, \"family\": ")
                 .append(quote(Family.ELEMENTWISE.name())).append(", \"serves\": [\"fusedElementwise FLOAT32\"]}\n    ]}");
+        Files.writeString(dir.resolve(FusedKernels.GROUP_EXAMPLE), FusedKernels.groupExample(), StandardCharsets.UTF_8);
+        json.append(",\n    {\"source\": ").append(quote(FusedKernels.GROUP_EXAMPLE)).append(", \"options\": ")
+                .append(quote(join(GPU_BASE_OPTIONS, join(ClTypes.options(DType.FLOAT32), tuning))))
+                .append(", \"kernels\": [\n      {\"kernel\": \"fused_group\", \"gpuPath\": true, \"family\": ")
+                .append(quote(Family.ELEMENTWISE.name())).append(", \"serves\": [\"fusedElementwiseGroup FLOAT32\"]}\n    ]}");
         json.append("\n  ]\n}\n");
         Files.writeString(dir.resolve("programs.json"), json, StandardCharsets.UTF_8);
     }

@@ -22,7 +22,7 @@ import org.jocl.cl_mem;
  */
 final class KernelCall {
     /** More than any kernel of the catalog takes (matmul: 12). */
-    private static final int MAX_ARGS = 24;
+    static final int MAX_ARGS = 48;
     private static final byte UNSET = 0;
     private static final byte MEM = 1;
     private static final byte I64 = 2;

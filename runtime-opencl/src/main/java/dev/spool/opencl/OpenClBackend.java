@@ -499,6 +499,40 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public boolean groupsElementwise() {
+        return true;
+    }
+
+    @Override
+    public synchronized void fusedElementwiseGroup(List<FusedElementwise> programs, List<View[]> inputs,
+                                                   List<DeviceBuffer> outs) {
+        if (programs.size() != inputs.size() || programs.size() != outs.size()) {
+            throw new IllegalArgumentException("fusedElementwiseGroup: " + programs.size() + " programs, "
+                    + inputs.size() + " input lists and " + outs.size() + " outputs");
+        }
+        boolean handled = true;
+        for (FusedElementwise p : programs) {
+            handled &= FusedKernels.handles(p);
+        }
+        List<OpenClBuffer> o = new ArrayList<>(outs.size());
+        for (int g = 0; g < programs.size(); g++) {
+            for (View v : inputs.get(g)) {
+                own(v.buffer());
+            }
+            o.add(own(outs.get(g)));
+        }
+        if (handled) {
+            boolean[] ran = new boolean[1];
+            enqueue(() -> "fusedElementwiseGroup of " + programs.size(),
+                    () -> ran[0] = fused.runGroup(programs, inputs, o));
+            if (ran[0]) {
+                return;
+            }
+        }
+        Backend.super.fusedElementwiseGroup(programs, inputs, outs); // one program at a time
+    }
+
+    @Override
     public synchronized void binaryUnary(BinaryOp op, UnaryOp epilogue, View a, View b, DeviceBuffer out) {
         own(a.buffer());
         own(b.buffer());

@@ -26,6 +26,16 @@
 
 /* layout_t, layout_offset and SPOOL_CAT come from prelude.cl, which the host prepends. */
 
+/* The per-element functions are static in a generated program (-DSPOOL_FUNCTIONS_ONLY: a fused
+ * kernel or a matmul epilogue), so that the compiler drops the ones it does not call: two or three
+ * of sixty there, and PoCL took about 7 s per program compiling them all. In this file's own
+ * program they stay as they were. */
+#ifdef SPOOL_FUNCTIONS_ONLY
+#define SPOOL_FN static
+#else
+#define SPOOL_FN
+#endif
+
 #ifdef T_IS_INT
 #if T_IS_INT == 64
 typedef ulong UT;
@@ -57,7 +67,7 @@ typedef uint UT;
  * do not vectorise across work-items and cost 35-75x an add on 4M floats; these cost about one
  * exp. log and tanh stay within 2 ulp (4M values from 1e-9 to 5e8, both signs), log1p 4 ulp.
  */
-float spool_log(float x) {
+SPOOL_FN float spool_log(float x) {
     int sub = x < 1.17549435e-38f; /* subnormal (or not positive: replaced below) */
     int ix = as_int(sub ? x * 8388608.0f : x);
     int e = ((ix >> 23) & 0xff) - 127 - (sub ? 23 : 0);
@@ -80,7 +90,7 @@ float spool_log(float x) {
 }
 /* |x| >= 0.625: 1 - 2 / (exp(2|x|) + 1) with x's sign (|x| capped at 20: tanh is 1 in float
  * there); below, Cephes' odd polynomial, which keeps tanh(x) ~ x accurate near 0. */
-float spool_tanh(float x) {
+SPOOL_FN float spool_tanh(float x) {
     float a = fabs(x);
     a = a < 20.0f ? a : 20.0f;
     float big = 1.0f - 2.0f / (exp(2.0f * a) + 1.0f);
@@ -93,7 +103,7 @@ float spool_tanh(float x) {
 }
 /* log(1 + x) as log(u) * x / (u - 1), u = 1 + x (Goldberg): the rounding of u cancels; x where
  * u rounds to 1. PoCL's log1p costs 75x an add. */
-float spool_log1p(float x) {
+SPOOL_FN float spool_log1p(float x) {
     float u = 1.0f + x;
     float r = u == 1.0f ? x : spool_log(u) * (x / (u - 1.0f));
     return isinf(x) && x > 0.0f ? x : r;
@@ -111,11 +121,11 @@ float spool_log1p(float x) {
  * POCL_VECTORIZER_REMARKS=1). <= 2 ulp for every float (TranscendentalAccuracyTest).
  */
 /* Bits o..o+31 of the two words hi:lo (o in 0..31; no shift by 32). */
-uint spool_funnel(uint hi, uint lo, int o) {
+SPOOL_FN uint spool_funnel(uint hi, uint lo, int o) {
     return (hi << o) | ((lo >> 1) >> (31 - o));
 }
 /* sin (quarter 0) or cos (quarter 1) of x = q pi/2 + u, |u| <= pi/4: the polynomials */
-SPOOL_INLINE float spool_sincos_poly(float x, float u, int q, int quarter) {
+SPOOL_FN SPOOL_INLINE float spool_sincos_poly(float x, float u, int q, int quarter) {
     float z = u * u;
     float s = SPOOL_FMAF(SPOOL_FMAF(z, -1.9515295891e-4f, 8.3321608736e-3f), z, -1.6666654611e-1f);
     s = SPOOL_FMAF(s * z, u, u);
@@ -128,7 +138,7 @@ SPOOL_INLINE float spool_sincos_poly(float x, float u, int q, int quarter) {
     return (as_uint(x) & 0x7fffffffu) >= 0x7f800000u ? NAN : r; /* Inf, NaN */
 }
 /* Whether |x| is beyond Cody-Waite's range (65536), or Inf or NaN: 1 or 0 */
-SPOOL_INLINE uint spool_sincos_far(float x) {
+SPOOL_FN SPOOL_INLINE uint spool_sincos_far(float x) {
     return (as_uint(x) & 0x7fffffffu) > 0x47800000u ? 1u : 0u;
 }
 /* Cody-Waite: k = x 2/pi rounded by adding 1.5 2^23, k's low bits are the quadrant */
@@ -140,12 +150,12 @@ SPOOL_INLINE uint spool_sincos_far(float x) {
     u = SPOOL_FMAF(-k, -1.7151245100058819e-15f, u);                                         \
     int q = as_int(rounded)
 /* sin or cos for |x| <= 65536 only (spool_sincos_far(x) == 0): the common case, half the work */
-SPOOL_INLINE float spool_sincos_near(float x, int quarter) {
+SPOOL_FN SPOOL_INLINE float spool_sincos_near(float x, int quarter) {
     SPOOL_CODY_WAITE(x, u, q);
     return spool_sincos_poly(x, u, q + quarter, quarter);
 }
 /* sin or cos of every float */
-SPOOL_INLINE float spool_sincos(float x, int quarter) {
+SPOOL_FN SPOOL_INLINE float spool_sincos(float x, int quarter) {
     SPOOL_CODY_WAITE(x, u, q);
     /* Payne-Hanek on |x|: bit p0 (from the top of word 0) is bit i0 = e - 24 of 2/pi (bit i
      * weighs 2^-i); the bits above i0 only add whole turns (multiples of 4 quadrants) */
@@ -191,37 +201,37 @@ SPOOL_INLINE float spool_sincos(float x, int quarter) {
     q = (far ? qp : q) + quarter;
     return spool_sincos_poly(x, u, q, quarter);
 }
-SPOOL_INLINE float spool_sin(float x) { return spool_sincos(x, 0); }
-SPOOL_INLINE float spool_cos(float x) { return spool_sincos(x, 1); }
+SPOOL_FN SPOOL_INLINE float spool_sin(float x) { return spool_sincos(x, 0); }
+SPOOL_FN SPOOL_INLINE float spool_cos(float x) { return spool_sincos(x, 1); }
 #else
-double spool_log(double x) { return log(x); }
-double spool_log1p(double x) { return log1p(x); }
-double spool_sin(double x) { return sin(x); }
-double spool_cos(double x) { return cos(x); }
+SPOOL_FN double spool_log(double x) { return log(x); }
+SPOOL_FN double spool_log1p(double x) { return log1p(x); }
+SPOOL_FN double spool_sin(double x) { return sin(x); }
+SPOOL_FN double spool_cos(double x) { return cos(x); }
 /* explicit saturation: some libms return 1 - ulp for huge |x| */
-double spool_tanh(double x) { return fabs(x) >= 20.0 ? copysign(1.0, x) : tanh(x); }
+SPOOL_FN double spool_tanh(double x) { return fabs(x) >= 20.0 ? copysign(1.0, x) : tanh(x); }
 #endif
 #endif
 
 #ifdef T_IS_FP
-T op_NEG(T x) { return -x; }
-T op_ABS(T x) { return fabs(x); }
+SPOOL_FN T op_NEG(T x) { return -x; }
+SPOOL_FN T op_ABS(T x) { return fabs(x); }
 /* sign(0) = 0 with its sign kept, sign(NaN) = NaN (OpenCL's sign() returns 0 for NaN) */
-T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : x); }
+SPOOL_FN T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : x); }
 /* x < 0 ? 0 : x, so NaN and -0 pass through as they are (not fmax, which drops NaN) */
-T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
-T op_EXP(T x) { return exp(x); }
-T op_LOG(T x) { return spool_log(x); }
-T op_LOG1P(T x) { return spool_log1p(x); }
-T op_SQRT(T x) { return sqrt(x); }
+SPOOL_FN T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
+SPOOL_FN T op_EXP(T x) { return exp(x); }
+SPOOL_FN T op_LOG(T x) { return spool_log(x); }
+SPOOL_FN T op_LOG1P(T x) { return spool_log1p(x); }
+SPOOL_FN T op_SQRT(T x) { return sqrt(x); }
 /* 1/sqrt rather than rsqrt(): rsqrt may be 2 ulp off, this is what the CPU backend computes */
-T op_RSQRT(T x) { return (T)1 / sqrt(x); }
-SPOOL_INLINE T op_SIN(T x) { return spool_sin(x); }
-SPOOL_INLINE T op_COS(T x) { return spool_cos(x); }
-T op_TANH(T x) { return spool_tanh(x); }
+SPOOL_FN T op_RSQRT(T x) { return (T)1 / sqrt(x); }
+SPOOL_FN SPOOL_INLINE T op_SIN(T x) { return spool_sin(x); }
+SPOOL_FN SPOOL_INLINE T op_COS(T x) { return spool_cos(x); }
+SPOOL_FN T op_TANH(T x) { return spool_tanh(x); }
 /* exp of a non-positive number only: no overflow for large |x|. 1 / (1 + e) for x >= 0,
  * e / (1 + e) below, as selects (a branch kept PoCL from vectorising: 4x slower) */
-T op_SIGMOID(T x) {
+SPOOL_FN T op_SIGMOID(T x) {
     T e = exp(-fabs(x));
     T r = (x >= (T)0 ? (T)1 : e) / ((T)1 + e);
     return isnan(x) ? x : r;
@@ -234,24 +244,24 @@ T op_SIGMOID(T x) {
 #define SPOOL_TWO_OVER_SQRT_PI 1.12837916709551257390
 #define SPOOL_GELU_C 0.79788456080286535588
 #define SPOOL_GELU_A 0.044715
-T op_ERF(T x) { return erf(x); }
-T op_GELU(T x) { return (T)0.5 * x * erfc(-x * (T)SPOOL_INV_SQRT2); }
+SPOOL_FN T op_ERF(T x) { return erf(x); }
+SPOOL_FN T op_GELU(T x) { return (T)0.5 * x * erfc(-x * (T)SPOOL_INV_SQRT2); }
 /* 0.5*x*(1 + tanh(u)) = x*sigmoid(2u): no cancellation for x << 0 */
-T op_GELU_TANH(T x) {
+SPOOL_FN T op_GELU_TANH(T x) {
     T u = (T)SPOOL_GELU_C * (x + (T)SPOOL_GELU_A * x * x * x);
     return x * op_SIGMOID((T)2 * u);
 }
 #endif
 
 #ifdef T_IS_INT
-T op_NEG(T x) { return WRAP((UT)0 - (UT)x); }
-T op_ABS(T x) { return x < (T)0 ? op_NEG(x) : x; }
-T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : (T)0); }
-T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
+SPOOL_FN T op_NEG(T x) { return WRAP((UT)0 - (UT)x); }
+SPOOL_FN T op_ABS(T x) { return x < (T)0 ? op_NEG(x) : x; }
+SPOOL_FN T op_SIGN(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : (T)0); }
+SPOOL_FN T op_RELU(T x) { return x < (T)0 ? (T)0 : x; }
 #endif
 
 #ifdef T_IS_BOOL
-T op_NOT(T x) { return x == (T)0 ? (T)1 : (T)0; }
+SPOOL_FN T op_NOT(T x) { return x == (T)0 ? (T)1 : (T)0; }
 #endif
 
 #define UNARY_CONTIG(NAME)                                                                   \
@@ -311,19 +321,19 @@ UNARY(NOT)
 
 /* ---- binary ops --------------------------------------------------------------------------- */
 #ifdef T_IS_FP
-T bin_ADD(T a, T b) { return a + b; }
-T bin_SUB(T a, T b) { return a - b; }
-T bin_MUL(T a, T b) { return a * b; }
-T bin_DIV(T a, T b) { return a / b; }
+SPOOL_FN T bin_ADD(T a, T b) { return a + b; }
+SPOOL_FN T bin_SUB(T a, T b) { return a - b; }
+SPOOL_FN T bin_MUL(T a, T b) { return a * b; }
+SPOOL_FN T bin_DIV(T a, T b) { return a / b; }
 /* C's pow gives 1 for pow(1, NaN) and pow(-1, +-inf); Java's Math.pow (the CPU backend) NaN */
-T bin_POW(T a, T b) {
+SPOOL_FN T bin_POW(T a, T b) {
     if (isnan(b) || (isinf(b) && fabs(a) == (T)1)) {
         return b + (T)NAN;
     }
     return pow(a, b);
 }
 /* fmax/fmin ignore NaN; these propagate it, and order -0 below +0 as Java's Math.max does */
-T bin_MAX(T a, T b) {
+SPOOL_FN T bin_MAX(T a, T b) {
     if (isnan(a) || isnan(b)) {
         return a + b;
     }
@@ -332,7 +342,7 @@ T bin_MAX(T a, T b) {
     }
     return a > b ? a : b;
 }
-T bin_MIN(T a, T b) {
+SPOOL_FN T bin_MIN(T a, T b) {
     if (isnan(a) || isnan(b)) {
         return a + b;
     }
@@ -344,11 +354,11 @@ T bin_MIN(T a, T b) {
 #endif
 
 #ifdef T_IS_INT
-T bin_ADD(T a, T b) { return WRAP((UT)a + (UT)b); }
-T bin_SUB(T a, T b) { return WRAP((UT)a - (UT)b); }
-T bin_MUL(T a, T b) { return WRAP((UT)a * (UT)b); }
+SPOOL_FN T bin_ADD(T a, T b) { return WRAP((UT)a + (UT)b); }
+SPOOL_FN T bin_SUB(T a, T b) { return WRAP((UT)a - (UT)b); }
+SPOOL_FN T bin_MUL(T a, T b) { return WRAP((UT)a * (UT)b); }
 /* truncates toward zero; x / 0 = 0; MIN / -1 wraps to MIN (it traps on x86 if left to '/') */
-T bin_DIV(T a, T b) {
+SPOOL_FN T bin_DIV(T a, T b) {
     if (b == (T)0) {
         return (T)0;
     }
@@ -358,7 +368,7 @@ T bin_DIV(T a, T b) {
     return a / b;
 }
 /* exact (wrapping) by repeated squaring; a negative exponent gives 0 unless |a| == 1 */
-T bin_POW(T a, T b) {
+SPOOL_FN T bin_POW(T a, T b) {
     if (b < (T)0) {
         if (a == (T)1) {
             return (T)1;
@@ -380,25 +390,25 @@ T bin_POW(T a, T b) {
     }
     return WRAP(result);
 }
-T bin_MAX(T a, T b) { return a > b ? a : b; }
-T bin_MIN(T a, T b) { return a < b ? a : b; }
+SPOOL_FN T bin_MAX(T a, T b) { return a > b ? a : b; }
+SPOOL_FN T bin_MIN(T a, T b) { return a < b ? a : b; }
 #endif
 
 #ifndef T_IS_BOOL
 /* relu's VJP: the gradient a where relu's input b is positive, else 0 (also for a NaN b) */
-T bin_RELU_GRAD(T a, T b) { return b > (T)0 ? a : (T)0; }
+SPOOL_FN T bin_RELU_GRAD(T a, T b) { return b > (T)0 ? a : (T)0; }
 #endif
 
 #ifdef T_IS_FP
 /* The VJPs of ERF, GELU and GELU_TANH: a the gradient, b the op's input. */
-T bin_ERF_GRAD(T a, T b) { return a * ((T)SPOOL_TWO_OVER_SQRT_PI * exp(-b * b)); }
-T bin_GELU_GRAD(T a, T b) {
+SPOOL_FN T bin_ERF_GRAD(T a, T b) { return a * ((T)SPOOL_TWO_OVER_SQRT_PI * exp(-b * b)); }
+SPOOL_FN T bin_GELU_GRAD(T a, T b) {
     T cdf = (T)0.5 * erfc(-b * (T)SPOOL_INV_SQRT2);
     T pdf = (T)SPOOL_INV_SQRT_2PI * exp((T)(-0.5) * b * b);
     return a * (cdf + b * pdf);
 }
 /* s = sigmoid(2u): 1 + tanh(u) = 2s, 1 - tanh(u)^2 = 4s(1 - s), so gelu' = s + 2b s(1 - s) u' */
-T bin_GELU_TANH_GRAD(T a, T b) {
+SPOOL_FN T bin_GELU_TANH_GRAD(T a, T b) {
     T b2 = b * b;
     T s = op_SIGMOID((T)2 * (T)SPOOL_GELU_C * (b + (T)SPOOL_GELU_A * b2 * b));
     T du = (T)SPOOL_GELU_C * ((T)1 + (T)(3 * SPOOL_GELU_A) * b2);
@@ -409,12 +419,12 @@ T bin_GELU_TANH_GRAD(T a, T b) {
 #endif
 
 /* comparisons: false when either side is NaN, except NOT_EQUAL */
-uchar bin_EQUAL(T a, T b) { return a == b ? (uchar)1 : (uchar)0; }
-uchar bin_NOT_EQUAL(T a, T b) { return a != b ? (uchar)1 : (uchar)0; }
-uchar bin_LESS(T a, T b) { return a < b ? (uchar)1 : (uchar)0; }
-uchar bin_LESS_EQUAL(T a, T b) { return a <= b ? (uchar)1 : (uchar)0; }
-uchar bin_GREATER(T a, T b) { return a > b ? (uchar)1 : (uchar)0; }
-uchar bin_GREATER_EQUAL(T a, T b) { return a >= b ? (uchar)1 : (uchar)0; }
+SPOOL_FN uchar bin_EQUAL(T a, T b) { return a == b ? (uchar)1 : (uchar)0; }
+SPOOL_FN uchar bin_NOT_EQUAL(T a, T b) { return a != b ? (uchar)1 : (uchar)0; }
+SPOOL_FN uchar bin_LESS(T a, T b) { return a < b ? (uchar)1 : (uchar)0; }
+SPOOL_FN uchar bin_LESS_EQUAL(T a, T b) { return a <= b ? (uchar)1 : (uchar)0; }
+SPOOL_FN uchar bin_GREATER(T a, T b) { return a > b ? (uchar)1 : (uchar)0; }
+SPOOL_FN uchar bin_GREATER_EQUAL(T a, T b) { return a >= b ? (uchar)1 : (uchar)0; }
 
 /* The four variants of binary op NAME, named PREFIX##NAME##_variant, each storing F(result): F is
  * empty for the plain kernels, the epilogue for the binary_unary_ ones. */

@@ -16,12 +16,32 @@
  * The host builds it after gemm.cl (tile sizes, VT, the tile loops) and the prelude (layout_t,
  * layout_offset, SPOOL_CAT). -DT=float -DT_IS_FP=1 (default) or -DT=double -DT_IS_FP=1
  * -DT_IS_DOUBLE=1; tile sizes are -D options too (gemm.cl).
+ *
+ * Epilogues (a traced function's matmul fusion): built with -DMM_EPI_BIN=ADD (a bin_ function of
+ * elementwise.cl, whose functions then come first) and optionally -DMM_EPI_UN=RELU (an op_
+ * function), every kernel takes E and its layout el after K, and stores element i of C as
+ * op(bin(product, E[layout_offset(&el, i)])): what matmul then binary (then unary) compute, as
+ * the product is stored. The product itself is computed exactly as without an epilogue. Such a
+ * program is built for one kernel: -DMM_ONLY -DMM_ONLY_matmul_vec (say) leaves the others out,
+ * which takes most of its build time off (PoCL: seconds per program).
  */
+#ifdef MM_EPI_BIN
+#define MM_EPI_ARGS , global const T* E, layout_t el
+#ifdef MM_EPI_UN
+#define MM_EPI(c, i) SPOOL_CAT(op_, MM_EPI_UN)(SPOOL_CAT(bin_, MM_EPI_BIN)((c), E[layout_offset(&el, (i))]))
+#else
+#define MM_EPI(c, i) SPOOL_CAT(bin_, MM_EPI_BIN)((c), E[layout_offset(&el, (i))])
+#endif
+#else
+#define MM_EPI_ARGS
+#define MM_EPI(c, i) (c)
+#endif
 
+#if !defined(MM_ONLY) || defined(MM_ONLY_matmul_tiled)
 kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1)))
 void matmul_tiled(global const T* A, layout_t ab, long sam, long sak,
                   global const T* B, layout_t bb, long sbk, long sbn,
-                  global T* C, long M, long N, long K) {
+                  global T* C, long M, long N, long K MM_EPI_ARGS) {
     local T As[TSK][TSM + 1];
     local T Bs[TSK][TSN + 1];
     const int tn = (int)get_local_id(0);
@@ -50,12 +70,30 @@ void matmul_tiled(global const T* A, layout_t ab, long sam, long sak,
         tiled_multiply(acc, As, Bs, tm, tn);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+#ifdef MM_EPI_BIN
+    const long cbase = z * M * N;
+    #pragma unroll
+    for (int wm = 0; wm < WPTM; wm++) {
+        const long m = m0 + tm + wm * RTSM;
+        #pragma unroll
+        for (int wn = 0; wn < WPTN; wn++) {
+            const long n = n0 + tn + wn * RTSN;
+            if (m < M && n < N) {
+                const long i = cbase + m * N + n;
+                C[i] = MM_EPI(acc[wm][wn], i);
+            }
+        }
+    }
+#else
     tiled_store(C, z * M * N, N, m0, n0, M, N, acc, tm, tn);
+#endif
 }
+#endif
 
+#if !defined(MM_ONLY) || defined(MM_ONLY_matmul_rows)
 kernel void matmul_rows(global const T* A, layout_t ab, long sam, long sak,
                         global const T* B, layout_t bb, long sbk, long sbn,
-                        global T* C, long M, long N, long K) {
+                        global T* C, long M, long N, long K MM_EPI_ARGS) {
     const long n = (long)get_global_id(0);
     const long mb = (long)get_global_id(1) * ROWS;
     const long z = (long)get_global_id(2);
@@ -81,15 +119,18 @@ kernel void matmul_rows(global const T* A, layout_t ab, long sam, long sak,
         #pragma unroll
         for (int r = 0; r < ROWS; r++) {
             if (mb + r < M) {
-                C[cbase + (mb + r) * N + n] = acc[r];
+                const long i = cbase + (mb + r) * N + n;
+                C[i] = MM_EPI(acc[r], i);
             }
         }
     }
 }
+#endif
 
+#if !defined(MM_ONLY) || defined(MM_ONLY_matmul_vec)
 kernel void matmul_vec(global const T* A, layout_t ab, long sam, long sak,
                        global const T* B, layout_t bb, long sbk, long sbn,
-                       global T* C, long M, long N, long K) {
+                       global T* C, long M, long N, long K MM_EPI_ARGS) {
     const long n0 = (long)get_global_id(0) * VW;
     const long mb = (long)get_global_id(1) * ROWS;
     const long z = (long)get_global_id(2);
@@ -134,23 +175,31 @@ kernel void matmul_vec(global const T* A, layout_t ab, long sam, long sak,
     #pragma unroll
     for (int r = 0; r < ROWS; r++) {
         if (mb + r < M) {
-            if (n0 + VW <= N) {
+#ifdef MM_EPI_BIN
+            const int whole = 0; /* the epilogue goes element by element */
+#else
+            const int whole = n0 + VW <= N;
+#endif
+            if (whole) {
                 VSTORE(acc[r], 0, C + cbase + (mb + r) * N + n0);
             } else {
                 T out[VW];
                 VSTORE(acc[r], 0, out);
                 for (int v = 0; v < VW && n0 + v < N; v++) {
-                    C[cbase + (mb + r) * N + n0 + v] = out[v];
+                    const long i = cbase + (mb + r) * N + n0 + v;
+                    C[i] = MM_EPI(out[v], i);
                 }
             }
         }
     }
 }
+#endif
 
+#if !defined(MM_ONLY) || defined(MM_ONLY_matmul_packed)
 kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void matmul_packed(global const T* A, layout_t ab, long sam, long sak,
                    global const T* B, layout_t bb, long sbk, long sbn,
-                   global T* C, long M, long N, long K) {
+                   global T* C, long M, long N, long K MM_EPI_ARGS) {
     /* NB / VW panels, each [KC][VW]: the slice of B this block multiplies */
     local T Bp[KC * NB];
     const long n0 = (long)get_group_id(0) * NB;
@@ -179,7 +228,18 @@ void matmul_packed(global const T* A, layout_t ab, long sam, long sak,
                 }
                 packed_tile(acc, a, sak, 0, panel, kc);
                 packed_store(C, cbase + (m0 + i) * N, N, mb - i, nc, N, acc, k0 > 0);
+#ifdef MM_EPI_BIN
+                if (k0 + KC >= K) { /* the last slice: C holds the product; this work-item wrote it */
+                    for (int r = 0; r < ROWS && i + r < mb; r++) {
+                        for (int v = 0; v < VW && nc + v < N; v++) {
+                            const long e = cbase + (m0 + i + r) * N + nc + v;
+                            C[e] = MM_EPI(C[e], e);
+                        }
+                    }
+                }
+#endif
             }
         }
     }
 }
+#endif

@@ -1,5 +1,6 @@
 package dev.spool.function;
 
+import dev.spool.internal.CoreAccess;
 import dev.spool.spi.Backend;
 import dev.spool.spi.BinaryOp;
 import dev.spool.spi.DeviceBuffer;
@@ -19,6 +20,9 @@ import java.util.List;
  * <li><b>folded constants</b>: so does a primitive that reads only constants;</li>
  * <li><b>activation epilogues</b>: {@code binary} then {@code unary} relu/tanh/sigmoid on its
  *     result ({@code relu(x·W + b)}) becomes one {@code binaryUnary};</li>
+ * <li><b>matmul epilogues</b>: {@code binary} or {@code binaryUnary} on a product it alone reads
+ *     ({@code relu(x·W + b)}, relu's gradient after {@code dY·Wᵀ}) becomes one {@code
+ *     matmulEpilogue}, on backends that run it as one launch;</li>
  * <li><b>gradient-descent updates</b>: {@code var - c * grad} with a constant {@code c}
  *     ({@code w.assignSub(g.mul(lr))}) becomes one {@code applyGradientDescent};</li>
  * <li><b>elementwise chains</b>: a tree of {@code unary}, {@code binary} and {@code binaryUnary}
@@ -34,6 +38,8 @@ import java.util.List;
 final class Fusion {
     private static final Method BINARY_UNARY = method("binaryUnary", BinaryOp.class, UnaryOp.class, View.class,
             View.class, DeviceBuffer.class);
+    private static final Method MATMUL_EPILOGUE = method("matmulEpilogue", View.class, View.class, BinaryOp.class,
+            View.class, UnaryOp.class, DeviceBuffer.class);
     private static final Method APPLY_GD = method("applyGradientDescent", View.class, View.class, double.class,
             DeviceBuffer.class);
 
@@ -53,6 +59,7 @@ final class Fusion {
         out = foldConstants(out, values);
         out = reluGradFromOutput(out);
         out = epilogues(out, values);
+        out = matmulEpilogues(out, values);
         out = gradientDescent(out, values);
         out = elementwiseChains(out, values);
         return HorizontalFusion.group(out, values);
@@ -181,6 +188,81 @@ final class Fusion {
                 }
             }
             out.add(n);
+        }
+        return out;
+    }
+
+    // ---- matmul epilogues --------------------------------------------------------------------
+
+    /**
+     * {@code op(a @ b, y)} and {@code act(op(a @ b, y))}, where the product is read once, by that
+     * node, as its first operand (or second, for add and mul, which commute bit for bit), become
+     * one {@code matmulEpilogue}, for backends that run it as one launch. The fused node takes
+     * the consumer's place: nothing between reads the product, and nothing writes what the
+     * matmul reads (values with one writer, which came before it).
+     */
+    private static List<Node> matmulEpilogues(List<Node> nodes, List<Value> values) {
+        int[] reads = reads(nodes, values);
+        int[] writers = new int[values.size()];
+        for (Node n : nodes) {
+            for (Value v : n.outputs) {
+                writers[v.id]++;
+            }
+        }
+        java.util.Map<Value, Integer> readerOf = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (Value v : nodes.get(i).inputs) {
+                readerOf.put(v, i);
+            }
+        }
+        Node[] replaced = new Node[nodes.size()];
+        boolean[] dropped = new boolean[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!(nodes.get(i) instanceof CallNode mm) || !mm.method.getName().equals("matmul")
+                    || !CoreAccess.get().backend(mm.device).fusesMatmulEpilogues()) {
+                continue;
+            }
+            Value t = mm.outputs.get(0);
+            Integer j = readerOf.get(t);
+            if (t.escapes || reads[t.id] != 1 || writers[t.id] != 1 || j == null || j <= i
+                    || !(nodes.get(j) instanceof CallNode c) || c.device != mm.device || replaced[j] != null) {
+                continue;
+            }
+            boolean withActivation = c.method.getName().equals("binaryUnary");
+            if (!withActivation && !c.method.getName().equals("binary")) {
+                continue;
+            }
+            BinaryOp op = (BinaryOp) c.args[0];
+            int first = withActivation ? 2 : 1;
+            int mine = c.argValues[first] == t ? first : c.argValues[first + 1] == t ? first + 1 : -1;
+            boolean commutes = op == BinaryOp.ADD || op == BinaryOp.MUL;
+            if (mine < 0 || (mine != first && !commutes) || op.isComparison()
+                    || c.argValues[first] == c.argValues[first + 1]) {
+                continue;
+            }
+            int other = mine == first ? first + 1 : first;
+            Value y = c.argValues[other];
+            boolean inputsSettled = writers[y.id] <= 1;
+            for (Value in : mm.inputs) {
+                inputsSettled &= writers[in.id] <= 1;
+            }
+            Value out = c.outputs.get(0);
+            if (!inputsSettled || !whole((View) c.args[mine], t) || out.size != t.size || out.dtype != t.dtype) {
+                continue;
+            }
+            Object[] args = {mm.args[0], mm.args[1], op, c.args[other], withActivation ? c.args[1] : null,
+                c.args[c.args.length - 1]};
+            Value[] argValues = {mm.argValues[0], mm.argValues[1], null, y, null, c.argValues[c.args.length - 1]};
+            List<Value> inputs = new ArrayList<>(mm.inputs);
+            inputs.add(y);
+            replaced[j] = new CallNode(mm.device, MATMUL_EPILOGUE, args, argValues, inputs, c.outputs);
+            dropped[i] = true;
+        }
+        List<Node> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!dropped[i]) {
+                out.add(replaced[i] != null ? replaced[i] : nodes.get(i));
+            }
         }
         return out;
     }

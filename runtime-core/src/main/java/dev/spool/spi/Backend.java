@@ -347,6 +347,39 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@code out = op(a @ b, operand)}, then {@code activation} if not null: a matmul with an
+     * elementwise epilogue ({@code relu(x·W + b)}, relu's gradient after {@code dY·Wᵀ}), for
+     * traced functions. {@code a}, {@code b} as for {@link #matmul}; {@code operand} has the
+     * product's element count, read in the product's row-major order (a bias is a row broadcast
+     * with stride 0); {@code op} arithmetic; {@code activation} one of {@link #EPILOGUES} or null.
+     * The result equals {@link #matmul} then {@link #binary} (or {@link #binaryUnary}) to the bit.
+     * The default does exactly that, through a temporary; backends that say
+     * {@link #fusesMatmulEpilogues} apply the epilogue as the product is stored.
+     */
+    default void matmulEpilogue(View a, View b, BinaryOp op, View operand, UnaryOp activation, DeviceBuffer out) {
+        DeviceBuffer product = allocate(out.dtype(), out.size());
+        try {
+            matmul(a, b, product);
+            View p = View.contiguous(product, operand.shape());
+            if (activation == null) {
+                binary(op, p, operand, out);
+            } else {
+                binaryUnary(op, activation, p, operand, out);
+            }
+        } finally {
+            release(product);
+        }
+    }
+
+    /**
+     * Whether {@link #matmulEpilogue} costs one launch; traced functions fuse matmul epilogues only
+     * for such backends.
+     */
+    default boolean fusesMatmulEpilogues() {
+        return false;
+    }
+
+    /**
      * Several independent {@link #fusedElementwise} programs in one launch (horizontal fusion: the
      * small updates of an optimizer step, say): {@code outs.get(k)} gets program k over
      * {@code inputs.get(k)}, exactly as {@link #fusedElementwise} would give it. No output is an

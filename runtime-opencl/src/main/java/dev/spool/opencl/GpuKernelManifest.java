@@ -1,6 +1,8 @@
 package dev.spool.opencl;
 
 import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.UnaryOp;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -100,19 +102,29 @@ public final class GpuKernelManifest {
             json.append("\n    ]}");
             sep = ",\n";
         }
-        // a traced function's generated kernel (FusedKernels): one representative program
-        Files.writeString(dir.resolve(FusedKernels.EXAMPLE), FusedKernels.example(), StandardCharsets.UTF_8);
-        json.append(sep).append("    {\"source\": ").append(quote(FusedKernels.EXAMPLE)).append(", \"options\": ")
-                .append(quote(join(GPU_BASE_OPTIONS, join(ClTypes.options(DType.FLOAT32), tuning))))
-                .append(", \"kernels\": [\n      {\"kernel\": \"fused\", \"gpuPath\": true, \"family\": ")
-                .append(quote(Family.ELEMENTWISE.name())).append(", \"serves\": [\"fusedElementwise FLOAT32\"]}\n    ]}");
-        Files.writeString(dir.resolve(FusedKernels.GROUP_EXAMPLE), FusedKernels.groupExample(), StandardCharsets.UTF_8);
-        json.append(",\n    {\"source\": ").append(quote(FusedKernels.GROUP_EXAMPLE)).append(", \"options\": ")
-                .append(quote(join(GPU_BASE_OPTIONS, join(ClTypes.options(DType.FLOAT32), tuning))))
-                .append(", \"kernels\": [\n      {\"kernel\": \"fused_group\", \"gpuPath\": true, \"family\": ")
-                .append(quote(Family.ELEMENTWISE.name())).append(", \"serves\": [\"fusedElementwiseGroup FLOAT32\"]}\n    ]}");
+        // a traced function's generated kernels: one representative program of each kind
+        String fp32 = join(GPU_BASE_OPTIONS, join(ClTypes.options(DType.FLOAT32), tuning));
+        generated(json, dir, FusedKernels.EXAMPLE, FusedKernels.example(), fp32, "fused", Family.ELEMENTWISE,
+                "fusedElementwise FLOAT32");
+        generated(json, dir, FusedKernels.GROUP_EXAMPLE, FusedKernels.groupExample(), fp32, "fused_group",
+                Family.ELEMENTWISE, "fusedElementwiseGroup FLOAT32");
+        GemmConfig tiled = GemmConfig.TILED_DEFAULT;
+        String epilogue = new MatmulKernels.Epilogue(BinaryOp.ADD, null, UnaryOp.RELU).options();
+        generated(json, dir, MatmulKernels.EPILOGUE_EXAMPLE, MatmulKernels.epilogueSource(),
+                join(GPU_BASE_OPTIONS, join(tiled.options(DType.FLOAT32) + " " + epilogue + " -DMM_ONLY -DMM_ONLY_"
+                        + tiled.kernel(), tuning)), tiled.kernel(), Family.MATMUL, "matmulEpilogue FLOAT32");
         json.append("\n  ]\n}\n");
         Files.writeString(dir.resolve("programs.json"), json, StandardCharsets.UTF_8);
+    }
+
+    /** A generated program's text in {@code file}, and its entry in programs.json. */
+    private static void generated(StringBuilder json, Path dir, String file, String text, String options, String kernel,
+                                  Family family, String serves) throws IOException {
+        Files.writeString(dir.resolve(file), text, StandardCharsets.UTF_8);
+        json.append(",\n    {\"source\": ").append(quote(file)).append(", \"options\": ").append(quote(options))
+                .append(", \"kernels\": [\n      {\"kernel\": ").append(quote(kernel)).append(", \"gpuPath\": true, ")
+                .append("\"family\": ").append(quote(family.name())).append(", \"serves\": [").append(quote(serves))
+                .append("]}\n    ]}");
     }
 
     private static String join(String a, String b) {

@@ -54,6 +54,17 @@ final class KernelSources {
                 : file(PRELUDE) + "\n#line 1\n" + file(n));
     }
 
+    /**
+     * {@link #text} of a {@link #WITH_GEMM} source without the prelude: for a generated program
+     * that already starts with it (elementwise.cl's functions before a matmul epilogue).
+     */
+    static String afterPrelude(String name) {
+        if (!WITH_GEMM.contains(name)) {
+            throw new IllegalArgumentException(name + " is not built after gemm.cl");
+        }
+        return "\n#line 1 \"" + GEMM + "\"\n" + file(GEMM) + "\n#line 1 \"" + name + "\"\n" + file(name);
+    }
+
     /** Reads every source, so that a broken kernels jar fails when the backend loads. */
     static void verifyAll() {
         for (String name : ALL) {

@@ -2,6 +2,8 @@ package dev.spool.opencl;
 
 import dev.spool.BackendException;
 import dev.spool.DType;
+import dev.spool.spi.BinaryOp;
+import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
 import java.util.Arrays;
 import org.jocl.cl_mem;
@@ -33,12 +35,39 @@ final class MatmulKernels {
         return tuner;
     }
 
-    void matmul(View a, View b, OpenClBuffer out) {
-        matmul(a, b, out, null);
+    /**
+     * An elementwise epilogue applied as the product is stored (matmul.cl's MM_EPI_BIN): element i
+     * of C becomes {@code activation(op(product, operand[i]))}, {@code activation} may be null.
+     */
+    record Epilogue(BinaryOp op, View operand, UnaryOp activation) {
+        /** The -D options that build it into matmul.cl. */
+        String options() {
+            return "-DMM_EPI_BIN=" + op.name() + (activation == null ? "" : " -DMM_EPI_UN=" + activation.name());
+        }
+
+        /** Whether elementwise.cl has its functions for {@code t} (the catalog's rule for the unfused kernels). */
+        boolean handles(DType t) {
+            return !op.isComparison() && KernelCatalog.accepts(op, t)
+                    && (activation == null || KernelCatalog.accepts(activation, t));
+        }
     }
 
-    /** With {@code forced} (for tests of every candidate), or the tuner's choice when null. */
+    /** Epilogue programs built so far: (config, dtype, epilogue options) to the kernel call. */
+    private final java.util.Map<String, KernelCall> epilogues = new java.util.HashMap<>();
+
+    void matmul(View a, View b, OpenClBuffer out) {
+        matmul(a, b, out, null, null);
+    }
+
     void matmul(View a, View b, OpenClBuffer out, GemmConfig forced) {
+        matmul(a, b, out, forced, null);
+    }
+
+    /**
+     * With {@code forced} (for tests of every candidate), or the tuner's choice when null; with
+     * {@code epilogue} (its operand checked to cover the product) applied as C is stored.
+     */
+    void matmul(View a, View b, OpenClBuffer out, GemmConfig forced, Epilogue epilogue) {
         DType t = a.dtype();
         k.requireDType(t.isFloating(), "matmul", t, "float32 or float64");
         k.requireSame("matmul", "right operand", t, b.dtype());
@@ -63,6 +92,17 @@ final class MatmulKernels {
                     + k.device.loopLimit + " loop iterations; use another device");
         }
         Kernels.requireOutput("matmul", out, t, batch * m * n);
+        Layout el = null;
+        if (epilogue != null) {
+            View e = epilogue.operand();
+            k.requireSame("matmulEpilogue", "operand", t, e.dtype());
+            if (e.size() != batch * m * n) {
+                throw new BackendException("matmulEpilogue: the operand " + Arrays.toString(e.shape())
+                        + " does not have the product's " + batch * m * n + " elements");
+            }
+            Kernels.requireInBounds("matmulEpilogue", e);
+            el = Layout.collapse(e.shape(), e)[0];
+        }
         if (batch * m * n == 0) {
             return;
         }
@@ -83,14 +123,14 @@ final class MatmulKernels {
                 Layout dense = Layout.collapse(batchShape, new long[][] {packedBatchStrides}, new long[] {0}, 0,
                         r - 2)[0];
                 launch(c, t, am, ab, a.strides()[r - 2], a.strides()[r - 1], packed.mem(), dense, n, 1, out.mem(),
-                        m, n, kk, batch);
+                        m, n, kk, batch, epilogue, el);
             } finally {
                 k.free(packed);
             }
             return;
         }
         launch(c, t, am, ab, a.strides()[r - 2], a.strides()[r - 1],
-                ((OpenClBuffer) b.buffer()).mem(), bb, sbk, sbn, out.mem(), m, n, kk, batch);
+                ((OpenClBuffer) b.buffer()).mem(), bb, sbk, sbn, out.mem(), m, n, kk, batch, epilogue, el);
     }
 
     /** Whether {@code c} gets B packed first: see {@link #PACK_B_FROM} (the packed kernel packs its own). */
@@ -99,14 +139,17 @@ final class MatmulKernels {
     }
 
     private void launch(GemmConfig c, DType t, cl_mem a, Layout ab, long sam, long sak, cl_mem b, Layout bb,
-                        long sbk, long sbn, cl_mem out, long m, long n, long kk, long batch) {
-        KernelCall call = k.call(KernelSources.MATMUL, c.options(t), c.kernel());
+                        long sbk, long sbn, cl_mem out, long m, long n, long kk, long batch, Epilogue epi, Layout el) {
+        KernelCall call = call(c, t, epi);
         if (c.tiled() && call.maxLocal() < c.groupSize()) {
             // the kernel as compiled cannot run groups this large here: the simple kernel can
             c = GemmConfig.ROWS_DEFAULT;
-            call = k.call(KernelSources.MATMUL, c.options(t), c.kernel());
+            call = call(c, t, epi);
         }
         call.mem(a).layout(ab).i64(sam).i64(sak).mem(b).layout(bb).i64(sbk).i64(sbn).mem(out).i64(m).i64(n).i64(kk);
+        if (epi != null) {
+            call.mem((OpenClBuffer) epi.operand().buffer()).layout(el);
+        }
         if (c.tiled()) {
             int rtsm = c.tsm() / c.wptm();
             int rtsn = c.tsn() / c.wptn();
@@ -121,6 +164,31 @@ final class MatmulKernels {
         }
     }
 
+    /** Config {@code c}'s kernel, plain or with the epilogue built in (a program of its own, kept). */
+    private KernelCall call(GemmConfig c, DType t, Epilogue epi) {
+        if (epi == null) {
+            return k.call(KernelSources.MATMUL, c.options(t), c.kernel());
+        }
+        String options = Kernels.withTuning(c.options(t) + " " + epi.options() + " -DMM_ONLY -DMM_ONLY_" + c.kernel(),
+                k.tuning().buildOptions());
+        String key = c.kernel() + " " + options;
+        KernelCall call = epilogues.get(key);
+        if (call == null) {
+            call = k.programs.generated("matmul epilogue " + epi.options(), epilogueSource(), options, c.kernel());
+            epilogues.put(key, call);
+        }
+        return call.begin();
+    }
+
+    /** The name under which {@link GpuKernelManifest} writes an epilogue program. */
+    static final String EPILOGUE_EXAMPLE = "matmul-epilogue-example.cl";
+
+    /** elementwise.cl's functions (SPOOL_FUNCTIONS_ONLY), then gemm.cl and matmul.cl as a matmul program has them. */
+    static String epilogueSource() {
+        return "#define SPOOL_FUNCTIONS_ONLY 1\n" + KernelSources.text(KernelSources.ELEMENTWISE)
+                + KernelSources.afterPrelude(KernelSources.MATMUL);
+    }
+
     /** The tuner's timer ({@link GemmTuner#bestSeconds}), on inputs filled with constants. */
     private double time(GemmConfig c, DType t, long m, long n, long kk) {
         BufferPool.Block a = k.scratch(t, m * kk);
@@ -132,7 +200,7 @@ final class MatmulKernels {
             copies.fill(b.mem(), t, kk * n, 0.25);
             Layout none = new Layout(0, new long[0], new long[0]);
             return GemmTuner.bestSeconds(k.device, () -> launch(c, t, a.mem(), none, kk, 1, b.mem(), none, n, 1,
-                    out.mem(), m, n, kk, 1));
+                    out.mem(), m, n, kk, 1, null, null));
         } finally {
             k.free(a);
             k.free(b);

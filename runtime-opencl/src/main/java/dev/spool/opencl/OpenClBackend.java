@@ -323,6 +323,26 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public boolean fusesMatmulEpilogues() {
+        return true;
+    }
+
+    @Override
+    public synchronized void matmulEpilogue(View a, View b, BinaryOp op, View operand, UnaryOp activation,
+                                            DeviceBuffer out) {
+        MatmulKernels.Epilogue epi = new MatmulKernels.Epilogue(op, operand, activation);
+        if (!epi.handles(a.dtype()) || (activation != null && !EPILOGUES.contains(activation))) {
+            Backend.super.matmulEpilogue(a, b, op, operand, activation, out); // matmul, then the elementwise kernel
+            return;
+        }
+        own(a.buffer());
+        own(b.buffer());
+        own(operand.buffer());
+        OpenClBuffer o = own(out);
+        enqueue(() -> "matmul " + a + " @ " + b + " then " + epi.options(), () -> matmuls.matmul(a, b, o, null, epi));
+    }
+
+    @Override
     public synchronized void gather(View params, View indices, DeviceBuffer out) {
         own(params.buffer());
         own(indices.buffer());
@@ -583,6 +603,17 @@ public final class OpenClBackend implements Backend {
         own(b.buffer());
         OpenClBuffer o = own(out);
         enqueue(() -> "matmul " + c + " " + a + " @ " + b, () -> matmuls.matmul(a, b, o, c));
+    }
+
+    /** {@link #matmulEpilogue} on configuration {@code c}, for tests of every candidate. */
+    synchronized void matmulEpilogue(GemmConfig c, View a, View b, BinaryOp op, View operand, UnaryOp activation,
+                                     DeviceBuffer out) {
+        own(a.buffer());
+        own(b.buffer());
+        own(operand.buffer());
+        OpenClBuffer o = own(out);
+        MatmulKernels.Epilogue epi = new MatmulKernels.Epilogue(op, operand, activation);
+        enqueue(() -> "matmul " + c + " then " + epi.options(), () -> matmuls.matmul(a, b, o, c, epi));
     }
 
     /**

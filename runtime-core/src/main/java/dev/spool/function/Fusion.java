@@ -68,12 +68,7 @@ final class Fusion {
     // ---- hoisted constants ------------------------------------------------------------------
 
     private static List<Node> hoistFills(List<Node> nodes, List<Value> values) {
-        int[] writers = new int[values.size()];
-        for (Node n : nodes) {
-            for (Value v : n.outputs) {
-                writers[v.id]++;
-            }
-        }
+        int[] writers = writers(nodes, values);
         List<Node> out = new ArrayList<>();
         for (Node n : nodes) {
             if (n instanceof CallNode c && c.method.getName().equals("fill") && c.outputs.size() == 1) {
@@ -101,12 +96,7 @@ final class Fusion {
      * elements are left alone.
      */
     private static List<Node> foldConstants(List<Node> nodes, List<Value> values) {
-        int[] writers = new int[values.size()];
-        for (Node n : nodes) {
-            for (Value v : n.outputs) {
-                writers[v.id]++;
-            }
-        }
+        int[] writers = writers(nodes, values);
         List<Node> out = new ArrayList<>();
         int folded = 0;
         for (Node n : nodes) {
@@ -203,12 +193,7 @@ final class Fusion {
      */
     private static List<Node> matmulEpilogues(List<Node> nodes, List<Value> values) {
         int[] reads = reads(nodes, values);
-        int[] writers = new int[values.size()];
-        for (Node n : nodes) {
-            for (Value v : n.outputs) {
-                writers[v.id]++;
-            }
-        }
+        int[] writers = writers(nodes, values);
         java.util.Map<Value, Integer> readerOf = new java.util.IdentityHashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             for (Value v : nodes.get(i).inputs) {
@@ -457,6 +442,17 @@ final class Fusion {
     /** {@code view} covers all of {@code v}'s buffer in order. */
     private static boolean whole(View view, Value v) {
         return view.isContiguous() && view.offset() == 0 && view.size() == v.size;
+    }
+
+    /** How many nodes write each value (more than one: slices of one buffer). */
+    static int[] writers(List<Node> nodes, List<Value> values) {
+        int[] w = new int[values.size()];
+        for (Node n : nodes) {
+            for (Value v : n.outputs) {
+                w[v.id]++;
+            }
+        }
+        return w;
     }
 
     /** How many node inputs read each value; an escaping value counts as read once more. */

@@ -42,12 +42,7 @@ final class HorizontalFusion {
     }
 
     static List<Node> group(List<Node> nodes, List<Value> values) {
-        int[] writers = new int[values.size()];
-        for (Node n : nodes) {
-            for (Value v : n.outputs) {
-                writers[v.id]++;
-            }
-        }
+        int[] writers = Fusion.writers(nodes, values);
         CoreAccess core = CoreAccess.get();
         List<Node> out = new ArrayList<>();
         List<Candidate> open = new ArrayList<>();

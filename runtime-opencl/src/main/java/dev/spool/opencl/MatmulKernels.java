@@ -52,8 +52,12 @@ final class MatmulKernels {
         }
     }
 
-    /** Epilogue programs built so far: (config, dtype, epilogue options) to the kernel call. */
-    private final java.util.Map<String, KernelCall> epilogues = new java.util.HashMap<>();
+    /** What an epilogue program is built from. */
+    private record EpilogueKey(GemmConfig config, DType dtype, BinaryOp op, UnaryOp activation, Tuning tuning) {
+    }
+
+    /** Epilogue programs built so far. */
+    private final java.util.Map<EpilogueKey, KernelCall> epilogues = new java.util.HashMap<>();
 
     void matmul(View a, View b, OpenClBuffer out) {
         matmul(a, b, out, null, null);
@@ -169,11 +173,12 @@ final class MatmulKernels {
         if (epi == null) {
             return k.call(KernelSources.MATMUL, c.options(t), c.kernel());
         }
-        String options = Kernels.withTuning(c.options(t) + " " + epi.options() + " -DMM_ONLY -DMM_ONLY_" + c.kernel(),
-                k.tuning().buildOptions());
-        String key = c.kernel() + " " + options;
+        // looked up at every launch: a key of the parts, the option string built only for a new program
+        EpilogueKey key = new EpilogueKey(c, t, epi.op(), epi.activation(), k.tuning());
         KernelCall call = epilogues.get(key);
         if (call == null) {
+            String options = Kernels.withTuning(c.options(t) + " " + epi.options() + " -DMM_ONLY -DMM_ONLY_"
+                    + c.kernel(), k.tuning().buildOptions());
             call = k.programs.generated("matmul epilogue " + epi.options(), epilogueSource(), options, c.kernel());
             epilogues.put(key, call);
         }

@@ -23,10 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Only loaded when {@link VectorSupport#ENABLED}.
  */
 final class ColumnReduction {
-    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
-    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+    // the preferred species only: a second shape slows every other kernel (see SimdReduction)
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Doubles per vector; a float vector holds twice as many. */
+    private static final int DL = D.length();
     private static final int LANES = DoubleLane.SUM_LANES;
     /** Rows per partial sum folded in registers before the sum goes back to memory. */
     private static final int DEPTH = 4;
@@ -77,13 +78,23 @@ final class ColumnReduction {
     /** {@code s[q + t] = (((s[q + t] + a[r0 + t]) + a[r1 + t]) + a[r2 + t]) + a[r3 + t]}, widened. */
     private static void addRows(double[] s, int q, float[] a, int r0, int r1, int r2, int r3, int n) {
         int t = 0;
-        for (; t <= n - 4; t += 4) {
-            DoubleVector.fromArray(D4, s, q + t)
-                    .add(FloatVector.fromArray(F4, a, r0 + t).convertShape(VectorOperators.F2D, D4, 0))
-                    .add(FloatVector.fromArray(F4, a, r1 + t).convertShape(VectorOperators.F2D, D4, 0))
-                    .add(FloatVector.fromArray(F4, a, r2 + t).convertShape(VectorOperators.F2D, D4, 0))
-                    .add(FloatVector.fromArray(F4, a, r3 + t).convertShape(VectorOperators.F2D, D4, 0))
+        for (; t <= n - 2 * DL; t += 2 * DL) { // each column on its own: the lane layout changes no sum
+            FloatVector x0 = FloatVector.fromArray(F, a, r0 + t);
+            FloatVector x1 = FloatVector.fromArray(F, a, r1 + t);
+            FloatVector x2 = FloatVector.fromArray(F, a, r2 + t);
+            FloatVector x3 = FloatVector.fromArray(F, a, r3 + t);
+            DoubleVector.fromArray(D, s, q + t)
+                    .add(SimdReduction.widen(x0, 0))
+                    .add(SimdReduction.widen(x1, 0))
+                    .add(SimdReduction.widen(x2, 0))
+                    .add(SimdReduction.widen(x3, 0))
                     .intoArray(s, q + t);
+            DoubleVector.fromArray(D, s, q + t + DL)
+                    .add(SimdReduction.widen(x0, 1))
+                    .add(SimdReduction.widen(x1, 1))
+                    .add(SimdReduction.widen(x2, 1))
+                    .add(SimdReduction.widen(x3, 1))
+                    .intoArray(s, q + t + DL);
         }
         for (; t < n; t++) {
             s[q + t] = (((s[q + t] + a[r0 + t]) + a[r1 + t]) + a[r2 + t]) + a[r3 + t];
@@ -92,12 +103,12 @@ final class ColumnReduction {
 
     private static void addRows(double[] s, int q, double[] a, int r0, int r1, int r2, int r3, int n) {
         int t = 0;
-        for (; t <= n - 4; t += 4) {
-            DoubleVector.fromArray(D4, s, q + t)
-                    .add(DoubleVector.fromArray(D4, a, r0 + t))
-                    .add(DoubleVector.fromArray(D4, a, r1 + t))
-                    .add(DoubleVector.fromArray(D4, a, r2 + t))
-                    .add(DoubleVector.fromArray(D4, a, r3 + t))
+        for (; t <= n - DL; t += DL) {
+            DoubleVector.fromArray(D, s, q + t)
+                    .add(DoubleVector.fromArray(D, a, r0 + t))
+                    .add(DoubleVector.fromArray(D, a, r1 + t))
+                    .add(DoubleVector.fromArray(D, a, r2 + t))
+                    .add(DoubleVector.fromArray(D, a, r3 + t))
                     .intoArray(s, q + t);
         }
         for (; t < n; t++) {
@@ -107,10 +118,10 @@ final class ColumnReduction {
 
     private static void addRow(double[] s, int q, float[] a, int r, int n) {
         int t = 0;
-        for (; t <= n - 4; t += 4) {
-            DoubleVector.fromArray(D4, s, q + t)
-                    .add(FloatVector.fromArray(F4, a, r + t).convertShape(VectorOperators.F2D, D4, 0))
-                    .intoArray(s, q + t);
+        for (; t <= n - 2 * DL; t += 2 * DL) {
+            FloatVector x = FloatVector.fromArray(F, a, r + t);
+            DoubleVector.fromArray(D, s, q + t).add(SimdReduction.widen(x, 0)).intoArray(s, q + t);
+            DoubleVector.fromArray(D, s, q + t + DL).add(SimdReduction.widen(x, 1)).intoArray(s, q + t + DL);
         }
         for (; t < n; t++) {
             s[q + t] += a[r + t];
@@ -119,8 +130,8 @@ final class ColumnReduction {
 
     private static void addRow(double[] s, int q, double[] a, int r, int n) {
         int t = 0;
-        for (; t <= n - 4; t += 4) {
-            DoubleVector.fromArray(D4, s, q + t).add(DoubleVector.fromArray(D4, a, r + t)).intoArray(s, q + t);
+        for (; t <= n - DL; t += DL) {
+            DoubleVector.fromArray(D, s, q + t).add(DoubleVector.fromArray(D, a, r + t)).intoArray(s, q + t);
         }
         for (; t < n; t++) {
             s[q + t] += a[r + t];
@@ -130,8 +141,8 @@ final class ColumnReduction {
     /** {@code s[q + t] += s[r + t]} for {@code t < n}. */
     private static void addInto(double[] s, int q, int r, int n) {
         int t = 0;
-        for (; t <= n - 4; t += 4) {
-            DoubleVector.fromArray(D4, s, q + t).add(DoubleVector.fromArray(D4, s, r + t)).intoArray(s, q + t);
+        for (; t <= n - DL; t += DL) {
+            DoubleVector.fromArray(D, s, q + t).add(DoubleVector.fromArray(D, s, r + t)).intoArray(s, q + t);
         }
         for (; t < n; t++) {
             s[q + t] += s[r + t];

@@ -7,7 +7,8 @@ import dev.spool.spi.BinaryOp;
  * float. JDK 17's JIT does not vectorise float/double conversions, so the round trip through
  * {@link DoubleLane} makes cheap float32 ops (the most common ones) about four times slower.
  * The results are bit-identical to the lane path (see {@link Lane} on exact rounding), except
- * GELU_GRAD's, which come from {@link Float32Erf} (within 2.5 ulp) instead of ErfMath.
+ * GELU_GRAD's, which come from {@link Float32Erf}'s formulas (within 2.5 ulp; {@link SimdErf} with
+ * the Vector API) instead of ErfMath.
  */
 final class Float32Direct {
     private Float32Direct() {
@@ -38,7 +39,13 @@ final class Float32Direct {
             case RELU_GRAD -> { for (int t = 0; t < n; t++) r[pr + t] = y[py + t] > 0 ? x[px + t] : 0; }
             // the transcendental gradients, in double rounded once; GELU's with Float32Erf's erfc
             case ERF_GRAD -> { for (int t = 0; t < n; t++) r[pr + t] = (float) ErfMath.erfGrad(x[px + t], y[py + t]); }
-            case GELU_GRAD -> { for (int t = 0; t < n; t++) r[pr + t] = (float) Float32Erf.geluGrad(x[px + t], y[py + t]); }
+            case GELU_GRAD -> {
+                if (VectorSupport.ENABLED) {
+                    SimdErf.geluGrad(x, px, y, py, r, pr, n);
+                } else {
+                    for (int t = 0; t < n; t++) r[pr + t] = (float) Float32Erf.geluGrad(x[px + t], y[py + t]);
+                }
+            }
             case GELU_TANH_GRAD -> {
                 for (int t = 0; t < n; t++) r[pr + t] = (float) ErfMath.geluTanhGrad(x[px + t], y[py + t]);
             }

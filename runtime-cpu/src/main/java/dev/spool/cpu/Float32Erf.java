@@ -6,8 +6,9 @@ package dev.spool.cpu;
  * (ErfMath's continued fraction costs up to 200 divisions, which made GELU the slowest op of a
  * transformer step). erfc is Numerical Recipes' Chebyshev fit ({@code erfcc}: fractional error
  * below 1.2e-7 for every x, 1.05e-7 measured), erf below |x| = 0.5 its Maclaurin series to x¹³.
- * Rounded to float32 that is within 2.5 ulp (GeluAccuracyTest). Used by the float32 paths: the
- * SIMD unary driver and {@link Float32Direct}'s gradients; float64 keeps ErfMath.
+ * Rounded to float32 that is within 2.5 ulp (GeluAccuracyTest). Used by the float32 paths
+ * without the Vector API ({@link Float32Direct}'s gradients); with it {@link SimdErf} runs the
+ * same formulas in double lanes. float64 keeps ErfMath.
  */
 final class Float32Erf {
     private Float32Erf() {

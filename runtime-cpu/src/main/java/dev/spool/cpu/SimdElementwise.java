@@ -44,7 +44,8 @@ final class SimdElementwise {
             // RSQRT and SIGN stay on the lane path: 1/sqrt rounded twice in float is not the
             // lane's once-rounded double result, and SIGN is rare.
             case NEG, ABS, RELU, SQRT, EXP, LOG, LOG1P, TANH, SIGMOID, SIN, COS -> true;
-            // scalar loops in double (Float32Erf), far cheaper than the lane path's float64-exact erfc
+            // Float32Erf's formulas in double lanes (SimdErf; GELU_TANH a scalar loop), far cheaper
+            // than the lane path's float64-exact erfc
             case ERF, GELU, GELU_TANH -> true;
             default -> false;
         };
@@ -138,8 +139,8 @@ final class SimdElementwise {
             case SIGMOID -> SimdMath.sigmoid(x, px, r, pr, n);
             case SIN -> SimdMath.sin(x, px, r, pr, n);
             case COS -> SimdMath.cos(x, px, r, pr, n);
-            case ERF -> Float32Erf.erf(x, px, r, pr, n);
-            case GELU -> Float32Erf.gelu(x, px, r, pr, n);
+            case ERF -> SimdErf.erf(x, px, r, pr, n);
+            case GELU -> SimdErf.gelu(x, px, r, pr, n);
             case GELU_TANH -> Float32Erf.geluTanh(x, px, r, pr, n);
             default -> throw new IllegalArgumentException(op + " has no SIMD float32 form");
         }

@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The SIMD form of the floating SUM's partial sums ({@link DoubleLane#sumByIndex}): the same
- * sixteen sums by element index, held in four 4-double vectors, so every sum receives the same
- * elements in the same order and the results are bit for bit those of the scalar loop (and so
+ * sixteen sums by element index, held in two 8-double or four 4-double vectors, so every sum
+ * receives the same elements in the same order and the results are bit for bit those of the scalar loop (and so
  * still independent of layout and threads). float32 is widened to double as it is loaded.
  *
  * <p>Also the floating MAX and MIN of contiguous runs ({@link #extreme}).
@@ -16,13 +16,28 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Only loaded when {@link VectorSupport#ENABLED}.
  */
 final class SimdReduction {
-    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
-    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
-    /** Four-double vectors are native (AVX and up); elsewhere the Vector API would emulate them. */
-    private static final boolean NATIVE = DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    /*
+     * One species per element type, the preferred ones, as every other kernel uses: on JDK 17 a
+     * second float shape anywhere in the process (this class once loaded 4-float vectors) makes
+     * the type profiles inside FloatVector's shared methods bimorphic, after which C2 cannot
+     * intrinsify loads and stores in other kernels' loops and runs the Java fallback (measured:
+     * the attention forward at [64, 4, 17, 16] went from 0.41 to 1.5 ms once a sum had run).
+     */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final int LANES = DoubleLane.SUM_LANES;
+    /**
+     * 4- or 8-double vectors (AVX, AVX-512), which tile the sixteen sums; elsewhere (narrower
+     * vectors, or wider than sixteen floats) the scalar loop.
+     */
+    private static final boolean NATIVE = (D.length() == 4 || D.length() == 8) && F.length() == 2 * D.length();
 
     private SimdReduction() {
+    }
+
+    /** Lanes {@code [part * D.length(), (part + 1) * D.length())} of {@code x}, widened to double. */
+    static DoubleVector widen(FloatVector x, int part) {
+        return (DoubleVector) x.convertShape(VectorOperators.F2D, D, part);
     }
 
     /** {@link DoubleLane#sumByIndex(float[], int, int, long, double[])}, vectorised. */
@@ -30,16 +45,28 @@ final class SimdReduction {
         int head = NATIVE ? (int) Math.min(n, (-first) & (LANES - 1)) : n;
         DoubleLane.sumByIndex(a, p, head, first, sums); // up to an element index that is 0 mod 16
         int body = (n - head) - (n - head) % LANES;
-        if (body > 0) {
-            DoubleVector s0 = DoubleVector.fromArray(D4, sums, 0);
-            DoubleVector s1 = DoubleVector.fromArray(D4, sums, 4);
-            DoubleVector s2 = DoubleVector.fromArray(D4, sums, 8);
-            DoubleVector s3 = DoubleVector.fromArray(D4, sums, 12);
+        if (body > 0 && D.length() == 8) { // sums 0-7 and 8-15 from one 16-float load
+            DoubleVector s0 = DoubleVector.fromArray(D, sums, 0);
+            DoubleVector s1 = DoubleVector.fromArray(D, sums, 8);
             for (int t = p + head, end = p + head + body; t < end; t += LANES) {
-                s0 = s0.add(FloatVector.fromArray(F4, a, t).convertShape(VectorOperators.F2D, D4, 0));
-                s1 = s1.add(FloatVector.fromArray(F4, a, t + 4).convertShape(VectorOperators.F2D, D4, 0));
-                s2 = s2.add(FloatVector.fromArray(F4, a, t + 8).convertShape(VectorOperators.F2D, D4, 0));
-                s3 = s3.add(FloatVector.fromArray(F4, a, t + 12).convertShape(VectorOperators.F2D, D4, 0));
+                FloatVector x = FloatVector.fromArray(F, a, t);
+                s0 = s0.add(widen(x, 0));
+                s1 = s1.add(widen(x, 1));
+            }
+            s0.intoArray(sums, 0);
+            s1.intoArray(sums, 8);
+        } else if (body > 0) { // four sums of 4 from two 8-float loads
+            DoubleVector s0 = DoubleVector.fromArray(D, sums, 0);
+            DoubleVector s1 = DoubleVector.fromArray(D, sums, 4);
+            DoubleVector s2 = DoubleVector.fromArray(D, sums, 8);
+            DoubleVector s3 = DoubleVector.fromArray(D, sums, 12);
+            for (int t = p + head, end = p + head + body; t < end; t += LANES) {
+                FloatVector x = FloatVector.fromArray(F, a, t);
+                FloatVector y = FloatVector.fromArray(F, a, t + 8);
+                s0 = s0.add(widen(x, 0));
+                s1 = s1.add(widen(x, 1));
+                s2 = s2.add(widen(y, 0));
+                s3 = s3.add(widen(y, 1));
             }
             s0.intoArray(sums, 0);
             s1.intoArray(sums, 4);
@@ -54,16 +81,25 @@ final class SimdReduction {
         int head = NATIVE ? (int) Math.min(n, (-first) & (LANES - 1)) : n;
         DoubleLane.sumByIndex(a, p, head, first, sums);
         int body = (n - head) - (n - head) % LANES;
-        if (body > 0) {
-            DoubleVector s0 = DoubleVector.fromArray(D4, sums, 0);
-            DoubleVector s1 = DoubleVector.fromArray(D4, sums, 4);
-            DoubleVector s2 = DoubleVector.fromArray(D4, sums, 8);
-            DoubleVector s3 = DoubleVector.fromArray(D4, sums, 12);
+        if (body > 0 && D.length() == 8) {
+            DoubleVector s0 = DoubleVector.fromArray(D, sums, 0);
+            DoubleVector s1 = DoubleVector.fromArray(D, sums, 8);
             for (int t = p + head, end = p + head + body; t < end; t += LANES) {
-                s0 = s0.add(DoubleVector.fromArray(D4, a, t));
-                s1 = s1.add(DoubleVector.fromArray(D4, a, t + 4));
-                s2 = s2.add(DoubleVector.fromArray(D4, a, t + 8));
-                s3 = s3.add(DoubleVector.fromArray(D4, a, t + 12));
+                s0 = s0.add(DoubleVector.fromArray(D, a, t));
+                s1 = s1.add(DoubleVector.fromArray(D, a, t + 8));
+            }
+            s0.intoArray(sums, 0);
+            s1.intoArray(sums, 8);
+        } else if (body > 0) {
+            DoubleVector s0 = DoubleVector.fromArray(D, sums, 0);
+            DoubleVector s1 = DoubleVector.fromArray(D, sums, 4);
+            DoubleVector s2 = DoubleVector.fromArray(D, sums, 8);
+            DoubleVector s3 = DoubleVector.fromArray(D, sums, 12);
+            for (int t = p + head, end = p + head + body; t < end; t += LANES) {
+                s0 = s0.add(DoubleVector.fromArray(D, a, t));
+                s1 = s1.add(DoubleVector.fromArray(D, a, t + 4));
+                s2 = s2.add(DoubleVector.fromArray(D, a, t + 8));
+                s3 = s3.add(DoubleVector.fromArray(D, a, t + 12));
             }
             s0.intoArray(sums, 0);
             s1.intoArray(sums, 4);
@@ -77,19 +113,17 @@ final class SimdReduction {
     static void addInto(double[] s, float[] a, int p, int n) {
         int t = 0;
         if (NATIVE) {
-            for (; t + 4 <= n; t += 4) {
-                DoubleVector.fromArray(D4, s, t)
-                        .add(FloatVector.fromArray(F4, a, p + t).convertShape(VectorOperators.F2D, D4, 0))
-                        .intoArray(s, t);
+            int dl = D.length();
+            for (; t + 2 * dl <= n; t += 2 * dl) {
+                FloatVector x = FloatVector.fromArray(F, a, p + t);
+                DoubleVector.fromArray(D, s, t).add(widen(x, 0)).intoArray(s, t);
+                DoubleVector.fromArray(D, s, t + dl).add(widen(x, 1)).intoArray(s, t + dl);
             }
         }
         for (; t < n; t++) {
             s[t] += a[p + t];
         }
     }
-
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     /**
      * The largest (or smallest) of {@code n >= 0} contiguous float32 or float64 elements of

@@ -92,7 +92,7 @@ class CharTransformerTest {
     void aShortRunBeatsTheBigram(Device device, @TempDir Path dir) throws IOException {
         Path words = words();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CharTransformer.Options options = new CharTransformer.Options(120, 32, 64, 4, 4, 0.002, 120, 1);
+        CharTransformer.Options options = new CharTransformer.Options(120, 32, 64, 4, 4, 0.002, 120, 1, true);
         CharTransformer.Result r = new CharTransformer(new PrintStream(bytes, true, StandardCharsets.UTF_8))
                 .run(device, words, dir, options);
         String printed = bytes.toString(StandardCharsets.UTF_8);

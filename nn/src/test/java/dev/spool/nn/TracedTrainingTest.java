@@ -23,6 +23,7 @@ import dev.spool.nn.optimizers.Adam;
 import dev.spool.nn.optimizers.AdamW;
 import dev.spool.nn.optimizers.LearningRateSchedule;
 import dev.spool.nn.optimizers.Optimizer;
+import dev.spool.nn.optimizers.RMSprop;
 import dev.spool.nn.optimizers.SGD;
 import java.util.List;
 import java.util.function.Supplier;
@@ -60,7 +61,9 @@ class TracedTrainingTest {
     static List<Supplier<Optimizer>> optimizers() {
         return List.of(() -> new Adam(0.01), () -> new SGD(LearningRateSchedule.stepDecay(0.1, 0.5, 2), 0.9, false),
                 () -> new Adam(LearningRateSchedule.cosineDecay(0.02, 5, 0.1), 0.9, 0.999, 1e-7),
-                () -> new AdamW(0.01, 0.004).withGlobalClipNorm(1));
+                () -> new AdamW(0.01, 0.004).withGlobalClipNorm(1),
+                () -> new AdamW(LearningRateSchedule.cosineDecay(0.02, 5, 0.1), 0.01, 0.9, 0.99, 1e-8)
+                        .withGlobalClipNorm(1));
     }
 
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> cases() {
@@ -95,7 +98,7 @@ class TracedTrainingTest {
     @MethodSource("dev.spool.nn.NnDevices#devices")
     void anOptimizerThatCannotFollowAScheduleInAFunctionSaysSo(Device device) {
         try (Device.Scope on = Device.use(device); TensorScope scope = new TensorScope()) {
-            Run r = run(() -> new AdamW(LearningRateSchedule.stepDecay(0.1, 0.5, 2), 0.004, 0.9, 0.999, 1e-7));
+            Run r = run(() -> new RMSprop(LearningRateSchedule.stepDecay(0.1, 0.5, 2), 0.9, 0.0, 1e-7, false));
             TracedFunction<Tensor> step = Spool.function(r::step);
             UsageException e = assertThrows(UsageException.class, step::call);
             assertTrue(e.getMessage().contains("schedule"), e.getMessage());

@@ -53,6 +53,6 @@ public class Adam extends Optimizer {
 
     @Override
     protected boolean readsScheduleWhenReplayed() {
-        return getClass() == Adam.class; // a subclass (AdamW) may use the rate it is given
+        return getClass() == Adam.class; // a subclass may use the rate it is given (AdamW says for itself)
     }
 }

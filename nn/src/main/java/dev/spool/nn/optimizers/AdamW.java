@@ -1,8 +1,10 @@
 package dev.spool.nn.optimizers;
 
+import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.Variable;
 import dev.spool.nn.internal.NnArgs;
+import java.util.function.DoubleSupplier;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter), Keras's {@code AdamW} (defaults as
@@ -27,7 +29,15 @@ public final class AdamW extends Adam {
 
     @Override
     protected void update(Variable w, Tensor g, double lr, long step) {
-        w.assignSub(w.mul(weightDecay * lr));
+        // w - w·(weightDecay·lr) in one launch, the rate read when the update runs (in a traced
+        // function, at every call), so that a schedule advances on replay as Adam's does
+        DoubleSupplier rate = learningRateNow();
+        Spool.applyGradientDescent(w, () -> weightDecay * rate.getAsDouble(), w);
         super.update(w, g, lr, step);
+    }
+
+    @Override
+    protected boolean readsScheduleWhenReplayed() {
+        return true;
     }
 }

@@ -91,7 +91,7 @@ public abstract class Optimizer {
         if (tracing && !schedule.isConstant() && !readsScheduleWhenReplayed()) {
             throw new UsageException(getClass().getSimpleName() + ".apply inside a traced function: its update"
                     + " uses the learning rate as a constant, and this schedule changes it per step. Use a constant"
-                    + " rate, SGD or Adam (which read the schedule at every call), or apply it outside the function");
+                    + " rate, SGD, Adam or AdamW (which read the schedule at every call), or apply it outside the function");
         }
         try (TensorScope scope = new TensorScope()) {
             check(gradients, variables); // all of it before the first update

@@ -226,6 +226,12 @@ kernel void xent_wg(global const T* l, layout_t lo, long lstr, global const T* x
 
 /* ---- VJP of the loss in the logits: g[row] (exp(lsm) sum(labels) - labels) ------------- */
 
+/* One element of the VJP: one expression shared by every kernel below, so that they round (and
+ * contract) it alike and the fused kernels give the two-launch bits. */
+T xent_grad_value(T gr, T lsm, T sl, T label) {
+    return gr * (exp(lsm) * sl - label);
+}
+
 kernel void xent_grad_rows(global const T* g, layout_t go, global const T* y, layout_t yo, long ys,
                            global const T* l, layout_t lo, long lstr, long rows, long n, global T* out) {
     long row = (long)get_global_id(0);
@@ -239,7 +245,7 @@ kernel void xent_grad_rows(global const T* g, layout_t go, global const T* y, la
             sl += l[pl + j * lstr];
         }
         for (long j = 0; j < n; j++) {
-            o[j] = gr * (exp(y[p + j * ys]) * sl - l[pl + j * lstr]);
+            o[j] = xent_grad_value(gr, y[p + j * ys], sl, l[pl + j * lstr]);
         }
     }
 }
@@ -260,6 +266,87 @@ kernel void xent_grad_wg(global const T* g, layout_t go, global const T* y, layo
     }
     sl = wg_sum(sl, scratch);
     for (long j = lid; j < n; j += ls) {
-        o[j] = gr * (exp(y[p + j * ys]) * sl - l[pl + j * lstr]);
+        o[j] = xent_grad_value(gr, y[p + j * ys], sl, l[pl + j * lstr]);
+    }
+}
+
+/* ---- loss, logSoftmax and the VJP in one launch ---------------------------------------------
+ * For a gradient g known before the loss (a traced function seeds a mean's gradient with a
+ * constant): xent_* then xent_grad_* in one pass per row, each value computed as those kernels
+ * compute it (the same loops, the same local size), so the results are theirs to the bit. */
+
+kernel void xent_fused_rows(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
+                            global const T* g, layout_t go, long rows, long n, global T* loss, global T* lsm,
+                            global T* out) {
+    long row = (long)get_global_id(0);
+    if (row < rows) {
+        long pl = layout_offset(&lo, row);
+        long p = layout_offset(&xo, row);
+        global T* o = lsm + row * n;
+        global T* d = out + row * n;
+        T m = NEG_INF;
+        for (long j = 0; j < n; j++) {
+            m = max_nan(m, x[p + j * xs]);
+        }
+        T s = (T)0;
+        for (long j = 0; j < n; j++) {
+            s += exp(x[p + j * xs] - m);
+        }
+        T ls = log(s);
+        T acc = (T)0;
+        T sl = (T)0;
+        for (long j = 0; j < n; j++) {
+            T v = (x[p + j * xs] - m) - ls;
+            o[j] = v;
+            acc += l[pl + j * lstr] * v;
+            sl += l[pl + j * lstr];
+        }
+        loss[row] = -acc;
+        if (n > 0) {
+            T gr = g[layout_offset(&go, row)];
+            for (long j = 0; j < n; j++) {
+                d[j] = xent_grad_value(gr, o[j], sl, l[pl + j * lstr]);
+            }
+        }
+    }
+}
+
+kernel void xent_fused_wg(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
+                          global const T* g, layout_t go, long rows, long n, global T* loss, global T* lsm,
+                          global T* out, local T* scratch) {
+    long row = (long)get_group_id(0);
+    long lid = (long)get_local_id(0);
+    long lsz = (long)get_local_size(0);
+    long pl = layout_offset(&lo, row);
+    long p = layout_offset(&xo, row);
+    global T* o = lsm + row * n;
+    global T* d = out + row * n;
+    T m = NEG_INF;
+    for (long j = lid; j < n; j += lsz) {
+        m = max_nan(m, x[p + j * xs]);
+    }
+    m = wg_max(m, scratch);
+    T s = (T)0;
+    for (long j = lid; j < n; j += lsz) {
+        s += exp(x[p + j * xs] - m);
+    }
+    s = wg_sum(s, scratch);
+    T ls = log(s);
+    T acc = (T)0;
+    T sl = (T)0;
+    for (long j = lid; j < n; j += lsz) {
+        T v = (x[p + j * xs] - m) - ls;
+        o[j] = v;
+        acc += l[pl + j * lstr] * v;
+        sl += l[pl + j * lstr];
+    }
+    acc = wg_sum(acc, scratch);
+    if (lid == 0) {
+        loss[row] = -acc;
+    }
+    sl = wg_sum(sl, scratch);
+    T gr = g[layout_offset(&go, row)];
+    for (long j = lid; j < n; j += lsz) {
+        d[j] = xent_grad_value(gr, o[j], sl, l[pl + j * lstr]);
     }
 }

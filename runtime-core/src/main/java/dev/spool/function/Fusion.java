@@ -23,6 +23,10 @@ import java.util.List;
  * <li><b>matmul epilogues</b>: {@code binary} or {@code binaryUnary} on a product it alone reads
  *     ({@code relu(x·W + b)}, relu's gradient after {@code dY·Wᵀ}) becomes one {@code
  *     matmulEpilogue}, on backends that run it as one launch;</li>
+ * <li><b>cross-entropy with its gradient</b>: {@code softmaxCrossEntropy} and the {@code
+ *     softmaxCrossEntropyGrad} of its logSoftmax, when the gradient's seed is known before the
+ *     loss (a constant, as a mean's is), become one {@code softmaxCrossEntropyWithGrad} at the
+ *     loss's place;</li>
  * <li><b>gradient-descent updates</b>: {@code var - c * grad} with a constant {@code c}
  *     ({@code w.assignSub(g.mul(lr))}) becomes one {@code applyGradientDescent};</li>
  * <li><b>elementwise chains</b>: a tree of {@code unary}, {@code binary} and {@code binaryUnary}
@@ -42,6 +46,8 @@ final class Fusion {
             View.class, UnaryOp.class, DeviceBuffer.class);
     private static final Method APPLY_GD = method("applyGradientDescent", View.class, View.class, double.class,
             DeviceBuffer.class);
+    private static final Method XENT_WITH_GRAD = method("softmaxCrossEntropyWithGrad", View.class, View.class,
+            View.class, DeviceBuffer.class, DeviceBuffer.class, DeviceBuffer.class);
 
     private Fusion() {
     }
@@ -57,6 +63,7 @@ final class Fusion {
     static List<Node> fuse(List<Node> nodes, List<Value> values) {
         List<Node> out = hoistFills(nodes, values);
         out = foldConstants(out, values);
+        out = crossEntropyWithGrad(out, values);
         out = reluGradFromOutput(out);
         out = epilogues(out, values);
         out = matmulEpilogues(out, values);
@@ -242,6 +249,59 @@ final class Fusion {
             inputs.add(y);
             replaced[j] = new CallNode(mm.device, MATMUL_EPILOGUE, args, argValues, inputs, c.outputs);
             dropped[i] = true;
+        }
+        List<Node> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!dropped[i]) {
+                out.add(replaced[i] != null ? replaced[i] : nodes.get(i));
+            }
+        }
+        return out;
+    }
+
+    // ---- cross-entropy with its gradient ----------------------------------------------------
+
+    private static List<Node> crossEntropyWithGrad(List<Node> nodes, List<Value> values) {
+        int[] writers = writers(nodes, values);
+        java.util.Map<Value, Integer> writtenAt = new java.util.IdentityHashMap<>();
+        java.util.Map<Value, Integer> lossOf = new java.util.IdentityHashMap<>(); // logSoftmax -> its loss node
+        Node[] replaced = new Node[nodes.size()];
+        boolean[] dropped = new boolean[nodes.size()];
+        for (int j = 0; j < nodes.size(); j++) {
+            Node n = nodes.get(j);
+            if (n instanceof CallNode c && c.method.getName().equals("softmaxCrossEntropy")) {
+                lossOf.put(c.argValues[3], j);
+            }
+            if (n instanceof CallNode grad && grad.method.getName().equals("softmaxCrossEntropyGrad")) {
+                Integer i = lossOf.get(grad.argValues[1]);
+                if (i != null && replaced[i] == null && nodes.get(i).device == grad.device) {
+                    CallNode xent = (CallNode) nodes.get(i);
+                    Value g = grad.argValues[0];
+                    Value lsm = xent.argValues[3];
+                    Integer gAt = writtenAt.get(g);
+                    boolean seedKnown = g.kind == Value.Kind.CONST || (gAt != null && gAt < i && writers[g.id] == 1);
+                    boolean settled = writers[lsm.id] == 1 && writers[xent.argValues[0].id] <= 1
+                            && writers[xent.argValues[1].id] <= 1 && writers[grad.argValues[3].id] == 1;
+                    if (seedKnown && settled && grad.argValues[2] == xent.argValues[0]
+                            && grad.args[2].equals(xent.args[0]) && whole((View) grad.args[1], lsm)) {
+                        Object[] args = {xent.args[0], xent.args[1], grad.args[0], xent.args[2], xent.args[3],
+                            grad.args[3]};
+                        Value[] argValues = {xent.argValues[0], xent.argValues[1], g, xent.argValues[2], lsm,
+                            grad.argValues[3]};
+                        List<Value> inputs = new ArrayList<>(xent.inputs);
+                        if (!inputs.contains(g)) {
+                            inputs.add(g);
+                        }
+                        List<Value> outputs = new ArrayList<>(xent.outputs);
+                        outputs.addAll(grad.outputs);
+                        replaced[i] = new CallNode(xent.device, XENT_WITH_GRAD, args, argValues, inputs, outputs);
+                        dropped[j] = true;
+                    }
+                }
+            }
+            for (Value v : n.outputs) {
+                writtenAt.putIfAbsent(v, j);
+            }
         }
         List<Node> out = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {

@@ -168,6 +168,18 @@ public interface Backend extends AutoCloseable {
      */
     void softmaxCrossEntropyGrad(View g, View logSoftmax, View labels, DeviceBuffer out);
 
+    /**
+     * {@link #softmaxCrossEntropy} and then {@link #softmaxCrossEntropyGrad} of the logSoftmax it
+     * wrote, for a gradient {@code g} known before the loss (in a traced function, the constant
+     * that seeds a mean's gradient): the same results to the bit, in one launch where the backend
+     * can. {@code grad} is contiguous with the logits' shape.
+     */
+    default void softmaxCrossEntropyWithGrad(View labels, View logits, View g, DeviceBuffer loss,
+                                             DeviceBuffer logSoftmax, DeviceBuffer grad) {
+        softmaxCrossEntropy(labels, logits, loss, logSoftmax);
+        softmaxCrossEntropyGrad(g, View.contiguous(logSoftmax, logits.shape()), labels, grad);
+    }
+
     // ---- fused scaled dot-product attention ------------------------------------------------------
     // FlashAttention-2's pair: the forward keeps per query row only its logsumexp, and the backward
     // recomputes the scores tile by tile from it, so neither ever holds a [Tq, Tk] score matrix per

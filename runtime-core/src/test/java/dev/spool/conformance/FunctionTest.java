@@ -90,22 +90,24 @@ class FunctionTest {
             long e1 = device.stats().kernelLaunches();
             step.call();
             long f1 = device.stats().kernelLaunches();
-            // the plain step's fills are hoisted and the mean's gradient seed (ones / n) folded
+            // the plain step's fills are hoisted and the mean's gradient seed (ones / n) folded, so
+            // the cross-entropy's gradient is known before the loss and joins it
             String graph = step.describe();
+            assertTrue(graph.contains("softmaxCrossEntropyWithGrad"), graph);
             if (e1 > e0) { // the backend counts launches (OpenCL)
                 assertTrue(f1 - e1 < e1 - e0, "replay " + (f1 - e1) + " launches, eager " + (e1 - e0) + "\n" + graph);
                 assertTrue(f1 - e1 <= step.stats().launchesPerCall(), graph);
                 // a launch-bound backend also fuses each product's epilogue (bias and relu, the
                 // bias, relu's gradient, the learning rate) and runs the independent elementwise
-                // nodes (the updates, the mean's division) as one group: 30 primitives, 11 launches
-                assertEquals(11, step.stats().nodesPerCall(), graph);
-                assertEquals(11, f1 - e1, graph);
+                // nodes (the updates, the mean's division) as one group: 30 primitives, 10 launches
+                assertEquals(10, step.stats().nodesPerCall(), graph);
+                assertEquals(10, f1 - e1, graph);
                 assertTrue(graph.contains("matmulEpilogue add relu") && graph.contains("matmulEpilogue relu_grad"), graph);
                 assertTrue(graph.contains("group[5 programs]"), graph);
             } else {
                 // relu(x.W + b) is one epilogue and each w.assignSub(g.mul(0.1)) one
-                // gradient-descent update: 30 primitives become 18
-                assertEquals(18, step.stats().nodesPerCall(), graph);
+                // gradient-descent update: 30 primitives become 17
+                assertEquals(17, step.stats().nodesPerCall(), graph);
                 assertTrue(graph.contains("binaryUnary add relu"), graph);
                 assertEquals(4, graph.split("applyGradientDescent", -1).length - 1, graph);
             }
@@ -412,6 +414,51 @@ class FunctionTest {
                     assertEquals(eager.size(), f.stats().nodesPerCall(), f.describe());
                     assertEquals(eager.size(), f.describe().split("matmulEpilogue", -1).length - 1, f.describe());
                     assertEquals(f.stats().launchesPerCall(), launches, f.describe());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aCrossEntropyAndItsGradientAreOneLaunchWithTheEagerBits(Device device) {
+        try (var on = TestDevices.on(device)) {
+            for (DType dtype : device.supportsFloat64() ? List.of(DType.FLOAT32, DType.FLOAT64) : List.of(DType.FLOAT32)) {
+                Tensor logits = Spool.randomNormal(Shape.of(9, 37), 21, 0, 3, dtype);
+                // labels that do not sum to 1 per row (the gradient scales exp(lsm) by their sum)
+                Tensor labels = Spool.randomUniform(Shape.of(9, 37), 22, 0, 1, dtype);
+                Tensor wide = Spool.randomNormal(Shape.of(37, 9), 23, 0, 3, dtype); // read transposed
+                for (boolean squared : new boolean[] {false, true}) {
+                    // a mean's gradient seed is a constant: the gradient joins the loss; the
+                    // squared loss's seed depends on the loss, so the two stay apart
+                    java.util.function.BiFunction<Tensor, Tensor, List<Tensor>> body = (x, l) -> {
+                        Tensor loss;
+                        try (GradientTape tape = new GradientTape()) {
+                            tape.watch(x);
+                            Tensor xt = x.shape().dim(0) == 37 ? x.transpose() : x;
+                            Tensor ce = Spool.softmaxCrossEntropyWithLogits(l, xt);
+                            loss = Spool.reduceMean(squared ? ce.mul(ce) : ce);
+                            return List.of(loss, tape.gradient(loss, x));
+                        }
+                    };
+                    for (Tensor x : List.of(logits, wide)) {
+                        TracedFunction<List<Tensor>> f = Spool.function(body);
+                        List<Tensor> eager = body.apply(x, labels);
+                        f.call(x, labels);
+                        long before = device.stats().kernelLaunches();
+                        List<Tensor> replay = f.call(x, labels);
+                        long launches = device.stats().kernelLaunches() - before;
+                        String at = dtype + (squared ? " squared" : "") + " logits " + x.shape() + "\n" + f.describe();
+                        for (int i = 0; i < eager.size(); i++) {
+                            assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
+                                    "result " + i + " differs from eager, " + at);
+                        }
+                        assertEquals(!squared, f.describe().contains("softmaxCrossEntropyWithGrad"), at);
+                        assertEquals(squared, f.describe().contains("softmaxCrossEntropyGrad "), at);
+                        if (launches > 0) {
+                            assertEquals(f.stats().launchesPerCall(), launches, at);
+                        }
+                    }
                 }
             }
         }

@@ -203,6 +203,10 @@ final class KernelCatalog {
         return "xent_grad" + style(workGroup);
     }
 
+    static String crossEntropyFused(boolean workGroup) {
+        return "xent_fused" + style(workGroup);
+    }
+
     private static String style(boolean workGroup) {
         return workGroup ? "_wg" : "_rows";
     }
@@ -346,6 +350,8 @@ final class KernelCatalog {
                 out.add(new KernelRef("softmaxGrad", t, KernelSources.SOFTMAX, o, softmaxGrad(wg), s));
                 out.add(new KernelRef("softmaxCrossEntropy", t, KernelSources.SOFTMAX, o, crossEntropy(wg), s));
                 out.add(new KernelRef("softmaxCrossEntropyGrad", t, KernelSources.SOFTMAX, o, crossEntropyGrad(wg), s));
+                out.add(new KernelRef("softmaxCrossEntropyWithGrad", t, KernelSources.SOFTMAX, o, crossEntropyFused(wg),
+                        s));
             }
             for (String k : List.of(APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM)) {
                 out.add(new KernelRef(k, t, KernelSources.TRAINING, ClTypes.options(t), k));

@@ -400,6 +400,19 @@ public final class OpenClBackend implements Backend {
                 () -> softmaxes.crossEntropyGrad(g, logSoftmax, labels, o));
     }
 
+    @Override
+    public synchronized void softmaxCrossEntropyWithGrad(View labels, View logits, View g, DeviceBuffer loss,
+                                                         DeviceBuffer logSoftmax, DeviceBuffer grad) {
+        own(labels.buffer());
+        own(logits.buffer());
+        own(g.buffer());
+        OpenClBuffer l = own(loss);
+        OpenClBuffer o = own(logSoftmax);
+        OpenClBuffer d = own(grad);
+        enqueue(() -> "softmaxCrossEntropyWithGrad " + logits,
+                () -> softmaxes.crossEntropyWithGrad(labels, logits, g, l, o, d));
+    }
+
     // ---- fused attention (AttentionKernels) ---------------------------------------------------
 
     @Override

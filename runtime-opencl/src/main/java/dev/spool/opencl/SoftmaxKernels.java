@@ -110,6 +110,35 @@ final class SoftmaxKernels {
         launch(call, t, rows, n);
     }
 
+    /** crossEntropy then crossEntropyGrad of its logSoftmax, in one launch (xent_fused_*). */
+    void crossEntropyWithGrad(View labels, View logits, View g, OpenClBuffer loss, OpenClBuffer lsm,
+                              OpenClBuffer out) {
+        String what = "softmaxCrossEntropyWithGrad";
+        DType t = check(what, labels, logits, g);
+        Kernels.requireSameShape(what, labels, logits);
+        if (g.rank() != logits.rank() - 1 || !Arrays.equals(g.shape(), Arrays.copyOf(logits.shape(), g.rank()))) {
+            throw new BackendException(what + ": gradient " + g + " must have the leading dims of " + logits);
+        }
+        long n = last(logits);
+        long rows = rows(logits);
+        Kernels.requireOutput(what, loss, t, rows);
+        Kernels.requireOutput(what, lsm, t, logits.size());
+        Kernels.requireOutput(what, out, t, logits.size());
+        if (rows == 0) {
+            return;
+        }
+        Kernels.requireInBounds(what, g);
+        Layout gOuter = Layout.collapse(Kernels.toLongs(g.shape()), new long[][] {g.strides()},
+                new long[] {g.offset()}, 0, g.rank())[0];
+        Rows ls = Rows.of(labels);
+        Rows xs = Rows.of(logits);
+        KernelCall call = k.call(KernelSources.SOFTMAX, ClTypes.options(t), KernelCatalog.crossEntropyFused(gpu()))
+                .mem(ls.mem()).layout(ls.outer()).i64(ls.stride()).mem(xs.mem()).layout(xs.outer()).i64(xs.stride())
+                .mem(((OpenClBuffer) g.buffer()).mem()).layout(gOuter)
+                .i64(rows).i64(n).mem(loss).mem(lsm).mem(out);
+        launch(call, t, rows, n); // the local size of crossEntropy's and crossEntropyGrad's launches
+    }
+
     // ---- helpers --------------------------------------------------------------------------------
 
     private boolean gpu() {

@@ -371,7 +371,7 @@ class KernelSmokeTest {
     }
 
     /**
-     * The four fused softmax primitives on rows of 3 and on a strided (transposed) view, each
+     * The five fused softmax primitives on rows of 3 and on a strided (transposed) view, each
      * checked at one value: softmax of (0, 1, 2), loss of one-hot labels, and the VJPs.
      */
     private static void softmaxes(OpenClBackend b, DType t) {
@@ -395,7 +395,12 @@ class KernelSmokeTest {
         assertEquals(-Math.log(e), Host.read(b, View.contiguous(loss, 2))[1], 1e-6, "softmaxCrossEntropy " + t);
         b.softmaxCrossEntropyGrad(View.contiguous(g, 2), View.contiguous(lsm, 2, 3), View.contiguous(labels, 2, 3), dx);
         assertEquals(e - 1, Host.read(b, View.contiguous(dx, 6))[5], 1e-6, "softmaxCrossEntropyGrad " + t);
-        release(b, x, labels, g, out, lsm, loss, dx);
+        DeviceBuffer dx2 = b.allocate(t, 6);
+        b.softmaxCrossEntropyWithGrad(View.contiguous(labels, 2, 3), View.contiguous(x, 2, 3), View.contiguous(g, 2),
+                loss, lsm, dx2);
+        assertEquals(-Math.log(e), Host.read(b, View.contiguous(loss, 2))[1], 1e-6, "softmaxCrossEntropyWithGrad " + t);
+        assertEquals(e - 1, Host.read(b, View.contiguous(dx2, 6))[5], 1e-6, "softmaxCrossEntropyWithGrad " + t);
+        release(b, x, labels, g, out, lsm, loss, dx, dx2);
     }
 
     /** Each update once, with offsets, on values whose results are exact in float32. */

@@ -71,8 +71,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * launches and no per-op Java work after the first step.
  *
  * <pre>java -cp examples/target/spool-examples.jar dev.spool.examples.CharTransformer [--device cpu|opencl]
- *     [--steps 3500] [--batch 64] [--width 64] [--layers 4] [--heads 4] [--learning-rate 0.002]
- *     [--eval-every 500] [--words /usr/share/dict/words] [--out DIR] [--seed 1] [--mode function|eager]</pre>
+ *     [--steps 10000] [--batch 64] [--width 64] [--layers 4] [--heads 4] [--learning-rate 0.002]
+ *     [--eval-every 1000] [--words /usr/share/dict/words] [--out DIR] [--seed 1] [--mode function|eager]</pre>
  */
 public final class CharTransformer {
     /** Characters of context; the model sees one more position, the start token. */
@@ -94,7 +94,7 @@ public final class CharTransformer {
     public record Options(int steps, int batch, int width, int layers, int heads, double learningRate,
                           int evalEvery, long seed, boolean traced) {
         public static Options defaults() {
-            return new Options(3500, 64, 64, 4, 4, 0.002, 500, 1, true);
+            return new Options(10000, 64, 64, 4, 4, 0.002, 1000, 1, true);
         }
 
         public Options withSteps(int steps, int evalEvery) {

@@ -421,6 +421,32 @@ class FunctionTest {
 
     @ParameterizedTest
     @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aChainWithMoreInputsThanOneKernelTakesStillGivesTheEagerBits(Device device) {
+        try (var on = TestDevices.on(device)) {
+            // 30 inputs: 60 kernel arguments on OpenCL, past its 48; a transformer's gradient sums
+            // made such chains. The backend runs the steps one by one instead.
+            Tensor[] in = new Tensor[30];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = Spool.randomNormal(Shape.of(5, 7), 40 + i);
+            }
+            java.util.function.Function<Object[], Tensor> body = args -> {
+                Tensor acc = (Tensor) args[0];
+                for (int i = 1; i < args.length; i++) {
+                    acc = acc.add((Tensor) args[i]);
+                }
+                return Spool.tanh(acc);
+            };
+            TracedFunction<Tensor> f = Spool.functionOfArgs(body::apply);
+            Tensor eager = body.apply(in);
+            f.call((Object[]) in);
+            Tensor replay = f.call((Object[]) in);
+            assertArrayEquals(eager.toFloatArray(), replay.toFloatArray(), 0f, f.describe());
+            assertEquals(1, f.stats().nodesPerCall(), "one fused chain\n" + f.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
     void aCrossEntropyAndItsGradientAreOneLaunchWithTheEagerBits(Device device) {
         try (var on = TestDevices.on(device)) {
             for (DType dtype : device.supportsFloat64() ? List.of(DType.FLOAT32, DType.FLOAT64) : List.of(DType.FLOAT32)) {

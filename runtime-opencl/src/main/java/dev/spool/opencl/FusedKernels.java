@@ -49,10 +49,22 @@ final class FusedKernels {
         return true;
     }
 
-    void run(FusedElementwise p, View[] in, OpenClBuffer out) {
+    /**
+     * Runs the program as one kernel; false (nothing launched) when its arguments would not fit
+     * a kernel (more than {@link KernelCall#MAX_ARGS}, or past the smallest parameter space), and
+     * the caller runs the steps one by one.
+     */
+    boolean run(FusedElementwise p, View[] in, OpenClBuffer out) {
         Inputs r = inputs(p, in, out);
         if (r == null) {
-            return;
+            return true;
+        }
+        long bytes = 16; // out, n
+        for (int i = 0; i < in.length; i++) {
+            bytes += r.bytes(i);
+        }
+        if (bytes > PARAMETER_BYTES || 2 * (in.length + 1) > KernelCall.MAX_ARGS) {
+            return false;
         }
         Key key = new Key(p, java.util.List.of(r.modes));
         KernelCall call = calls.get(key);
@@ -66,6 +78,7 @@ final class FusedKernels {
             r.pass(call, i);
         }
         call.mem(out).i64(r.n).runElements(r.n, k.tuning());
+        return true;
     }
 
     /** How one program's inputs are read; null when its output is empty (checked first). */

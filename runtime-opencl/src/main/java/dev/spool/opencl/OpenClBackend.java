@@ -528,7 +528,11 @@ public final class OpenClBackend implements Backend {
             own(v.buffer());
         }
         OpenClBuffer o = own(out);
-        enqueue(() -> "fusedElementwise " + program.expression(), () -> fused.run(program, inputs, o));
+        boolean[] ran = {false};
+        enqueue(() -> "fusedElementwise " + program.expression(), () -> ran[0] = fused.run(program, inputs, o));
+        if (!ran[0]) {
+            Backend.super.fusedElementwise(program, inputs, out); // too many arguments for one kernel
+        }
     }
 
     @Override

@@ -54,7 +54,8 @@ class BenchmarksSmokeTest {
             Map.entry(FunctionStepBench.class, Map.of("batch", List.of("16"))),
             Map.entry(FunctionChainBench.class, Map.of("size", List.of("1001"))),
             Map.entry(WarmupBench.class, Map.of("batch", List.of("16"))),
-            Map.entry(AttentionBench.class, Map.of()));
+            Map.entry(AttentionBench.class, Map.of()),
+            Map.entry(TransformerStepBench.class, Map.of("batch", List.of("2"))));
 
     @Test
     void everyBenchmarkClassHasTinySizes() throws IOException {

@@ -2,11 +2,13 @@
 """Rewrites the generated tables of docs/PERFORMANCE.md from one run of scripts/bench/run.sh.
 
 Reads <results>/jmh.json (Spool and the DJL peers, JMH), numpy.json, clblast.txt, machine.json,
-load-*.txt and the rounds (sgemm-rounds/, conv-rounds/, cnn-rounds/); replaces the text between
-<!-- generated:NAME --> and <!-- /generated:NAME --> for NAME in run, cpu, opencl, conv, cnn, attention (or
-only the blocks named by --blocks); leaves everything else in the file as it is.
+load-*.txt and the rounds (sgemm-rounds/, conv-rounds/, cnn-rounds/, attention-rounds/,
+transformer-rounds/); replaces the text between <!-- generated:NAME --> and <!-- /generated:NAME -->
+for NAME in run, cpu, opencl, conv, cnn, attention, transformer (or only the blocks named by
+--blocks); leaves everything else in the file as it is.
 
-usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick] [--blocks run,cpu,opencl,conv,cnn,attention]
+usage: report.py --results DIR --doc docs/PERFORMANCE.md [--quick]
+                 [--blocks run,cpu,opencl,conv,cnn,attention,transformer]
 """
 import argparse
 import datetime
@@ -19,7 +21,7 @@ import sys
 
 UNIT_SECONDS = {"s/op": 1.0, "ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9}
 SGEMM_SIZES = [256, 512, 1024, 2048]
-BLOCKS = ["run", "cpu", "opencl", "conv", "cnn", "attention"]
+BLOCKS = ["run", "cpu", "opencl", "conv", "cnn", "attention", "transformer"]
 # The convolution rows: (key, label); target: Spool's time at most this multiple of DJL's.
 CONV_OPS = [("forward", "forward"), ("inputGradient", "input gradient"), ("filterGradient", "filter gradient")]
 CONV_LAYER = "conv2d 3×3, 64→64 channels, 56×56, batch 16"
@@ -34,6 +36,12 @@ WARMUP_STEPS = 100
 ATTENTION = "scaled dot-product attention forward + backward, B 8, H 4, T 256, d 64, float32"
 ATTENTION_CPU_TARGET = 1.5
 ATTENTION_OPENCL_TARGET = 1.0
+# The character transformer's training step (examples' CharTransformer): issue 21 asks for the
+# figures, with no target.
+TRANSFORMER_STEP = "character transformer training step (4 blocks, width 64), batch 64 words × 17"
+TRANSFORMER_BATCH = 64
+# The step rows measured in rounds of their own: (folder under the results, row key).
+STEP_ROUNDS = [("cnn-rounds", "cnn"), ("attention-rounds", "attention"), ("transformer-rounds", "transformer")]
 ELEMENTWISE = [  # (op, label, cpu target vs numpy speed)
     ("add", "`add`", 0.85),
     ("mul", "`mul`", 0.85),
@@ -95,6 +103,8 @@ def jmh_key(bench, params):
         ("DjlCnnStepBench", "step"): "cnn",
         ("AttentionBench", "forwardAndBackward"): "attention",
         ("DjlAttentionBench", "forwardAndBackward"): "attention",
+        ("TransformerStepBench", "step"): "transformer",
+        ("DjlTransformerStepBench", "step"): "transformer",
     }.get((cls, method))
     if cls == "JoclLaunchBench":
         device = params.get("openclDevice")
@@ -162,7 +172,7 @@ def read_conv_rounds(d):
 def read_cnn_rounds(d, folder_name="cnn-rounds"):
     """[{device: {"cnn": seconds}} per round] from <d>/cnn-rounds (run.sh's CNN step rounds: per
     round a file each for Spool on cpu, Spool on OpenCL and DJL, named <round>-<who>.json); the
-    attention rounds (<d>/attention-rounds, key "attention") have the same form."""
+    attention and transformer rounds (STEP_ROUNDS) have the same form."""
     rounds = {}
     folder = os.path.join(d, folder_name)
     if not os.path.isdir(folder):
@@ -199,18 +209,13 @@ def read_results(d):
         for key in keys:
             out.setdefault(device, {})[key] = statistics.median(
                 [x[device][key] for x in conv if key in x.get(device, {})])
-    cnn = read_cnn_rounds(d)
-    out["cnn_rounds"] = cnn
-    for device in sorted({dev for x in cnn for dev in x}):
-        values = [x[device]["cnn"] for x in cnn if "cnn" in x.get(device, {})]
-        if values:
-            out.setdefault(device, {})["cnn"] = statistics.median(values)
-    att = read_cnn_rounds(d, "attention-rounds")
-    out["attention_rounds"] = att
-    for device in sorted({dev for x in att for dev in x}):
-        values = [x[device]["attention"] for x in att if "attention" in x.get(device, {})]
-        if values:
-            out.setdefault(device, {})["attention"] = statistics.median(values)
+    for folder, key in STEP_ROUNDS:
+        rounds = read_cnn_rounds(d, folder)
+        out[f"{key}_rounds"] = rounds
+        for device in sorted({dev for x in rounds for dev in x}):
+            values = [x[device][key] for x in rounds if key in x.get(device, {})]
+            if values:
+                out.setdefault(device, {})[key] = statistics.median(values)
     rounds = read_rounds(d)
     out["rounds"] = rounds
     for n, per_round in rounds.items():
@@ -248,8 +253,8 @@ def conv_paired(r, key, peer_key):
 
 
 def cnn_paired(r, num, den, key="cnn"):
-    """The CNN step's (or, with key "attention", the attention's) time on device num over its
-    time on device den: the median of the rounds' own ratios and their range, or (None, None)."""
+    """The CNN step's (or, with another key of STEP_ROUNDS, that work's) time on device num over
+    its time on device den: the median of the rounds' own ratios and their range, or (None, None)."""
     ratios = [x[num][key] / x[den][key] for x in r.get(f"{key}_rounds", [])
               if key in x.get(num, {}) and key in x.get(den, {})]
     if not ratios:
@@ -420,9 +425,9 @@ def rounds_header(d, count, quick, threads):
             "a ratio is the median of the rounds' own ratios, with their range in brackets.")
 
 
-def step_cell(s, batch=128):
-    """A training step's time with its rate in images per second."""
-    return "—" if s is None else f"{fmt_time(s)} ({batch / s:,.0f} images/s)"
+def step_cell(s, batch=128, unit="images"):
+    """A training step's time with its rate in images (or another unit) per second."""
+    return "—" if s is None else f"{fmt_time(s)} ({batch / s:,.0f} {unit}/s)"
 
 
 def cnn_table(r, d, quick):
@@ -488,6 +493,40 @@ def attention_table(r, d, quick):
                           "—" if rel is None else f"time {rel:.2f}× cpu{spread(rel_range)}",
                           f"≤ {ATTENTION_OPENCL_TARGET:g}× `cpu` time",
                           met(None if rel is None else rel <= ATTENTION_OPENCL_TARGET)]))
+    return lines
+
+
+def transformer_table(r, d, quick):
+    """The character transformer's training step on `cpu` against DJL-PyTorch, and on OpenCL
+    against `cpu`, from run.sh's transformer rounds; reported, with no target."""
+    rounds = r.get("transformer_rounds", [])
+    if not rounds:
+        return ["No transformer step rounds in this run."]
+    machine = json.loads(read_text(d, "machine.json", "{}") or "{}")
+    names = {x["id"]: x["name"] for x in machine.get("devices", [])}
+    opencl = sorted({dev for x in rounds for dev in x if dev.startswith("opencl:")})
+    threads = "two threads for `cpu` and PyTorch" + (", the OpenCL driver's own" if opencl else "")
+    cpu, djl = r.get("cpu", {}).get("transformer"), r.get("djl", {}).get("transformer")
+    rel, rel_range = cnn_paired(r, "cpu", "djl", "transformer")
+
+    def cell(s):
+        return step_cell(s, TRANSFORMER_BATCH, "words")
+
+    lines = [
+        rounds_header(d, len(rounds), quick, threads),
+        "",
+        row(["work", "Spool", "reference", "ratio", "target", "met"]),
+        row(["---"] * 6),
+        row([f"{TRANSFORMER_STEP}, `cpu`", cell(cpu), f"DJL-PyTorch {cell(djl)}",
+             "—" if rel is None else f"time {rel:.2f}× DJL{spread(rel_range)}", "reported (no target)", "—"]),
+    ]
+    for dev in opencl:
+        t = r.get(dev, {}).get("transformer")
+        rel, rel_range = cnn_paired(r, dev, "cpu", "transformer")
+        name = f" ({names[dev]})" if dev in names else ""
+        lines.append(row([f"{TRANSFORMER_STEP}, `{dev}`{name}", cell(t), f"Spool `cpu` {cell(cpu)}",
+                          "—" if rel is None else f"time {rel:.2f}× cpu{spread(rel_range)}",
+                          "reported (no target)", "—"]))
     return lines
 
 
@@ -639,7 +678,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--blocks", default=",".join(BLOCKS),
                     help="the generated blocks to rewrite (run.sh --conv-only: conv; --cnn-only: cnn; "
-                         "--attention-only: attention)")
+                         "--attention-only: attention; --transformer-only: transformer)")
     a = ap.parse_args()
     blocks = a.blocks.split(",")
     unknown = [b for b in blocks if b not in BLOCKS]
@@ -668,6 +707,8 @@ def main():
         doc = replace_block(doc, "cnn", cnn_table(r, a.results, a.quick))
     if "attention" in blocks:
         doc = replace_block(doc, "attention", attention_table(r, a.results, a.quick))
+    if "transformer" in blocks:
+        doc = replace_block(doc, "transformer", transformer_table(r, a.results, a.quick))
     with open(a.doc, "w") as f:
         f.write(doc)
 

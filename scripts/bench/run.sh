@@ -3,7 +3,8 @@
 # numpy, CLBlast) in one session on this machine, and rewrites the generated tables of
 # docs/PERFORMANCE.md (between its <!-- generated:... --> markers; the prose stays).
 #
-# usage: scripts/bench/run.sh [--quick] [--conv-only] [--cnn-only] [--attention-only] [--no-build] [--no-doc] [--ignore-lock]
+# usage: scripts/bench/run.sh [--quick] [--conv-only] [--cnn-only] [--attention-only] [--transformer-only]
+#                              [--no-build] [--no-doc] [--ignore-lock]
 #   --quick        shorter JMH iterations, SGEMM at 256 and 1024 and the convolutions and the CNN
 #                  step in one round each (~8 min, not ~35)
 #   --conv-only    only the convolution rounds (Spool and DJL, ~4 min), and only the doc's conv
@@ -12,6 +13,8 @@
 #                  and only the doc's cnn table rewritten
 #   --attention-only  only the attention rounds (Spool on cpu and opencl:0, DJL; ~3 min), and only
 #                  the doc's attention table rewritten
+#   --transformer-only  only the character transformer's training step rounds (Spool on cpu and
+#                  opencl:0, DJL; ~3 min), and only the doc's transformer table rewritten
 #   --no-build     reuse benchmarks/target/benchmarks.jar
 #   --no-doc       measure, keep the results under benchmarks/target/bench-results, leave the doc
 #   --ignore-lock  run even while another JMH run holds /tmp/jmh.lock (both sets of figures
@@ -21,13 +24,14 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-QUICK=0 BUILD=1 DOC=1 CONV_ONLY=0 CNN_ONLY=0 ATTENTION_ONLY=0 LOCK=()
+QUICK=0 BUILD=1 DOC=1 CONV_ONLY=0 CNN_ONLY=0 ATTENTION_ONLY=0 TRANSFORMER_ONLY=0 LOCK=()
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --conv-only) CONV_ONLY=1 ;;
     --cnn-only) CNN_ONLY=1 ;;
     --attention-only) ATTENTION_ONLY=1 ;;
+    --transformer-only) TRANSFORMER_ONLY=1 ;;
     --no-build) BUILD=0 ;;
     --no-doc) DOC=0 ;;
     --ignore-lock) LOCK=(-Djmh.ignoreLock=true) ;;
@@ -59,10 +63,11 @@ fi
 
 if [ "$QUICK" = 1 ]; then
   ITER=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms) SIZES=(256 1024) ROUNDS=1 CONV_ROUNDS=1 CNN_ROUNDS=1 ATTENTION_ROUNDS=1
+  TRANSFORMER_ROUNDS=1
 else
   # iterations from each class's annotations: 3 x 1 s warm-up (MLP: 10, CNN step: 5), 5 x 1 s
   ITER=(-f 1)
-  SIZES=(256 512 1024 2048) ROUNDS=5 CONV_ROUNDS=3 CNN_ROUNDS=3 ATTENTION_ROUNDS=3
+  SIZES=(256 512 1024 2048) ROUNDS=5 CONV_ROUNDS=3 CNN_ROUNDS=3 ATTENTION_ROUNDS=3 TRANSFORMER_ROUNDS=3
 fi
 SIZES_CSV=$(IFS=,; echo "${SIZES[*]}")
 QUICK_ARG=$([ "$QUICK" = 1 ] && echo --quick || true)
@@ -130,6 +135,22 @@ attention_rounds() {
     if [ $((r % 2)) = 1 ]; then cpu; ocl; djl; else djl; ocl; cpu; fi
   done
 }
+# One training step of examples' CharTransformer (batch 64 words, context 17, width 64, 4 blocks,
+# AdamW with clipping; TransformerData) in rounds, as the CNN step: per round Spool on cpu, Spool
+# on opencl:0 (when there is one) and DJL, a fork each, the order reversed every other round;
+# report.py takes the medians and the rounds' own ratios. Spool runs the step as a traced
+# function, as the example does. A fork is 5 s of warm-up and 5 s measured after a setup that
+# checks the logits and the loss against a float64 reference and trains 10 steps, ~20 s in all
+# (PoCL's first launches compile its kernels); a round takes ~55 s on an idle machine.
+transformer_rounds() {
+  mkdir -p "$OUT/transformer-rounds"
+  for r in $(seq 1 "$TRANSFORMER_ROUNDS"); do
+    cpu() { jmh "transformer-rounds/$r-spool-cpu" 'dev\.spool\.bench\.TransformerStepBench\.' -p device=cpu; }
+    ocl() { [ "$OPENCL" = 0 ] || jmh "transformer-rounds/$r-spool-opencl" 'dev\.spool\.bench\.TransformerStepBench\.' -p device=opencl:0; }
+    djl() { [ "$PEERS" = 0 ] || jmh "transformer-rounds/$r-djl" 'dev\.spool\.bench\.peers\.DjlTransformerStepBench\.'; }
+    if [ $((r % 2)) = 1 ]; then cpu; ocl; djl; else djl; ocl; cpu; fi
+  done
+}
 # only_rounds NAME BLOCK: one family of rounds alone, then only its block of the doc rewritten
 only_rounds() {
   "$1"
@@ -144,11 +165,13 @@ only_rounds() {
 [ "$CONV_ONLY" = 0 ] || only_rounds conv_rounds conv
 [ "$CNN_ONLY" = 0 ] || only_rounds cnn_rounds cnn
 [ "$ATTENTION_ONLY" = 0 ] || only_rounds attention_rounds attention
+[ "$TRANSFORMER_ONLY" = 0 ] || only_rounds transformer_rounds transformer
 
-# Everything but SGEMM, the convolutions and the CNN step, which run below: SGEMM on OpenCL once,
+# Everything but SGEMM, the convolutions, the CNN and transformer steps and attention, which run
+# below in rounds: SGEMM on OpenCL once,
 # on cpu in rounds with DJL's plain one.
 EXCLUDE=(-e 'dev\.spool\.bench\.gpu\.' -e 'dev\.spool\.bench\.MatmulBench\.' -e 'DjlMatmulBench\.matmul$'
-  -e 'ConvBench\.' -e 'CnnStepBench\.' -e 'WarmupBench\.' -e 'AttentionBench\.')
+  -e 'ConvBench\.' -e 'CnnStepBench\.' -e 'WarmupBench\.' -e 'AttentionBench\.' -e 'TransformerStepBench\.')
 [ "$OPENCL" = 1 ] || EXCLUDE+=(-e JoclLaunchBench)
 jmh jmh 'dev\.spool\.bench\.' -p "device=$DEVICES" -p "n=$SIZES_CSV" "${EXCLUDE[@]}"
 if [ "$OPENCL" = 1 ]; then
@@ -196,6 +219,7 @@ done
 conv_rounds
 cnn_rounds
 attention_rounds
+transformer_rounds
 
 if [ "$OPENCL" = 1 ] && [ -f /usr/include/clblast_c.h ]; then
   say "CLBlast SGEMM on opencl:0"

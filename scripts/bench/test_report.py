@@ -43,6 +43,9 @@ old
 <!-- generated:attention -->
 old
 <!-- /generated:attention -->
+<!-- generated:transformer -->
+old
+<!-- /generated:transformer -->
 hand-written prose stays
 """
 
@@ -54,6 +57,9 @@ CONV_ROUNDS = [(30.0, 30.0, 30.0, 20.0, 25.0, 22.0, 40.0),
 
 # per round: the CNN step on Spool cpu, Spool opencl:0, DJL (ms)
 CNN_ROUNDS = [(40.0, 900.0, 30.0), (60.0, 1200.0, 40.0), (35.0, 1000.0, 30.0)]
+
+# per round: the transformer step on Spool cpu, Spool opencl:0, DJL (ms)
+TRANSFORMER_ROUNDS = [(20.0, 50.0, 40.0), (32.0, 40.0, 40.0), (25.0, 100.0, 20.0)]
 
 
 class ReportTest(unittest.TestCase):
@@ -102,6 +108,17 @@ class ReportTest(unittest.TestCase):
                            [jmh_result("CnnStepBench.step", {"device": "opencl:0", "batch": "128"}, ocl)])
             self.write(f"cnn-rounds/{i}-djl.json",
                        [jmh_result("peers.DjlCnnStepBench.step", {"batch": "128"}, djl)])
+
+    def make_transformer(self, rounds, opencl=True):
+        os.makedirs(os.path.join(self.dir.name, "transformer-rounds"), exist_ok=True)
+        for i, (cpu, ocl, djl) in enumerate(rounds, start=1):
+            self.write(f"transformer-rounds/{i}-spool-cpu.json",
+                       [jmh_result("TransformerStepBench.step", {"device": "cpu", "batch": "64"}, cpu)])
+            if opencl:
+                self.write(f"transformer-rounds/{i}-spool-opencl.json",
+                           [jmh_result("TransformerStepBench.step", {"device": "opencl:0", "batch": "64"}, ocl)])
+            self.write(f"transformer-rounds/{i}-djl.json",
+                       [jmh_result("peers.DjlTransformerStepBench.step", {"batch": "64"}, djl)])
 
     def tearDown(self):
         self.dir.cleanup()
@@ -239,6 +256,51 @@ class ReportTest(unittest.TestCase):
         self.assertIn("<!-- generated:conv -->\nold\n<!-- /generated:conv -->", text)
         self.assertIn("<!-- generated:run -->\nold\n<!-- /generated:run -->", text)
         self.assertIn("Fashion-MNIST CNN training step, batch 128, `cpu`", text)
+        self.assertIn("hand-written prose stays", text)
+
+
+    def test_transformer_rows_pair_rounds_and_have_no_target(self):
+        self.make_transformer(TRANSFORMER_ROUNDS)
+        self.write("machine.json", {"devices": [{"id": "opencl:0", "name": "pthread-EPYC"}]})
+        r = report.read_results(self.dir.name)
+        self.assertAlmostEqual(r["cpu"]["transformer"], 25e-3)
+        self.assertAlmostEqual(r["opencl:0"]["transformer"], 50e-3)
+        self.assertAlmostEqual(r["djl"]["transformer"], 40e-3)
+        self.assertNotIn("cnn", r["cpu"])  # the rounds of one work do not leak into another's rows
+        rel, low_high = report.cnn_paired(r, "cpu", "djl", "transformer")
+        self.assertAlmostEqual(rel, 0.8)  # 0.5, 0.8, 1.25; the ratio of the medians is 0.625
+        self.assertEqual(low_high, (0.5, 1.25))
+        lines = report.transformer_table(r, self.dir.name, False)
+        cpu = next(x for x in lines if "17, `cpu` |" in x)
+        self.assertIn("25 ms (2,560 words/s)", cpu)
+        self.assertIn("DJL-PyTorch 40 ms (1,600 words/s)", cpu)
+        self.assertIn("time 0.80× DJL (0.50–1.25)", cpu)
+        self.assertTrue(cpu.endswith("| reported (no target) | — |"), cpu)
+        ocl = next(x for x in lines if "`opencl:0` (pthread-EPYC)" in x)
+        self.assertIn("time 2.50× cpu (1.25–4.00)", ocl)  # 2.5, 1.25, 4; the ratio of the medians is 2
+        self.assertTrue(ocl.endswith("| reported (no target) | — |"), ocl)
+        self.assertIn("3 rounds", lines[0])
+
+    def test_no_transformer_rounds_say_so_and_no_opencl_row_without_opencl(self):
+        self.assertEqual(report.transformer_table(report.read_results(self.dir.name), self.dir.name, False),
+                         ["No transformer step rounds in this run."])
+        self.make_transformer(TRANSFORMER_ROUNDS, opencl=False)
+        lines = report.transformer_table(report.read_results(self.dir.name), self.dir.name, False)
+        self.assertFalse(any("opencl" in x for x in lines), lines)
+        self.assertIn("two threads for `cpu` and PyTorch:", lines[0])
+
+    def test_only_the_transformer_block_is_rewritten_on_request(self):
+        self.make_transformer(TRANSFORMER_ROUNDS)
+        doc = os.path.join(self.dir.name, "PERFORMANCE.md")
+        with open(doc, "w") as f:
+            f.write(DOC)
+        sys.argv = ["report.py", "--results", self.dir.name, "--doc", doc, "--blocks", "transformer"]
+        report.main()
+        with open(doc) as f:
+            text = f.read()
+        self.assertIn("<!-- generated:cnn -->\nold\n<!-- /generated:cnn -->", text)
+        self.assertIn("<!-- generated:attention -->\nold\n<!-- /generated:attention -->", text)
+        self.assertIn("character transformer training step (4 blocks, width 64), batch 64 words × 17, `cpu`", text)
         self.assertIn("hand-written prose stays", text)
 
 

@@ -167,40 +167,40 @@ kernel void softmax_grad_wg(global const T* y, layout_t yo, long ys, global cons
 
 /* ---- cross-entropy: loss = -sum(labels lsm), lsm = logSoftmax(x) kept for the VJP ------ */
 
-kernel void xent_rows(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
-                      long rows, long n, global T* loss, global T* lsm) {
-    long row = (long)get_global_id(0);
-    if (row < rows) {
-        long pl = layout_offset(&lo, row);
-        long p = layout_offset(&xo, row);
-        global T* o = lsm + row * n;
-        T m = NEG_INF;
-        for (long j = 0; j < n; j++) {
-            m = max_nan(m, x[p + j * xs]);
-        }
-        T s = (T)0;
-        for (long j = 0; j < n; j++) {
-            s += exp(x[p + j * xs] - m);
-        }
-        T ls = log(s);
-        T acc = (T)0;
-        for (long j = 0; j < n; j++) {
-            T v = (x[p + j * xs] - m) - ls;
-            o[j] = v;
-            acc += l[pl + j * lstr] * v;
-        }
-        loss[row] = -acc;
+/* One row of logits x (from p, stride xs) and labels l (from pl, stride lstr): its logSoftmax into
+ * o and the loss -sum(l lsm) returned; with sl non-null also sum(l) (the VJP's factor), summed in
+ * the same loop. Shared by xent_rows and xent_fused_rows, so both compute a row alike. */
+T xent_row_seq(global const T* l, long pl, long lstr, global const T* x, long p, long xs, long n,
+               global T* o, T* sl) {
+    T m = NEG_INF;
+    for (long j = 0; j < n; j++) {
+        m = max_nan(m, x[p + j * xs]);
     }
+    T s = (T)0;
+    for (long j = 0; j < n; j++) {
+        s += exp(x[p + j * xs] - m);
+    }
+    T ls = log(s);
+    T acc = (T)0;
+    T suml = (T)0;
+    for (long j = 0; j < n; j++) {
+        T v = (x[p + j * xs] - m) - ls;
+        o[j] = v;
+        acc += l[pl + j * lstr] * v;
+        suml += l[pl + j * lstr];
+    }
+    if (sl) {
+        *sl = suml;
+    }
+    return -acc;
 }
 
-kernel void xent_wg(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
-                    long rows, long n, global T* loss, global T* lsm, local T* scratch) {
-    long row = (long)get_group_id(0);
+/* The same for one work-group per row, its items striding the row; every item gets the loss and,
+ * when withSl (uniform across the group), sum(l). Shared by xent_wg and xent_fused_wg. */
+T xent_row_wg(global const T* l, long pl, long lstr, global const T* x, long p, long xs, long n,
+              global T* o, local T* scratch, int withSl, T* sl) {
     long lid = (long)get_local_id(0);
     long lsz = (long)get_local_size(0);
-    long pl = layout_offset(&lo, row);
-    long p = layout_offset(&xo, row);
-    global T* o = lsm + row * n;
     T m = NEG_INF;
     for (long j = lid; j < n; j += lsz) {
         m = max_nan(m, x[p + j * xs]);
@@ -213,14 +213,37 @@ kernel void xent_wg(global const T* l, layout_t lo, long lstr, global const T* x
     s = wg_sum(s, scratch);
     T ls = log(s);
     T acc = (T)0;
+    T suml = (T)0;
     for (long j = lid; j < n; j += lsz) {
         T v = (x[p + j * xs] - m) - ls;
         o[j] = v;
         acc += l[pl + j * lstr] * v;
+        suml += l[pl + j * lstr];
     }
     acc = wg_sum(acc, scratch);
-    if (lid == 0) {
-        loss[row] = -acc;
+    if (withSl) {
+        *sl = wg_sum(suml, scratch);
+    }
+    return -acc;
+}
+
+kernel void xent_rows(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
+                      long rows, long n, global T* loss, global T* lsm) {
+    long row = (long)get_global_id(0);
+    if (row < rows) {
+        loss[row] = xent_row_seq(l, layout_offset(&lo, row), lstr, x, layout_offset(&xo, row), xs, n,
+                                 lsm + row * n, 0);
+    }
+}
+
+kernel void xent_wg(global const T* l, layout_t lo, long lstr, global const T* x, layout_t xo, long xs,
+                    long rows, long n, global T* loss, global T* lsm, local T* scratch) {
+    long row = (long)get_group_id(0);
+    T unused;
+    T r = xent_row_wg(l, layout_offset(&lo, row), lstr, x, layout_offset(&xo, row), xs, n, lsm + row * n,
+                      scratch, 0, &unused);
+    if (get_local_id(0) == 0) {
+        loss[row] = r;
     }
 }
 
@@ -281,27 +304,10 @@ kernel void xent_fused_rows(global const T* l, layout_t lo, long lstr, global co
     long row = (long)get_global_id(0);
     if (row < rows) {
         long pl = layout_offset(&lo, row);
-        long p = layout_offset(&xo, row);
         global T* o = lsm + row * n;
         global T* d = out + row * n;
-        T m = NEG_INF;
-        for (long j = 0; j < n; j++) {
-            m = max_nan(m, x[p + j * xs]);
-        }
-        T s = (T)0;
-        for (long j = 0; j < n; j++) {
-            s += exp(x[p + j * xs] - m);
-        }
-        T ls = log(s);
-        T acc = (T)0;
-        T sl = (T)0;
-        for (long j = 0; j < n; j++) {
-            T v = (x[p + j * xs] - m) - ls;
-            o[j] = v;
-            acc += l[pl + j * lstr] * v;
-            sl += l[pl + j * lstr];
-        }
-        loss[row] = -acc;
+        T sl;
+        loss[row] = xent_row_seq(l, pl, lstr, x, layout_offset(&xo, row), xs, n, o, &sl);
         if (n > 0) {
             T gr = g[layout_offset(&go, row)];
             for (long j = 0; j < n; j++) {
@@ -318,33 +324,13 @@ kernel void xent_fused_wg(global const T* l, layout_t lo, long lstr, global cons
     long lid = (long)get_local_id(0);
     long lsz = (long)get_local_size(0);
     long pl = layout_offset(&lo, row);
-    long p = layout_offset(&xo, row);
     global T* o = lsm + row * n;
     global T* d = out + row * n;
-    T m = NEG_INF;
-    for (long j = lid; j < n; j += lsz) {
-        m = max_nan(m, x[p + j * xs]);
-    }
-    m = wg_max(m, scratch);
-    T s = (T)0;
-    for (long j = lid; j < n; j += lsz) {
-        s += exp(x[p + j * xs] - m);
-    }
-    s = wg_sum(s, scratch);
-    T ls = log(s);
-    T acc = (T)0;
-    T sl = (T)0;
-    for (long j = lid; j < n; j += lsz) {
-        T v = (x[p + j * xs] - m) - ls;
-        o[j] = v;
-        acc += l[pl + j * lstr] * v;
-        sl += l[pl + j * lstr];
-    }
-    acc = wg_sum(acc, scratch);
+    T sl;
+    T r = xent_row_wg(l, pl, lstr, x, layout_offset(&xo, row), xs, n, o, scratch, 1, &sl);
     if (lid == 0) {
-        loss[row] = -acc;
+        loss[row] = r;
     }
-    sl = wg_sum(sl, scratch);
     T gr = g[layout_offset(&go, row)];
     for (long j = lid; j < n; j += lsz) {
         d[j] = xent_grad_value(gr, o[j], sl, l[pl + j * lstr]);

@@ -29,6 +29,28 @@ public final class Checks {
         }
     }
 
+    /**
+     * A training benchmark's check at setup: {@code steps} steps of {@code optimizer} lowered the
+     * check batch's loss by at least 10 %.
+     */
+    public static void lossFell(int steps, String optimizer, double lossBefore, double lossAfter) {
+        that(lossAfter < 0.9 * lossBefore, steps + " " + optimizer + " steps took batch 0's loss from " + lossBefore
+                + " to " + lossAfter);
+    }
+
+    /**
+     * A training benchmark's check at teardown: after the timed steps (at least {@code minSteps}
+     * of them, else only that the loss is finite), batch 0's loss is below its value when timing
+     * began, so the steps that were timed trained the model.
+     */
+    public static void timedStepsTrained(long steps, long minSteps, double lossBefore, double lossAfter) {
+        that(Double.isFinite(lossAfter), "the loss after " + steps + " timed steps is " + lossAfter);
+        if (steps >= minSteps) {
+            that(lossAfter < lossBefore, steps + " timed steps took batch 0's loss from " + lossBefore + " to "
+                    + lossAfter);
+        }
+    }
+
     /** Compares 64 sampled entries of the n×n product {@code c} of a and b (or bᵀ) with float64
      *  dot products; the tolerance scales with the sum of |products|. */
     public static void matmulSamples(String what, int n, float[] a, float[] b, boolean transposeB, float[] c) {

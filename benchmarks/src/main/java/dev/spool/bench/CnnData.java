@@ -252,8 +252,7 @@ public final class CnnData {
 
     /** The second check at setup: {@link #CHECK_STEPS} training steps lowered batch 0's loss by at least 10 %. */
     public void checkTraining(double lossBefore, double lossAfter) {
-        Checks.that(lossAfter < 0.9 * lossBefore, CHECK_STEPS + " Adam steps took batch 0's loss from "
-                + lossBefore + " to " + lossAfter);
+        Checks.lossFell(CHECK_STEPS, "Adam", lossBefore, lossAfter);
     }
 
     /**
@@ -262,10 +261,6 @@ public final class CnnData {
      * the steps that were timed trained the model.
      */
     public static void checkTimedSteps(long steps, double lossBefore, double lossAfter) {
-        Checks.that(Double.isFinite(lossAfter), "the loss after " + steps + " timed steps is " + lossAfter);
-        if (steps >= MIN_TIMED_STEPS) {
-            Checks.that(lossAfter < lossBefore, steps + " timed steps took batch 0's loss from " + lossBefore
-                    + " to " + lossAfter);
-        }
+        Checks.timedStepsTrained(steps, MIN_TIMED_STEPS, lossBefore, lossAfter);
     }
 }

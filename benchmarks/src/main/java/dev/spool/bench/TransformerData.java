@@ -350,8 +350,7 @@ public final class TransformerData {
 
     /** The third: {@link #CHECK_STEPS} training steps lowered batch 0's loss by at least 10 %. */
     public void checkTraining(double lossBefore, double lossAfter) {
-        Checks.that(lossAfter < 0.9 * lossBefore, CHECK_STEPS + " AdamW steps took batch 0's loss from "
-                + lossBefore + " to " + lossAfter);
+        Checks.lossFell(CHECK_STEPS, "AdamW", lossBefore, lossAfter);
     }
 
     /**
@@ -359,10 +358,6 @@ public final class TransformerData {
      * else only that the loss is finite), batch 0's loss is below its value when timing began.
      */
     public static void checkTimedSteps(long steps, double lossBefore, double lossAfter) {
-        Checks.that(Double.isFinite(lossAfter), "the loss after " + steps + " timed steps is " + lossAfter);
-        if (steps >= MIN_TIMED_STEPS) {
-            Checks.that(lossAfter < lossBefore, steps + " timed steps took batch 0's loss from " + lossBefore
-                    + " to " + lossAfter);
-        }
+        Checks.timedStepsTrained(steps, MIN_TIMED_STEPS, lossBefore, lossAfter);
     }
 }

@@ -250,13 +250,7 @@ final class Fusion {
             replaced[j] = new CallNode(mm.device, MATMUL_EPILOGUE, args, argValues, inputs, c.outputs);
             dropped[i] = true;
         }
-        List<Node> out = new ArrayList<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            if (!dropped[i]) {
-                out.add(replaced[i] != null ? replaced[i] : nodes.get(i));
-            }
-        }
-        return out;
+        return rebuilt(nodes, replaced, dropped);
     }
 
     // ---- cross-entropy with its gradient ----------------------------------------------------
@@ -303,13 +297,7 @@ final class Fusion {
                 writtenAt.putIfAbsent(v, j);
             }
         }
-        List<Node> out = new ArrayList<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            if (!dropped[i]) {
-                out.add(replaced[i] != null ? replaced[i] : nodes.get(i));
-            }
-        }
-        return out;
+        return rebuilt(nodes, replaced, dropped);
     }
 
     // ---- gradient descent ------------------------------------------------------------------
@@ -502,6 +490,17 @@ final class Fusion {
     /** {@code view} covers all of {@code v}'s buffer in order. */
     private static boolean whole(View view, Value v) {
         return view.isContiguous() && view.offset() == 0 && view.size() == v.size;
+    }
+
+    /** The nodes in order, each replaced where {@code replaced} has a node, without the dropped ones. */
+    private static List<Node> rebuilt(List<Node> nodes, Node[] replaced, boolean[] dropped) {
+        List<Node> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!dropped[i]) {
+                out.add(replaced[i] != null ? replaced[i] : nodes.get(i));
+            }
+        }
+        return out;
     }
 
     /** How many nodes write each value (more than one: slices of one buffer). */

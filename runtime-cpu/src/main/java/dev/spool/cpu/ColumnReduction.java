@@ -117,15 +117,7 @@ final class ColumnReduction {
     }
 
     private static void addRow(double[] s, int q, float[] a, int r, int n) {
-        int t = 0;
-        for (; t <= n - 2 * DL; t += 2 * DL) {
-            FloatVector x = FloatVector.fromArray(F, a, r + t);
-            DoubleVector.fromArray(D, s, q + t).add(SimdReduction.widen(x, 0)).intoArray(s, q + t);
-            DoubleVector.fromArray(D, s, q + t + DL).add(SimdReduction.widen(x, 1)).intoArray(s, q + t + DL);
-        }
-        for (; t < n; t++) {
-            s[q + t] += a[r + t];
-        }
+        SimdReduction.addInto(s, q, a, r, n);
     }
 
     private static void addRow(double[] s, int q, double[] a, int r, int n) {

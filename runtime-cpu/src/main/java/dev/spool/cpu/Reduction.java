@@ -270,7 +270,7 @@ final class Reduction {
             for (int u = 0; u < m; u++, e[0]++) {
                 double[] s = sums[(int) (e[0] & (DoubleLane.SUM_LANES - 1))];
                 if (direct) { // a contiguous float32 row, widened as it is added
-                    SimdReduction.addInto(s, (float[]) src, q[0] + u * rs, n);
+                    SimdReduction.addInto(s, 0, (float[]) src, q[0] + u * rs, n);
                 } else {
                     lane.load(src, q[0] + u * rs, xs, n, v);
                     for (int t = 0; t < n; t++) {

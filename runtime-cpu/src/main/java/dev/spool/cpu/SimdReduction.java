@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The SIMD form of the floating SUM's partial sums ({@link DoubleLane#sumByIndex}): the same
  * sixteen sums by element index, held in two 8-double or four 4-double vectors, so every sum
- * receives the same elements in the same order and the results are bit for bit those of the scalar loop (and so
- * still independent of layout and threads). float32 is widened to double as it is loaded.
+ * receives the same elements in the same order and the results are bit for bit those of the
+ * scalar loop (and so still independent of layout and threads). float32 is widened to double as it is loaded.
  *
  * <p>Also the floating MAX and MIN of contiguous runs ({@link #extreme}).
  *
@@ -109,19 +109,19 @@ final class SimdReduction {
         DoubleLane.sumByIndex(a, p + head + body, n - head - body, first + head + body, sums);
     }
 
-    /** {@code s[t] += a[p + t]} for {@code t < n}, widening to double (a column sum's row). */
-    static void addInto(double[] s, float[] a, int p, int n) {
+    /** {@code s[q + t] += a[p + t]} for {@code t < n}, widening to double (a column sum's row). */
+    static void addInto(double[] s, int q, float[] a, int p, int n) {
         int t = 0;
         if (NATIVE) {
             int dl = D.length();
             for (; t + 2 * dl <= n; t += 2 * dl) {
                 FloatVector x = FloatVector.fromArray(F, a, p + t);
-                DoubleVector.fromArray(D, s, t).add(widen(x, 0)).intoArray(s, t);
-                DoubleVector.fromArray(D, s, t + dl).add(widen(x, 1)).intoArray(s, t + dl);
+                DoubleVector.fromArray(D, s, q + t).add(widen(x, 0)).intoArray(s, q + t);
+                DoubleVector.fromArray(D, s, q + t + dl).add(widen(x, 1)).intoArray(s, q + t + dl);
             }
         }
         for (; t < n; t++) {
-            s[t] += a[p + t];
+            s[q + t] += a[p + t];
         }
     }
 

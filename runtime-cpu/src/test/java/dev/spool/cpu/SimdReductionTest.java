@@ -64,7 +64,7 @@ class SimdReductionTest {
                 want[i] = got[i] = r.nextDouble();
                 want[i] += a[5 + i];
             }
-            SimdReduction.addInto(got, a, 5, n);
+            SimdReduction.addInto(got, 0, a, 5, n);
             assertArrayEquals(want, got, 0, "n " + n);
         }
     }

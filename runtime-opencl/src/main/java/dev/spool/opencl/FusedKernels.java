@@ -63,7 +63,7 @@ final class FusedKernels {
         for (int i = 0; i < in.length; i++) {
             bytes += r.bytes(i);
         }
-        if (bytes > PARAMETER_BYTES || 2 * (in.length + 1) > KernelCall.MAX_ARGS) {
+        if (!fits(bytes, 2 * (in.length + 1))) {
             return false;
         }
         Key key = new Key(p, java.util.List.of(r.modes));
@@ -148,6 +148,11 @@ final class FusedKernels {
     /** The parameter space every full-profile device offers (CL_DEVICE_MAX_PARAMETER_SIZE ≥ 1024). */
     private static final long PARAMETER_BYTES = 1024;
 
+    /** Whether a kernel of {@code args} arguments taking {@code bytes} of parameters can be launched anywhere. */
+    private static boolean fits(long bytes, int args) {
+        return bytes <= PARAMETER_BYTES && args <= KernelCall.MAX_ARGS;
+    }
+
     /** A group's kernel: the programs, which group input each program input is, how each is read. */
     private record GroupKey(java.util.List<FusedElementwise> programs, java.util.List<Integer> inputOf,
                             java.util.List<Mode> modes) {
@@ -187,7 +192,7 @@ final class FusedKernels {
                 inputOf.add(at);
             }
         }
-        if (bytes > PARAMETER_BYTES || 2 * (distinct.size() + programs.size()) > KernelCall.MAX_ARGS) {
+        if (!fits(bytes, 2 * (distinct.size() + programs.size()))) {
             return false;
         }
         if (most == 0) {

@@ -89,9 +89,7 @@ final class SoftmaxKernels {
         String what = "softmaxCrossEntropyGrad";
         DType t = check(what, g, lsm, labels);
         Kernels.requireSameShape(what, lsm, labels);
-        if (g.rank() != lsm.rank() - 1 || !Arrays.equals(g.shape(), Arrays.copyOf(lsm.shape(), g.rank()))) {
-            throw new BackendException(what + ": gradient " + g + " must have the leading dims of " + lsm);
-        }
+        requireRowGradient(what, g, lsm);
         Kernels.requireOutput(what, out, t, lsm.size());
         long n = last(lsm);
         long rows = rows(lsm);
@@ -99,8 +97,7 @@ final class SoftmaxKernels {
             return;
         }
         Kernels.requireInBounds(what, g);
-        Layout gOuter = Layout.collapse(Kernels.toLongs(g.shape()), new long[][] {g.strides()},
-                new long[] {g.offset()}, 0, g.rank())[0];
+        Layout gOuter = rowLayout(g);
         Rows ys = Rows.of(lsm);
         Rows ls = Rows.of(labels);
         KernelCall call = k.call(KernelSources.SOFTMAX, ClTypes.options(t), KernelCatalog.crossEntropyGrad(gpu()))
@@ -116,9 +113,7 @@ final class SoftmaxKernels {
         String what = "softmaxCrossEntropyWithGrad";
         DType t = check(what, labels, logits, g);
         Kernels.requireSameShape(what, labels, logits);
-        if (g.rank() != logits.rank() - 1 || !Arrays.equals(g.shape(), Arrays.copyOf(logits.shape(), g.rank()))) {
-            throw new BackendException(what + ": gradient " + g + " must have the leading dims of " + logits);
-        }
+        requireRowGradient(what, g, logits);
         long n = last(logits);
         long rows = rows(logits);
         Kernels.requireOutput(what, loss, t, rows);
@@ -128,8 +123,7 @@ final class SoftmaxKernels {
             return;
         }
         Kernels.requireInBounds(what, g);
-        Layout gOuter = Layout.collapse(Kernels.toLongs(g.shape()), new long[][] {g.strides()},
-                new long[] {g.offset()}, 0, g.rank())[0];
+        Layout gOuter = rowLayout(g);
         Rows ls = Rows.of(labels);
         Rows xs = Rows.of(logits);
         KernelCall call = k.call(KernelSources.SOFTMAX, ClTypes.options(t), KernelCatalog.crossEntropyFused(gpu()))
@@ -140,6 +134,19 @@ final class SoftmaxKernels {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
+
+    /** A per-row gradient has exactly the leading dims of the rows it scales. */
+    private static void requireRowGradient(String what, View g, View rows) {
+        if (g.rank() != rows.rank() - 1 || !Arrays.equals(g.shape(), Arrays.copyOf(rows.shape(), g.rank()))) {
+            throw new BackendException(what + ": gradient " + g + " must have the leading dims of " + rows);
+        }
+    }
+
+    /** The layout of a per-row gradient: one element per row. */
+    private static Layout rowLayout(View g) {
+        return Layout.collapse(Kernels.toLongs(g.shape()), new long[][] {g.strides()},
+                new long[] {g.offset()}, 0, g.rank())[0];
+    }
 
     private boolean gpu() {
         return k.tuning().style() == Tuning.Style.GPU;

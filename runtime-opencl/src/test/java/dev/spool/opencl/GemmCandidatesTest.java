@@ -41,10 +41,14 @@ class GemmCandidatesTest {
     /**
      * Each candidate with an epilogue built in gives, to the bit, what its product followed by
      * the elementwise kernel gives. One candidate of each kernel (each store path) with a bias and
-     * relu over partial tiles in every dim, a K past one packed slice and a transposed B; the
-     * simplest kernel also with the other activations, a dense operand (relu's gradient), a
-     * scalar (mul), a non-commuting op (sub), a batch, and float64. An epilogue is a program
-     * build per (candidate, op), which PoCL takes seconds over: hence not the full grid.
+     * relu over partial tiles in every dim, a K past one packed slice and a transposed B, and
+     * the operand in each way the vector store reads it: a bias (a row of C), a scalar, dense, one
+     * dense operand for every batch (its innermost dimension longer than a row of C), a
+     * transposed one (read element by element) and one that repeats every 35 elements, half a
+     * row of C (a vector of C that crosses its end is read element by element); the simplest kernel also with the other
+     * activations, relu's gradient, a scalar mul, a non-commuting op (sub), a batch, and float64.
+     * An epilogue is a program build per (candidate, op), which PoCL takes seconds over: hence
+     * not the full grid.
      */
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("dev.spool.opencl.TestDevices#devices")
@@ -55,6 +59,9 @@ class GemmCandidatesTest {
             if (kinds.add(g.kind())) { // one per kernel: tile sizes do not change how C is stored
                 epilogue(be, g, DType.FLOAT32, 1, 61, 300, 70, false, true, BinaryOp.ADD, "bias", UnaryOp.RELU);
                 epilogue(be, g, DType.FLOAT32, 1, 1, 1, 1, true, false, BinaryOp.ADD, "bias", UnaryOp.RELU);
+                for (String operand : new String[] {"scalar", "dense", "batch-broadcast", "transposed", "repeating"}) {
+                    epilogue(be, g, DType.FLOAT32, 2, 37, 300, 70, false, false, BinaryOp.ADD, operand, UnaryOp.RELU);
+                }
             }
         }
         // the epilogue's macro is the same in every kernel: its ops on the kernel quickest to build
@@ -67,11 +74,20 @@ class GemmCandidatesTest {
         epilogue(be, g, DType.FLOAT32, 1, 130, 17, 3, false, false, BinaryOp.MUL, "scalar", UnaryOp.SIGMOID);
     }
 
+    /** The period of the "repeating" operand: half a row of C where n = 70. */
+    private static final int REPEAT = 35;
+
     private static void epilogue(OpenClBackend be, GemmConfig g, DType t, int batch, int m, int k, int n,
                                  boolean ta, boolean tb, BinaryOp op, String operand, UnaryOp activation) {
         double[] a = MatmulTest.random(batch * m * k, m * 7L + k);
         double[] b = MatmulTest.random(batch * k * n, n * 5L + k);
-        int elements = operand.equals("bias") ? n : operand.equals("scalar") ? 1 : batch * m * n;
+        int elements = switch (operand) {
+            case "bias" -> n;
+            case "scalar" -> 1;
+            case "batch-broadcast" -> m * n;
+            case "repeating" -> REPEAT;
+            default -> batch * m * n;
+        };
         double[] e = MatmulTest.random(elements, 11L * n + m);
         DeviceBuffer ab = Host.upload(be, t, a);
         DeviceBuffer bb = Host.upload(be, t, b);
@@ -83,10 +99,14 @@ class GemmCandidatesTest {
                 : new long[] {(long) m * k, k, 1}, 0);
         View bv = new View(bb, new int[] {batch, k, n}, tb ? new long[] {(long) k * n, 1, k}
                 : new long[] {(long) k * n, n, 1}, 0);
-        int[] shape = {batch, m, n};
+        // the operand's shape: the product's, or rows of REPEAT elements over the same elements
+        int[] shape = operand.equals("repeating") ? new int[] {batch * m * n / REPEAT, REPEAT} : new int[] {batch, m, n};
         View ev = new View(eb, shape, switch (operand) {
             case "bias" -> new long[] {0, 0, 1};
             case "scalar" -> new long[] {0, 0, 0};
+            case "batch-broadcast" -> new long[] {0, n, 1};
+            case "transposed" -> new long[] {(long) m * n, 1, m};
+            case "repeating" -> new long[] {0, 1};
             default -> View.rowMajorStrides(shape);
         }, 0);
         be.matmul(g, av, bv, product);

@@ -12,6 +12,12 @@
  * Partial results (chunks > 1) are reduced by a second pass; ARGMAX/ARGMIN carry (value,
  * index) pairs, combined by reduce_ARGOP_partials.
  *
+ * A work-item of reduce_OP_chunks and of reduce_OP_columns is a function (reduce_OP_chunk,
+ * reduce_OP_column16), which the kernels call: a traced function's grouped reductions run
+ * several independent single-pass reductions in one launch of a kernel the host generates
+ * (reduce_group, after this file built with -DSPOOL_FUNCTIONS_ONLY, which leaves the kernels
+ * out), and each member there is computed by the same function as alone, to the bit.
+ *
  * Semantics (dev.spool.spi.ReduceOp): empty SUM 0, PROD 1, MAX -inf or the type's minimum,
  * MIN +inf or the type's maximum; MAX/MIN propagate NaN; ARG ops return the first extreme
  * index, the first NaN winning, and -1 for an empty row.
@@ -145,18 +151,19 @@ int dense_rows(const layout_t* inner) {
 #endif
 
 /* ---- value reductions --------------------------------------------------------------------- */
-#define REDUCE(OP)                                                                              \
-kernel void reduce_##OP##_chunks(global const T* x, layout_t outer, layout_t inner, long rows, \
-                                 long len, long chunks, long chunkLen, global OUT* out) {         \
-    long g = (long)get_global_id(0);                                                            \
+/* Work-item g of reduce_OP_chunks: chunk g % chunks of row g / chunks. */
+#define REDUCE_CHUNK(OP)                                                                        \
+SPOOL_INLINE void reduce_##OP##_chunk(global const T* x, const layout_t* outer, const layout_t* inner, \
+                                      long rows, long len, long chunks, long chunkLen,          \
+                                      global OUT* out, long g) {                                \
     if (g < rows * chunks) {                                                                    \
         long row = g / chunks;                                                                  \
         long start = (g - row * chunks) * chunkLen;                                             \
         long end = min(len, start + chunkLen);                                                  \
-        long base = layout_offset(&outer, row);                                                 \
+        long base = layout_offset(outer, row);                                                  \
         ACC acc = IDENT_##OP;                                                                     \
         long j = start;                                                                         \
-        if (dense_rows(&inner)) {                                                               \
+        if (dense_rows(inner)) {                                                                \
             if (REDUCE_VLOAD16 && end - start >= 32) {                                          \
                 ACC16 v = (ACC16)(IDENT_##OP);                                                      \
                 for (; j + 16 <= end; j += 16) {                                                \
@@ -173,11 +180,17 @@ kernel void reduce_##OP##_chunks(global const T* x, layout_t outer, layout_t inn
             }                                                                                   \
         } else {                                                                                \
             for (; j < end; j++) {                                                              \
-                acc = comb_##OP(acc, (ACC)x[base + layout_offset(&inner, j)]);                       \
+                acc = comb_##OP(acc, (ACC)x[base + layout_offset(inner, j)]);                        \
             }                                                                                   \
         }                                                                                       \
         out[g] = (OUT)acc;                                                                           \
     }                                                                                           \
+}
+
+#define REDUCE(OP)                                                                              \
+kernel void reduce_##OP##_chunks(global const T* x, layout_t outer, layout_t inner, long rows, \
+                                 long len, long chunks, long chunkLen, global OUT* out) {         \
+    reduce_##OP##_chunk(x, &outer, &inner, rows, len, chunks, chunkLen, out, (long)get_global_id(0)); \
 }                                                                                               \
 kernel void reduce_##OP##_wg(global const T* x, layout_t outer, layout_t inner, long rows,     \
                              long len, long chunks, long chunkLen, global OUT* out,               \
@@ -212,17 +225,16 @@ kernel void reduce_##OP##_wg(global const T* x, layout_t outer, layout_t inner, 
     }                                                                                           \
 }
 
-REDUCE(SUM) REDUCE(PROD) REDUCE(MAX) REDUCE(MIN)
-
 /* CPU devices, rows that lie side by side (outer stride 1) reduced along a strided axis: the
  * column sums of a bias gradient. Each work-item reduces 16 neighbouring rows at once, walking
  * the reduced axis with one 16-wide load per step, where reduce_OP_chunks would read one element
  * per cache line in each work-item (PoCL, [4096, 1024] along axis 0: 19 ms, 9x the cpu device).
- * Each row is still reduced in order, one element after the other. */
-#define REDUCE_COLUMNS(OP)                                                                     \
-kernel void reduce_##OP##_columns(global const T* x, long base, long stride, long rows,       \
-                                  long len, global OUT* out) {                                 \
-    long r0 = (long)get_global_id(0) * 16;                                                     \
+ * Each row is still reduced in order, one element after the other. reduce_OP_column16 is
+ * work-item g: rows 16g to 16g + 15. */
+#define REDUCE_COLUMN16(OP)                                                                    \
+SPOOL_INLINE void reduce_##OP##_column16(global const T* x, long base, long stride, long rows, \
+                                         long len, global OUT* out, long g) {                  \
+    long r0 = g * 16;                                                                          \
     if (r0 + 16 <= rows) {                                                                     \
         ACC16 v = (ACC16)(IDENT_##OP);                                                         \
         for (long j = 0; j < len; j++) {                                                       \
@@ -243,7 +255,31 @@ kernel void reduce_##OP##_columns(global const T* x, long base, long stride, lon
         }                                                                                      \
     }                                                                                          \
 }
+#define REDUCE_COLUMNS(OP)                                                                     \
+kernel void reduce_##OP##_columns(global const T* x, long base, long stride, long rows,       \
+                                  long len, global OUT* out) {                                 \
+    reduce_##OP##_column16(x, base, stride, rows, len, out, (long)get_global_id(0));            \
+}
 
+/* A one-dimensional layout (the others set to a size-1 dimension): a reduce_group member's outer
+ * or inner layout, which the host passes as offset, size and stride. */
+SPOOL_INLINE layout_t layout_1d(long offset, long n, long stride) {
+    layout_t l;
+    for (int d = 0; d < 8; d++) {
+        l.shape[d] = 1;
+        l.strides[d] = 0;
+    }
+    l.rank = 1;
+    l.offset = offset;
+    l.shape[0] = n;
+    l.strides[0] = stride;
+    return l;
+}
+
+REDUCE_CHUNK(SUM) REDUCE_CHUNK(PROD) REDUCE_CHUNK(MAX) REDUCE_CHUNK(MIN)
+REDUCE_COLUMN16(SUM) REDUCE_COLUMN16(PROD) REDUCE_COLUMN16(MAX) REDUCE_COLUMN16(MIN)
+#ifndef SPOOL_FUNCTIONS_ONLY
+REDUCE(SUM) REDUCE(PROD) REDUCE(MAX) REDUCE(MIN)
 REDUCE_COLUMNS(SUM) REDUCE_COLUMNS(PROD) REDUCE_COLUMNS(MAX) REDUCE_COLUMNS(MIN)
 
 /* ---- index reductions --------------------------------------------------------------------- */
@@ -321,3 +357,4 @@ kernel void reduce_##OP##_partials(global const T* vals, global const long* idx,
 }
 
 ARG_REDUCE(ARGMAX) ARG_REDUCE(ARGMIN)
+#endif /* SPOOL_FUNCTIONS_ONLY */

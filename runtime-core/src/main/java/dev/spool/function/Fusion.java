@@ -36,8 +36,9 @@ import java.util.List;
  *     fusion of single-use producers).</li>
  * </ul>
  * A rewrite applies only where the intermediate it removes is read by nothing else and is not a
- * result. Then {@link HorizontalFusion} puts independent elementwise nodes into one launch. Not
- * done yet: elementwise producers fused into a reduction's input.
+ * result. Then {@link HorizontalFusion} puts independent elementwise nodes into one launch, and
+ * independent reductions into another. Not done yet: elementwise producers fused into a
+ * reduction's input.
  */
 final class Fusion {
     private static final Method BINARY_UNARY = method("binaryUnary", BinaryOp.class, UnaryOp.class, View.class,

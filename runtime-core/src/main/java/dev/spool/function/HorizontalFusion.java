@@ -15,24 +15,33 @@ import java.util.Set;
 /**
  * Horizontal fusion: independent elementwise nodes (fused chains, single unary or binary
  * primitives, gradient-descent updates) become one {@link GroupNode}, one launch, as XLA's
- * horizontal loop fusion does for the many small updates of an optimizer step. After vertical
- * fusion has made the chains, this pass walks the graph in order and keeps one open group:
+ * horizontal loop fusion does for the many small updates of an optimizer step; independent
+ * reductions (a loss's sum, the bias gradients of a step) become one {@link ReduceGroupNode}.
+ * After vertical fusion has made the chains, this pass walks the graph in order and keeps one
+ * open group of each kind:
  *
  * <ul>
- * <li>an elementwise node joins it unless it reads a member's result (it depends on the group);</li>
- * <li>any node that reads a member's result closes the group, which then runs at its last
+ * <li>a candidate joins its kind's group unless it reads a member's result (it depends on the
+ *     group, which then closes first);</li>
+ * <li>any other node that reads a member's result closes the group, which then runs at its last
  *     member's place. Moving the earlier members down to there is safe: nothing between reads
  *     what they write (that would have closed the group), and nothing between writes what they
- *     read (members read only values with at most one writer, which came before them).</li>
+ *     read (members read only values with at most one writer, which came before them);</li>
+ * <li>a candidate that reads a result of the other kind's open group does not close it: its
+ *     group then runs after that one (its place moves down with the other's, which is safe by
+ *     the same argument), so that the mean's division of a loss can wait in the update group
+ *     while the bias gradients join the loss's sum.</li>
  * </ul>
  * A group holds at most {@value #MAX_MEMBERS} programs and {@value #MAX_INPUTS} distinct input
- * views, which keeps a generated OpenCL kernel's arguments well inside the smallest parameter
- * space a device may offer (1 KB). Results are the members' own to the bit: each program is
- * computed as it would be alone.
+ * views, or {@value #MAX_REDUCTIONS} reductions of one dtype, which keeps a generated OpenCL
+ * kernel's arguments well inside the smallest parameter space a device may offer (1 KB) and the
+ * launcher's 48 arguments. Results are the members' own to the bit: each is computed as it would
+ * be alone.
  */
 final class HorizontalFusion {
     static final int MAX_MEMBERS = 8;
     static final int MAX_INPUTS = 16;
+    static final int MAX_REDUCTIONS = 6;
 
     private HorizontalFusion() {
     }
@@ -41,58 +50,162 @@ final class HorizontalFusion {
     private record Candidate(Node node, GroupNode.Member member) {
     }
 
+    /** Where an open group stands in the output: its last member's place, until it closes. */
+    private static final class Slot extends Node {
+        Slot() {
+            super(null, List.of(), List.of());
+        }
+
+        @Override
+        void run(dev.spool.spi.Backend backend, Binding binding) {
+            throw new IllegalStateException("an open group's slot is not a node to run");
+        }
+
+        @Override
+        String label() {
+            return "slot";
+        }
+    }
+
+    /** An open group of one kind: its candidates, their results, its slot, and the group it must follow. */
+    private static final class Open {
+        final List<Candidate> members = new ArrayList<>();
+        final Set<Value> outputs = Collections.newSetFromMap(new IdentityHashMap<>());
+        Slot slot;
+        Open after;
+
+        boolean readBy(Node n) {
+            for (Value v : n.inputs) {
+                if (outputs.contains(v)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     static List<Node> group(List<Node> nodes, List<Value> values) {
         int[] writers = Fusion.writers(nodes, values);
         CoreAccess core = CoreAccess.get();
         List<Node> out = new ArrayList<>();
-        List<Candidate> open = new ArrayList<>();
-        Set<Value> openOutputs = Collections.newSetFromMap(new IdentityHashMap<>());
-        int insertAt = -1; // where in out the open group's last member stands
+        Open elementwise = new Open();
+        Open reductions = new Open();
         for (Node n : nodes) {
-            boolean depends = n.device == null; // Java code: a barrier
-            for (Value v : n.inputs) {
-                depends |= openOutputs.contains(v);
+            Candidate c = null;
+            Open g = null;
+            if (n.device != null && core.backend(n.device).groupsElementwise() && (c = candidate(n, writers)) != null) {
+                g = elementwise;
+            } else if (n.device != null && core.backend(n.device).groupsReductions()
+                    && (c = reduction(n, writers)) != null) {
+                g = reductions;
             }
-            if (depends && !open.isEmpty()) {
-                close(open, insertAt, out, values);
-                openOutputs.clear();
-            }
-            Candidate c = n.device == null || !core.backend(n.device).groupsElementwise() ? null
-                    : candidate(n, writers);
-            if (c == null) {
+            if (g == null) {
+                // Java code (a barrier), or a node that reads a group's results: those run before it
+                for (Open o : List.of(elementwise, reductions)) {
+                    if (!o.members.isEmpty() && (n.device == null || o.readBy(n))) {
+                        close(o, out, values, elementwise, reductions);
+                    }
+                }
                 out.add(n);
                 continue;
             }
-            if (!open.isEmpty() && (n.device != open.get(0).node().device || open.size() == MAX_MEMBERS
-                    || distinctInputs(open, c) > MAX_INPUTS)) {
-                close(open, insertAt, out, values);
-                openOutputs.clear();
+            Open other = g == elementwise ? reductions : elementwise;
+            if (!g.members.isEmpty() && (g.readBy(n) || !fits(g, c, g == elementwise))) {
+                close(g, out, values, elementwise, reductions);
             }
-            open.add(c);
-            openOutputs.add(c.member().out());
-            insertAt = out.size();
+            if (!other.members.isEmpty() && other.readBy(n)) {
+                if (other.after == g) { // each would follow the other: both run now, in their order
+                    close(g, out, values, elementwise, reductions);
+                    close(other, out, values, elementwise, reductions);
+                } else {
+                    g.after = other;
+                }
+            }
+            g.members.add(c);
+            g.outputs.addAll(c.node().outputs);
+            moveDown(g, out, other);
         }
-        if (!open.isEmpty()) {
-            close(open, insertAt, out, values);
-        }
+        close(elementwise, out, values, elementwise, reductions);
+        close(reductions, out, values, elementwise, reductions);
         return out;
     }
 
-    /** Puts the open group (or its lone node, unchanged) at {@code at} and empties it. */
-    private static void close(List<Candidate> open, int at, List<Node> out, List<Value> values) {
-        Node g;
-        if (open.size() == 1) {
-            g = open.get(0).node();
+    /** Puts {@code g}'s slot at the end of the output, and the other group's after it if it must follow {@code g}. */
+    private static void moveDown(Open g, List<Node> out, Open other) {
+        if (g.slot != null) {
+            out.remove(g.slot);
+        }
+        g.slot = new Slot();
+        out.add(g.slot);
+        if (other.after == g && other.slot != null) {
+            out.remove(other.slot);
+            out.add(other.slot);
+        }
+    }
+
+    /** Whether candidate {@code c} may join the open group {@code g} (same device, room left). */
+    private static boolean fits(Open g, Candidate c, boolean elementwise) {
+        Node first = g.members.get(0).node();
+        if (c.node().device != first.device) {
+            return false;
+        }
+        if (elementwise) {
+            return g.members.size() < MAX_MEMBERS && distinctInputs(g.members, c) <= MAX_INPUTS;
+        }
+        return g.members.size() < MAX_REDUCTIONS && c.node().inputs.get(0).dtype == first.inputs.get(0).dtype;
+    }
+
+    /** Replaces {@code g}'s slot by the group (or its lone node, unchanged) and empties it. */
+    private static void close(Open g, List<Node> out, List<Value> values, Open... all) {
+        if (g.members.isEmpty()) {
+            return;
+        }
+        Node made;
+        if (g.members.size() == 1) {
+            made = g.members.get(0).node();
+        } else if (g.members.get(0).member() == null) {
+            List<CallNode> reduces = new ArrayList<>();
+            for (Candidate c : g.members) {
+                reduces.add((CallNode) c.node());
+            }
+            made = new ReduceGroupNode(reduces.get(0).device, reduces);
         } else {
             List<GroupNode.Member> members = new ArrayList<>();
             java.util.Map<Double, Value> rates = new java.util.HashMap<>();
-            for (Candidate c : open) {
+            for (Candidate c : g.members) {
                 members.add(materialize(c.member(), c.node(), values, rates));
             }
-            g = new GroupNode(open.get(0).node().device, members);
+            made = new GroupNode(g.members.get(0).node().device, members);
         }
-        out.add(at, g);
-        open.clear();
+        int at = out.indexOf(g.slot);
+        out.set(at, made);
+        g.members.clear();
+        g.outputs.clear();
+        g.slot = null;
+        g.after = null;
+        for (Open o : all) {
+            if (o.after == g) {
+                o.after = null;
+            }
+        }
+    }
+
+    /**
+     * A value reduction (not an index one) that may join a reduction group: one output, a fresh
+     * internal value of one writer, reading a value of at most one writer on its device.
+     */
+    private static Candidate reduction(Node n, int[] writers) {
+        if (!(n instanceof CallNode c) || !c.method.getName().equals("reduce")
+                || ((dev.spool.spi.ReduceOp) c.args[0]).isArg() || n.outputs.size() != 1 || c.argValues[1] == null
+                || c.argValues[3] == null || n.inputs.size() != 1) {
+            return null;
+        }
+        Value out = n.outputs.get(0);
+        Value in = n.inputs.get(0);
+        if (writers[out.id] != 1 || out.kind != Value.Kind.INTERNAL || writers[in.id] > 1 || in.device != n.device) {
+            return null;
+        }
+        return new Candidate(n, null);
     }
 
     /** The distinct input views of the open group with {@code extra}: a learning rate yet to be made counts as one. */

@@ -103,6 +103,36 @@ public interface Backend extends AutoCloseable {
      */
     void reduce(ReduceOp op, View x, int reducedDims, DeviceBuffer out);
 
+    /**
+     * Several independent {@link #reduce}s (a traced function's loss sum and bias gradients, say):
+     * {@code outs.get(k)} gets {@code reduce(ops.get(k), xs.get(k), reducedDims[k], ...)} to the
+     * bit. No output is an input of another member, and the outputs are distinct buffers. The
+     * default runs them one after another; backends where a launch costs more than the work
+     * override it and say {@link #groupsReductions}.
+     */
+    default void reduceGroup(List<ReduceOp> ops, List<View> xs, int[] reducedDims, List<DeviceBuffer> outs) {
+        requireGroup(ops, xs, reducedDims, outs);
+        for (int k = 0; k < ops.size(); k++) {
+            reduce(ops.get(k), xs.get(k), reducedDims[k], outs.get(k));
+        }
+    }
+
+    /** Checks that {@link #reduceGroup}'s lists are of one length. */
+    static void requireGroup(List<ReduceOp> ops, List<View> xs, int[] reducedDims, List<DeviceBuffer> outs) {
+        if (xs.size() != ops.size() || reducedDims.length != ops.size() || outs.size() != ops.size()) {
+            throw new IllegalArgumentException("reduceGroup: " + ops.size() + " ops, " + xs.size() + " inputs, "
+                    + reducedDims.length + " dim counts and " + outs.size() + " outputs");
+        }
+    }
+
+    /**
+     * Whether {@link #reduceGroup} runs a group in fewer launches than one per reduction; traced
+     * functions group independent reductions only for such backends.
+     */
+    default boolean groupsReductions() {
+        return false;
+    }
+
     // ---- linear algebra ------------------------------------------------------------------
 
     /**

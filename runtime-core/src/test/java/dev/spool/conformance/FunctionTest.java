@@ -98,12 +98,14 @@ class FunctionTest {
                 assertTrue(f1 - e1 < e1 - e0, "replay " + (f1 - e1) + " launches, eager " + (e1 - e0) + "\n" + graph);
                 assertTrue(f1 - e1 <= step.stats().launchesPerCall(), graph);
                 // a launch-bound backend also fuses each product's epilogue (bias and relu, the
-                // bias, relu's gradient, the learning rate) and runs the independent elementwise
-                // nodes (the updates, the mean's division) as one group: 30 primitives, 10 launches
-                assertEquals(10, step.stats().nodesPerCall(), graph);
-                assertEquals(10, f1 - e1, graph);
+                // bias, relu's gradient, the learning rate), runs the independent elementwise
+                // nodes (the updates, the mean's division) as one group and the three reductions
+                // (the loss's sum, both bias gradients) as another: 30 primitives, 8 launches
+                assertEquals(8, step.stats().nodesPerCall(), graph);
+                assertEquals(8, f1 - e1, graph);
                 assertTrue(graph.contains("matmulEpilogue add relu") && graph.contains("matmulEpilogue relu_grad"), graph);
                 assertTrue(graph.contains("group[5 programs]"), graph);
+                assertTrue(graph.contains("reduceGroup[3 reductions]"), graph);
             } else {
                 // relu(x.W + b) is one epilogue and each w.assignSub(g.mul(0.1)) one
                 // gradient-descent update: 30 primitives become 17
@@ -371,6 +373,56 @@ class FunctionTest {
                 } else {
                     assertEquals(4, f.stats().nodesPerCall(), f.describe());
                 }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void independentReductionsAreOneLaunchWithTheEagerBits(Device device) {
+        try (var on = TestDevices.on(device)) {
+            for (DType dtype : device.supportsFloat64() ? List.of(DType.FLOAT32, DType.FLOAT64) : List.of(DType.FLOAT32)) {
+                Tensor small = Spool.randomNormal(Shape.of(8, 7), 21, 0, 1, dtype);
+                Tensor rows = Spool.randomNormal(Shape.of(37, 53), 22, 0, 1, dtype);
+                Tensor dense = Spool.randomNormal(Shape.of(45, 30), 23, 0, 1, dtype);
+                Tensor wide = Spool.randomNormal(Shape.of(30, 45), 24, 0, 1, dtype);
+                // four reductions that read no other's result, each one pass alone on every
+                // backend: a whole tensor (56 elements: 16-wide loads on CPUs), column sums
+                // (rows side by side), maxima of dense rows, minima along a transposed axis
+                java.util.function.Function<Tensor[], List<Tensor>> body = t -> List.of(Spool.reduceSum(t[0]),
+                        Spool.reduceSum(t[1], 0), Spool.reduceMax(t[2], 1), Spool.reduceMin(t[3].transpose(), 1));
+                Tensor[] in = {small, rows, dense, wide};
+                TracedFunction<List<Tensor>> f = Spool.functionOfArgs(args ->
+                        body.apply(java.util.Arrays.copyOf(args, args.length, Tensor[].class)));
+                long e0 = device.stats().kernelLaunches();
+                List<Tensor> eager = body.apply(in);
+                long eagerLaunches = device.stats().kernelLaunches() - e0;
+                f.call((Object[]) in);
+                long before = device.stats().kernelLaunches();
+                List<Tensor> replay = f.call((Object[]) in);
+                long launches = device.stats().kernelLaunches() - before;
+                for (int i = 0; i < eager.size(); i++) {
+                    assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
+                            dtype + " result " + i + " differs from eager\n" + f.describe());
+                }
+                if (launches > 0) { // OpenCL: one group, one launch
+                    assertEquals(4, eagerLaunches, f.describe());
+                    assertEquals(1, f.stats().nodesPerCall(), f.describe());
+                    assertTrue(f.describe().contains("reduceGroup[4 reductions]"), f.describe());
+                    assertEquals(1, launches, f.describe());
+                } else {
+                    assertEquals(4, f.stats().nodesPerCall(), f.describe());
+                }
+                // a reduction that takes two passes alone (300,000 elements) is a member the
+                // backend runs as alone, beside the one it can group: the same bits
+                Tensor big = Spool.randomNormal(Shape.of(300_000), 25, 0, 1, dtype);
+                TracedFunction<List<Tensor>> g = Spool.function((a, b) -> List.of(Spool.reduceSum(a),
+                        Spool.reduceSum(b, 0)));
+                g.call(big, rows);
+                List<Tensor> twice = g.call(big, rows);
+                assertArrayEquals(Spool.reduceSum(big).toDoubleArray(), twice.get(0).toDoubleArray(), 0.0, g.describe());
+                assertArrayEquals(Spool.reduceSum(rows, 0).toDoubleArray(), twice.get(1).toDoubleArray(), 0.0,
+                        g.describe());
             }
         }
     }

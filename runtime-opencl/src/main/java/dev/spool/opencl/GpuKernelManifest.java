@@ -113,6 +113,9 @@ public final class GpuKernelManifest {
         generated(json, dir, MatmulKernels.EPILOGUE_EXAMPLE, MatmulKernels.epilogueSource(),
                 join(GPU_BASE_OPTIONS, join(tiled.options(DType.FLOAT32) + " " + epilogue + " -DMM_ONLY -DMM_ONLY_"
                         + tiled.kernel(), tuning)), tiled.kernel(), Family.MATMUL, "matmulEpilogue FLOAT32");
+        generated(json, dir, ReductionKernels.GROUP_EXAMPLE, ReductionKernels.groupExample(),
+                join(GPU_BASE_OPTIONS, join(KernelCatalog.reduceOptions(DType.FLOAT32, DType.FLOAT32, true), tuning)),
+                ReductionKernels.GROUP_KERNEL, Family.REDUCTION, "reduceGroup FLOAT32");
         json.append("\n  ]\n}\n");
         Files.writeString(dir.resolve("programs.json"), json, StandardCharsets.UTF_8);
     }

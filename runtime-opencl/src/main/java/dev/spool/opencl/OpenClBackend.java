@@ -315,6 +315,51 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public boolean groupsReductions() {
+        return true;
+    }
+
+    /**
+     * The members that would each be one single-pass launch alone go in launches of one
+     * generated kernel per dtype ({@link ReductionKernels#runGroup}); the others run as
+     * {@link #reduce} runs them.
+     */
+    @Override
+    public synchronized void reduceGroup(List<ReduceOp> ops, List<View> xs, int[] reducedDims, List<DeviceBuffer> outs) {
+        Backend.requireGroup(ops, xs, reducedDims, outs);
+        int n = ops.size();
+        OpenClBuffer[] o = new OpenClBuffer[n];
+        ReductionKernels.GroupMember[] grouped = new ReductionKernels.GroupMember[n];
+        for (int i = 0; i < n; i++) { // every member checked before any runs
+            own(xs.get(i).buffer());
+            o[i] = own(outs.get(i));
+            grouped[i] = reductions.groupMember(ops.get(i), xs.get(i), reducedDims[i], o[i]);
+        }
+        java.util.Map<DType, List<Integer>> byType = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            if (grouped[i] == null) {
+                reduce(ops.get(i), xs.get(i), reducedDims[i], o[i]);
+            } else {
+                byType.computeIfAbsent(grouped[i].dtype(), t -> new ArrayList<>()).add(i);
+            }
+        }
+        for (List<Integer> members : byType.values()) {
+            for (int from = 0; from < members.size(); from += ReductionKernels.GROUP_MEMBERS) {
+                List<ReductionKernels.GroupMember> part = new ArrayList<>();
+                for (int i : members.subList(from, Math.min(members.size(), from + ReductionKernels.GROUP_MEMBERS))) {
+                    part.add(grouped[i]);
+                }
+                if (part.size() == 1) { // its own kernel: no program to build
+                    int i = members.get(from);
+                    reduce(ops.get(i), xs.get(i), reducedDims[i], o[i]);
+                } else {
+                    enqueue(() -> "reduce group of " + part.size(), () -> reductions.runGroup(part));
+                }
+            }
+        }
+    }
+
+    @Override
     public synchronized void matmul(View a, View b, DeviceBuffer out) {
         own(a.buffer());
         own(b.buffer());

@@ -4,6 +4,9 @@ import dev.spool.BackendException;
 import dev.spool.DType;
 import dev.spool.spi.ReduceOp;
 import dev.spool.spi.View;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.jocl.cl_mem;
 
 /**
@@ -13,6 +16,11 @@ import org.jocl.cl_mem;
  * blocks, vector loads); GPUs in one work-group (a tree in local memory), except short rows,
  * which one work-item handles on either. On CPUs, rows that lie side by side and are reduced
  * along a strided axis (column sums) go 16 at a time through one work-item instead.
+ *
+ * <p>A traced function's independent reductions (a loss's sum, the bias gradients of a step)
+ * run as one group: those that would each be one launch of reduce_OP_chunks (one pass) or
+ * reduce_OP_columns become one launch of a generated kernel, reduce_group, in which each member
+ * calls the work-item function its own kernel calls, so that it gets the same bits.
  */
 final class ReductionKernels {
     /** Elements a CPU work-item should at least reduce before splitting a row is worth it. */
@@ -30,23 +38,14 @@ final class ReductionKernels {
 
     void reduce(ReduceOp op, View x, int reducedDims, OpenClBuffer out) {
         DType t = x.dtype();
-        String what = "reduce " + op;
-        k.requireDType(t.isNumeric(), what, t, "numeric dtypes");
-        if (reducedDims < 0 || reducedDims > x.rank()) {
-            throw new BackendException(what + ": cannot reduce " + reducedDims + " dims of a rank-" + x.rank() + " view");
-        }
-        Kernels.requireInBounds(what, x);
-        int kept = x.rank() - reducedDims;
+        int kept = check(op, x, reducedDims, out);
         long rows = Kernels.product(x.shape(), 0, kept);
         long len = Kernels.product(x.shape(), kept, x.rank());
-        Kernels.requireOutput(what, out, op.isArg() ? DType.INT64 : t, rows);
         if (rows == 0) {
             return;
         }
-        long[] shape = Kernels.toLongs(x.shape());
-        long[][] strides = {x.strides()};
-        Layout outer = Layout.collapse(shape, strides, new long[] {x.offset()}, 0, kept)[0];
-        Layout inner = Layout.collapse(shape, strides, new long[] {0}, kept, x.rank())[0];
+        Layout outer = outer(x, kept);
+        Layout inner = inner(x, kept);
         cl_mem xm = ((OpenClBuffer) x.buffer()).mem();
         if (op.isArg()) {
             argReduce(op, t, xm, outer, inner, rows, len, out.mem());
@@ -58,6 +57,32 @@ final class ReductionKernels {
         } else {
             reduceValues(op, t, t, xm, outer, inner, rows, len, out.mem());
         }
+    }
+
+    /** Checks reduce's arguments as every path does; returns the number of dims kept. */
+    private int check(ReduceOp op, View x, int reducedDims, OpenClBuffer out) {
+        DType t = x.dtype();
+        String what = "reduce " + op;
+        k.requireDType(t.isNumeric(), what, t, "numeric dtypes");
+        if (reducedDims < 0 || reducedDims > x.rank()) {
+            throw new BackendException(what + ": cannot reduce " + reducedDims + " dims of a rank-" + x.rank() + " view");
+        }
+        Kernels.requireInBounds(what, x);
+        int kept = x.rank() - reducedDims;
+        Kernels.requireOutput(what, out, op.isArg() ? DType.INT64 : t, Kernels.product(x.shape(), 0, kept));
+        return kept;
+    }
+
+    /** The kept dims, with the view's offset: where each output row starts. */
+    private static Layout outer(View x, int kept) {
+        return Layout.collapse(Kernels.toLongs(x.shape()), new long[][] {x.strides()}, new long[] {x.offset()}, 0,
+                kept)[0];
+    }
+
+    /** The reduced dims, offset 0: the elements of a row. */
+    private static Layout inner(View x, int kept) {
+        return Layout.collapse(Kernels.toLongs(x.shape()), new long[][] {x.strides()}, new long[] {0}, kept,
+                x.rank())[0];
     }
 
     /** Rows side by side, reduced along one strided axis: reduce_OP_columns's case. */
@@ -174,4 +199,144 @@ final class ReductionKernels {
     private static long clamp(long v, long lo, long hi) {
         return Math.max(lo, Math.min(hi, v));
     }
+
+    // ---- groups: independent reductions in one kernel (traced functions) ----------------------
+
+    /** reduce_group's arguments per member (x, out, base, outer stride, inner stride, rows, len). */
+    private static final int GROUP_ARGS = 7;
+    /** Members per launch: their arguments within {@link KernelCall#MAX_ARGS} (42 of 48). */
+    static final int GROUP_MEMBERS = KernelCall.MAX_ARGS / GROUP_ARGS;
+
+    /**
+     * A reduction as a member of a group: what it is alone, one launch of reduce_OP_columns
+     * ({@code columns}) or a one-pass reduce_OP_chunks, over an outer and an inner layout of at
+     * most one dimension each, which reduce_group takes as offset, size and stride.
+     */
+    record GroupMember(ReduceOp op, DType dtype, boolean columns, cl_mem x, long base, long outerStride,
+                       long innerStride, long rows, long len, cl_mem out) {
+        /** Its work-items: one per 16 rows (columns) or per row. */
+        long items() {
+            return columns ? ceilDiv(rows, COLUMNS) : rows;
+        }
+    }
+
+    /**
+     * {@code reduce(op, x, reducedDims, out)} as a group member, its arguments checked as
+     * {@link #reduce} checks them; null when it is not one such launch alone (an index reduction,
+     * two passes, a work-group tree, a layout of several dims, or nothing to compute), and then
+     * it runs by {@link #reduce}.
+     */
+    GroupMember groupMember(ReduceOp op, View x, int reducedDims, OpenClBuffer out) {
+        int kept = check(op, x, reducedDims, out);
+        long rows = Kernels.product(x.shape(), 0, kept);
+        long len = Kernels.product(x.shape(), kept, x.rank());
+        Layout outer = outer(x, kept);
+        Layout inner = inner(x, kept);
+        if (op.isArg() || rows == 0 || outer.shape.length > 1 || inner.shape.length > 1) {
+            return null;
+        }
+        // a dimension collapsed away steps nowhere; an inner one of rank 0 is a dense row (len 1)
+        long outerStride = outer.shape.length == 1 ? outer.strides[0] : 0;
+        long innerStride = inner.shape.length == 1 ? inner.strides[0] : 1;
+        cl_mem xm = ((OpenClBuffer) x.buffer()).mem();
+        boolean columns = k.tuning().style() == Tuning.Style.CPU && isColumns(outer, inner);
+        if (!columns) {
+            Plan plan = plan(rows, len);
+            if (plan.workGroup || plan.chunks != 1) {
+                return null;
+            }
+        }
+        return new GroupMember(op, x.dtype(), columns, xm, outer.offset, outerStride, innerStride, rows, len,
+                out.mem());
+    }
+
+    /** A group's kernel: its dtype and each member's op and kind. */
+    private record GroupKey(DType dtype, List<ReduceOp> ops, List<Boolean> columns) {
+    }
+
+    private final Map<GroupKey, KernelCall> groups = new HashMap<>();
+
+    /**
+     * Runs members of one dtype (at most {@link #GROUP_MEMBERS}) as one launch of reduce_group:
+     * work-items first over the first member's, then the next member's, each calling the
+     * work-item function of the member's own kernel, built with the same options.
+     */
+    void runGroup(List<GroupMember> members) {
+        DType t = members.get(0).dtype();
+        if (members.size() > GROUP_MEMBERS) {
+            throw new IllegalArgumentException("reduce group: " + members.size() + " members, at most " + GROUP_MEMBERS);
+        }
+        List<ReduceOp> ops = new java.util.ArrayList<>();
+        List<Boolean> columns = new java.util.ArrayList<>();
+        long items = 0;
+        for (GroupMember m : members) {
+            if (m.dtype() != t) {
+                throw new IllegalArgumentException("reduce group: " + m.dtype() + " beside " + t);
+            }
+            ops.add(m.op());
+            columns.add(m.columns());
+            items += m.items();
+        }
+        GroupKey key = new GroupKey(t, ops, columns);
+        KernelCall call = groups.get(key);
+        if (call == null) {
+            call = k.programs.generated("reduce group " + ops, groupSource(ops, columns),
+                    Kernels.withTuning(KernelCatalog.reduceOptions(t, t, k.device.info.fp64()),
+                            k.tuning().buildOptions()), GROUP_KERNEL);
+            groups.put(key, call);
+        }
+        call.begin();
+        for (GroupMember m : members) {
+            call.mem(m.x()).mem(m.out()).i64(m.base()).i64(m.outerStride()).i64(m.innerStride()).i64(m.rows())
+                    .i64(m.len());
+        }
+        call.run1d(items, rowLocal(items));
+    }
+
+    static final String GROUP_KERNEL = "reduce_group";
+
+    /**
+     * reduce_group for members of these ops and kinds: reduction.cl's functions, then a kernel
+     * whose work-item g belongs to the first member whose work-items (counted from the previous
+     * members' end) include it.
+     */
+    static String groupSource(List<ReduceOp> ops, List<Boolean> columns) {
+        StringBuilder s = new StringBuilder("#define SPOOL_FUNCTIONS_ONLY 1\n")
+                .append(KernelSources.text(KernelSources.REDUCTION))
+                .append("\n#line 1 \"reduce_group (generated)\"\nkernel void ").append(GROUP_KERNEL).append('(');
+        for (int i = 0; i < ops.size(); i++) {
+            s.append(i == 0 ? "" : ",\n        ").append("global const T* x").append(i).append(", global OUT* out")
+                    .append(i).append(", long base").append(i).append(", long ostride").append(i)
+                    .append(", long istride").append(i).append(", long rows").append(i).append(", long len").append(i);
+        }
+        s.append(") {\n    long g = (long)get_global_id(0);\n");
+        for (int i = 0; i < ops.size(); i++) {
+            String op = ops.get(i).name();
+            if (columns.get(i)) {
+                s.append("    if (g < (rows").append(i).append(" + 15) / 16) {\n        reduce_").append(op)
+                        .append("_column16(x").append(i).append(", base").append(i).append(", istride").append(i)
+                        .append(", rows").append(i).append(", len").append(i).append(", out").append(i)
+                        .append(", g);\n        return;\n    }\n    g -= (rows").append(i).append(" + 15) / 16;\n");
+            } else {
+                s.append("    if (g < rows").append(i).append(") {\n        layout_t outer = layout_1d(base").append(i)
+                        .append(", rows").append(i).append(", ostride").append(i)
+                        .append(");\n        layout_t inner = layout_1d(0, len").append(i).append(", istride").append(i)
+                        .append(");\n        reduce_").append(op).append("_chunk(x").append(i)
+                        .append(", &outer, &inner, rows").append(i).append(", len").append(i).append(", 1, max(len")
+                        .append(i).append(", 1L), out").append(i).append(", g);\n        return;\n    }\n    g -= rows")
+                        .append(i).append(";\n");
+            }
+        }
+        return s.append("}\n").toString();
+    }
+
+    /**
+     * A group as GPUs run it (one-pass rows: the column kernel is for CPUs), a sum and a max: the
+     * generated program GpuKernelManifest measures.
+     */
+    static String groupExample() {
+        return groupSource(List.of(ReduceOp.SUM, ReduceOp.MAX), List.of(false, false));
+    }
+
+    static final String GROUP_EXAMPLE = "reduce-group-example.cl";
 }

@@ -277,7 +277,34 @@ class KernelSmokeTest {
             b.reduce(op, new View(x, new int[] {70, 4}, new long[] {1, 70}, 3), 1, o);
             b.reduce(op, new View(x, new int[] {2, 130}, new long[] {1, 2}, 0), 1, o);
         }
+        reduceGroup(b, t, x);
         release(b, x, out, idx);
+    }
+
+    /**
+     * A traced function's generated reduce_group (ReductionKernels.runGroup): a dense row long
+     * enough for 16-wide loads, rows side by side along a strided axis (reduce_OP_columns's case
+     * on CPUs) and short dense rows, against each reduced alone.
+     */
+    private static void reduceGroup(OpenClBackend b, DType t, DeviceBuffer x) {
+        List<ReduceOp> ops = List.of(ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN);
+        List<View> xs = List.of(View.contiguous(x, 1, 40), new View(x, new int[] {70, 4}, new long[] {1, 70}, 3),
+                View.contiguous(x, 20, 5));
+        int[] rows = {1, 70, 20};
+        List<DeviceBuffer> grouped = new java.util.ArrayList<>();
+        List<DeviceBuffer> alone = new java.util.ArrayList<>();
+        for (int i = 0; i < ops.size(); i++) {
+            grouped.add(b.allocate(t, rows[i]));
+            alone.add(b.allocate(t, rows[i]));
+            b.reduce(ops.get(i), xs.get(i), 1, alone.get(i));
+        }
+        long before = b.programs().generatedPrograms();
+        b.reduceGroup(ops, xs, new int[] {1, 1, 1}, grouped);
+        assertEquals(before + 1, b.programs().generatedPrograms(), "the reduce group's kernel is generated");
+        for (int i = 0; i < ops.size(); i++) {
+            assertArrayEquals(Host.read(b, alone.get(i)), Host.read(b, grouped.get(i)), 0.0, "reduce group member " + i);
+            release(b, grouped.get(i), alone.get(i));
+        }
     }
 
     private static void matmulAndRandom(OpenClBackend b, DType t) {

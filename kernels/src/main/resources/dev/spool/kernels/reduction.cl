@@ -262,18 +262,18 @@ kernel void reduce_##OP##_columns(global const T* x, long base, long stride, lon
 }
 
 /* A one-dimensional layout (the others set to a size-1 dimension): a reduce_group member's outer
- * or inner layout, which the host passes as offset, size and stride. */
-SPOOL_INLINE layout_t layout_1d(long offset, long n, long stride) {
-    layout_t l;
+ * or inner layout, which the host passes as offset, size and stride. Filled through a pointer:
+ * an inlined function that returns a struct leaves llvm.experimental.noalias.scope.decl calls
+ * in the program at -O0, which Oclgrind cannot run. */
+SPOOL_INLINE void layout_1d(layout_t* l, long offset, long n, long stride) {
     for (int d = 0; d < 8; d++) {
-        l.shape[d] = 1;
-        l.strides[d] = 0;
+        l->shape[d] = 1;
+        l->strides[d] = 0;
     }
-    l.rank = 1;
-    l.offset = offset;
-    l.shape[0] = n;
-    l.strides[0] = stride;
-    return l;
+    l->rank = 1;
+    l->offset = offset;
+    l->shape[0] = n;
+    l->strides[0] = stride;
 }
 
 REDUCE_CHUNK(SUM) REDUCE_CHUNK(PROD) REDUCE_CHUNK(MAX) REDUCE_CHUNK(MIN)

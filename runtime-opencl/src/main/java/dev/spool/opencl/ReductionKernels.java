@@ -318,9 +318,9 @@ final class ReductionKernels {
                         .append(", rows").append(i).append(", len").append(i).append(", out").append(i)
                         .append(", g);\n        return;\n    }\n    g -= (rows").append(i).append(" + 15) / 16;\n");
             } else {
-                s.append("    if (g < rows").append(i).append(") {\n        layout_t outer = layout_1d(base").append(i)
-                        .append(", rows").append(i).append(", ostride").append(i)
-                        .append(");\n        layout_t inner = layout_1d(0, len").append(i).append(", istride").append(i)
+                s.append("    if (g < rows").append(i).append(") {\n        layout_t outer, inner;\n        layout_1d(&outer, base")
+                        .append(i).append(", rows").append(i).append(", ostride").append(i)
+                        .append(");\n        layout_1d(&inner, 0, len").append(i).append(", istride").append(i)
                         .append(");\n        reduce_").append(op).append("_chunk(x").append(i)
                         .append(", &outer, &inner, rows").append(i).append(", len").append(i).append(", 1, max(len")
                         .append(i).append(", 1L), out").append(i).append(", g);\n        return;\n    }\n    g -= rows")

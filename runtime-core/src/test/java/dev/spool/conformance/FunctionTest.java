@@ -354,18 +354,11 @@ class FunctionTest {
                 Tensor small = Spool.randomNormal(Shape.of(3), 8, 0, 1, dtype);
                 // four results that read no other's: a unary, a broadcast epilogue, a chain over a
                 // transposed input, and a tiny one; sizes 1,961, 1,961, 1,961 and 3
-                TracedFunction<List<Tensor>> f = Spool.function((a, b, c) -> List.of(Spool.exp(a),
-                        Spool.relu(a.add(b)), c.transpose().mul(2).sub(a), Spool.tanh(small)));
-                List<Tensor> eager = List.of(Spool.exp(rows), Spool.relu(rows.add(bias)),
-                        wide.transpose().mul(2).sub(rows), Spool.tanh(small));
-                f.call(rows, bias, wide);
-                long before = device.stats().kernelLaunches();
-                List<Tensor> replay = f.call(rows, bias, wide);
-                long launches = device.stats().kernelLaunches() - before;
-                for (int i = 0; i < eager.size(); i++) {
-                    assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
-                            dtype + " result " + i + " differs from eager\n" + f.describe());
-                }
+                Replay r = replayAgainstEager(device, dtype, t -> List.of(Spool.exp(t[0]),
+                        Spool.relu(t[0].add(t[1])), t[2].transpose().mul(2).sub(t[0]), Spool.tanh(small)),
+                        rows, bias, wide);
+                TracedFunction<List<Tensor>> f = r.f();
+                long launches = r.launches();
                 if (launches > 0) { // OpenCL: one group, one launch
                     assertEquals(1, f.stats().nodesPerCall(), f.describe());
                     assertTrue(f.describe().contains("group[4 programs]"), f.describe());
@@ -375,6 +368,34 @@ class FunctionTest {
                 }
             }
         }
+    }
+
+    /** A function traced from {@code body} and replayed once, with the launches of the replay and of an eager run. */
+    private record Replay(TracedFunction<List<Tensor>> f, int results, long launches, long eagerLaunches) {
+    }
+
+    /**
+     * Runs {@code body} eagerly and as a function (traced, then replayed), checks that the
+     * replay's results are the eager ones to the bit, and counts launches (0 where the backend
+     * does not count them).
+     */
+    private static Replay replayAgainstEager(Device device, DType dtype,
+                                             java.util.function.Function<Tensor[], List<Tensor>> body, Tensor... in) {
+        TracedFunction<List<Tensor>> f = Spool.functionOfArgs(args ->
+                body.apply(java.util.Arrays.copyOf(args, args.length, Tensor[].class)));
+        long e0 = device.stats().kernelLaunches();
+        List<Tensor> eager = body.apply(in);
+        long eagerLaunches = device.stats().kernelLaunches() - e0;
+        f.call((Object[]) in);
+        long before = device.stats().kernelLaunches();
+        List<Tensor> replay = f.call((Object[]) in);
+        long launches = device.stats().kernelLaunches() - before;
+        assertEquals(eager.size(), replay.size(), f.describe());
+        for (int i = 0; i < eager.size(); i++) {
+            assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
+                    dtype + " result " + i + " differs from eager\n" + f.describe());
+        }
+        return new Replay(f, eager.size(), launches, eagerLaunches);
     }
 
     @ParameterizedTest
@@ -391,22 +412,11 @@ class FunctionTest {
                 // (rows side by side), maxima of dense rows, minima along a transposed axis
                 java.util.function.Function<Tensor[], List<Tensor>> body = t -> List.of(Spool.reduceSum(t[0]),
                         Spool.reduceSum(t[1], 0), Spool.reduceMax(t[2], 1), Spool.reduceMin(t[3].transpose(), 1));
-                Tensor[] in = {small, rows, dense, wide};
-                TracedFunction<List<Tensor>> f = Spool.functionOfArgs(args ->
-                        body.apply(java.util.Arrays.copyOf(args, args.length, Tensor[].class)));
-                long e0 = device.stats().kernelLaunches();
-                List<Tensor> eager = body.apply(in);
-                long eagerLaunches = device.stats().kernelLaunches() - e0;
-                f.call((Object[]) in);
-                long before = device.stats().kernelLaunches();
-                List<Tensor> replay = f.call((Object[]) in);
-                long launches = device.stats().kernelLaunches() - before;
-                for (int i = 0; i < eager.size(); i++) {
-                    assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
-                            dtype + " result " + i + " differs from eager\n" + f.describe());
-                }
+                Replay r = replayAgainstEager(device, dtype, body, small, rows, dense, wide);
+                TracedFunction<List<Tensor>> f = r.f();
+                long launches = r.launches();
                 if (launches > 0) { // OpenCL: one group, one launch
-                    assertEquals(4, eagerLaunches, f.describe());
+                    assertEquals(4, r.eagerLaunches(), f.describe());
                     assertEquals(1, f.stats().nodesPerCall(), f.describe());
                     assertTrue(f.describe().contains("reduceGroup[4 reductions]"), f.describe());
                     assertEquals(1, launches, f.describe());
@@ -450,22 +460,12 @@ class FunctionTest {
                                 t[0].matmul(t[5].transpose()).mul(t[3]),
                                 t[0].matmul(t[1]).sub(t[3]),
                                 t[4].matmul(t[1]).add(t[2]));
-                Tensor[] in = {x, w, b, y, batched, wt};
-                TracedFunction<List<Tensor>> f = Spool.functionOfArgs(args ->
-                        body.apply(java.util.Arrays.copyOf(args, args.length, Tensor[].class)));
-                List<Tensor> eager = body.apply(in);
-                f.call((Object[]) in);
-                long before = device.stats().kernelLaunches();
-                List<Tensor> replay = f.call((Object[]) in);
-                long launches = device.stats().kernelLaunches() - before;
-                for (int i = 0; i < eager.size(); i++) {
-                    assertArrayEquals(eager.get(i).toDoubleArray(), replay.get(i).toDoubleArray(), 0.0,
-                            dtype + " result " + i + " differs from eager\n" + f.describe());
-                }
-                if (launches > 0) { // OpenCL: each product and its epilogue in one launch
-                    assertEquals(eager.size(), f.stats().nodesPerCall(), f.describe());
-                    assertEquals(eager.size(), f.describe().split("matmulEpilogue", -1).length - 1, f.describe());
-                    assertEquals(f.stats().launchesPerCall(), launches, f.describe());
+                Replay r = replayAgainstEager(device, dtype, body, x, w, b, y, batched, wt);
+                TracedFunction<List<Tensor>> f = r.f();
+                if (r.launches() > 0) { // OpenCL: each product and its epilogue in one launch
+                    assertEquals(r.results(), f.stats().nodesPerCall(), f.describe());
+                    assertEquals(r.results(), f.describe().split("matmulEpilogue", -1).length - 1, f.describe());
+                    assertEquals(f.stats().launchesPerCall(), r.launches(), f.describe());
                 }
             }
         }

@@ -30,7 +30,8 @@ import java.util.Set;
  * <li>a candidate that reads a result of the other kind's open group does not close it: its
  *     group then runs after that one (its place moves down with the other's, which is safe by
  *     the same argument), so that the mean's division of a loss can wait in the update group
- *     while the bias gradients join the loss's sum.</li>
+ *     while the bias gradients join the loss's sum. When such a group closes, the group it
+ *     follows closes first, so that nothing it reads can move below it.</li>
  * </ul>
  * A group holds at most {@value #MAX_MEMBERS} programs and {@value #MAX_INPUTS} distinct input
  * views, or {@value #MAX_REDUCTIONS} reductions of one dtype, which keeps a generated OpenCL
@@ -155,10 +156,17 @@ final class HorizontalFusion {
         return g.members.size() < MAX_REDUCTIONS && c.node().inputs.get(0).dtype == first.inputs.get(0).dtype;
     }
 
-    /** Replaces {@code g}'s slot by the group (or its lone node, unchanged) and empties it. */
+    /**
+     * Replaces {@code g}'s slot by the group (or its lone node, unchanged) and empties it. A
+     * group it must follow closes first: left open, that one could take a later member and move
+     * down past {@code g}, which reads its results.
+     */
     private static void close(Open g, List<Node> out, List<Value> values, Open... all) {
         if (g.members.isEmpty()) {
             return;
+        }
+        if (g.after != null) {
+            close(g.after, out, values, all);
         }
         Node made;
         if (g.members.size() == 1) {

@@ -439,6 +439,24 @@ class FunctionTest {
 
     @ParameterizedTest
     @MethodSource("dev.spool.testing.TestDevices#underTest")
+    void aGroupThatReadsAReductionGroupNeverRunsBeforeIt(Device device) {
+        try (var on = TestDevices.on(device)) {
+            Tensor small = Spool.randomNormal(Shape.of(8, 7), 31, 0, 1, DType.FLOAT32);
+            Tensor rows = Spool.randomNormal(Shape.of(37, 53), 32, 0, 1, DType.FLOAT32);
+            // row sums (a reduction group opens), doubled (an elementwise group that must follow
+            // it), an argmax of those (not groupable: it closes the elementwise group), then
+            // column sums of another tensor (a reduction that would join the first group and
+            // move it below the doubling, which reads it: the two-spirals traced step did that)
+            Replay r = replayAgainstEager(device, DType.FLOAT32, t -> {
+                Tensor doubled = Spool.reduceSum(t[0], 1).mul(2);
+                return List.of(doubled, Spool.argMax(doubled, 0), Spool.reduceSum(t[1], 0));
+            }, small, rows);
+            assertTrue(r.f().stats().nodesPerCall() <= 4, r.f().describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.spool.testing.TestDevices#underTest")
     void aProductsElementwiseEpilogueIsComputedAsItIsStoredWithTheEagerBits(Device device) {
         try (var on = TestDevices.on(device)) {
             // each (kernel, op) is an OpenCL program build of seconds on PoCL: float64 checks one

@@ -338,7 +338,7 @@ public final class OpenClBackend implements Backend {
         java.util.Map<DType, List<Integer>> byType = new java.util.LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             if (grouped[i] == null) {
-                reduce(ops.get(i), xs.get(i), reducedDims[i], o[i]);
+                alone(ops.get(i), xs.get(i), reducedDims[i], o[i]);
             } else {
                 byType.computeIfAbsent(grouped[i].dtype(), t -> new ArrayList<>()).add(i);
             }
@@ -351,12 +351,17 @@ public final class OpenClBackend implements Backend {
                 }
                 if (part.size() == 1) { // its own kernel: no program to build
                     int i = members.get(from);
-                    reduce(ops.get(i), xs.get(i), reducedDims[i], o[i]);
+                    alone(ops.get(i), xs.get(i), reducedDims[i], o[i]);
                 } else {
                     enqueue(() -> "reduce group of " + part.size(), () -> reductions.runGroup(part));
                 }
             }
         }
+    }
+
+    /** A member of a reduce group run as {@link #reduce} runs it, its buffers already owned. */
+    private void alone(ReduceOp op, View x, int reducedDims, OpenClBuffer out) {
+        enqueue(() -> "reduce " + op + " " + x, () -> reductions.reduce(op, x, reducedDims, out));
     }
 
     @Override

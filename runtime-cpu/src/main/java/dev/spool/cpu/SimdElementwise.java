@@ -160,8 +160,7 @@ final class SimdElementwise {
 
     private static void relu(float[] x, int px, float[] r, int pr, int n) {
         for (int t = 0; t < n; t += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, px + t);
-            v.blend(0f, v.compare(VectorOperators.LT, 0f)).intoArray(r, pr + t);
+            SimdFloatOps.relu(FloatVector.fromArray(F, x, px + t)).intoArray(r, pr + t);
         }
     }
 
@@ -531,19 +530,19 @@ final class SimdElementwise {
             for (; t <= n - len; t += len) {
                 FloatVector u = FloatVector.fromArray(F, x, px + t);
                 FloatVector v = FloatVector.fromArray(F, y, py + t);
-                u.blend(0f, v.compare(VectorOperators.GT, 0f).not()).intoArray(r, pr + t);
+                SimdFloatOps.reluGrad(u, v).intoArray(r, pr + t);
             }
         } else if (sx != 0) {
             FloatVector v = FloatVector.broadcast(F, y[py]);
             for (; t <= n - len; t += len) {
                 FloatVector u = FloatVector.fromArray(F, x, px + t);
-                u.blend(0f, v.compare(VectorOperators.GT, 0f).not()).intoArray(r, pr + t);
+                SimdFloatOps.reluGrad(u, v).intoArray(r, pr + t);
             }
         } else {
             FloatVector u = FloatVector.broadcast(F, x[px]);
             for (; t <= n - len; t += len) {
                 FloatVector v = FloatVector.fromArray(F, y, py + t);
-                u.blend(0f, v.compare(VectorOperators.GT, 0f).not()).intoArray(r, pr + t);
+                SimdFloatOps.reluGrad(u, v).intoArray(r, pr + t);
             }
         }
         return t;

@@ -9,6 +9,7 @@ import dev.spool.spi.FusedElementwise;
 import dev.spool.spi.FusedElementwise.Step;
 import dev.spool.spi.UnaryOp;
 import dev.spool.spi.View;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -58,7 +59,66 @@ class SimdFusedTest {
                     Step.binary(BinaryOp.MIN, 10, 6))),
             // (x*d + 1.5)*0.25 - x*d: x*d is read again two steps after the step that uses it first
             new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.MUL, 0, 3),
-                    Step.binary(BinaryOp.ADD, 4, 1), Step.binary(BinaryOp.MUL, 5, 2), Step.binary(BinaryOp.SUB, 6, 4))));
+                    Step.binary(BinaryOp.ADD, 4, 1), Step.binary(BinaryOp.MUL, 5, 2), Step.binary(BinaryOp.SUB, 6, 4))),
+            // GELU's tanh form from ops, with 1.5 and 0.25 for its constants: cheap steps, tanh, cheap steps
+            gelu(),
+            // reluGrad(x, d) + sqrt(abs(-x)) * max(d, 1.5) - min(x, 0.25) / d: every other cheap op
+            new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.RELU_GRAD, 0, 3),
+                    Step.unary(UnaryOp.NEG, 0), Step.unary(UnaryOp.ABS, 5), Step.unary(UnaryOp.SQRT, 6),
+                    Step.binary(BinaryOp.MAX, 3, 1), Step.binary(BinaryOp.MUL, 7, 8), Step.binary(BinaryOp.ADD, 4, 9),
+                    Step.binary(BinaryOp.MIN, 0, 2), Step.binary(BinaryOp.DIV, 11, 3), Step.binary(BinaryOp.SUB, 10, 12))),
+            // 40 steps in a chain: past the expression budget, so some results are stored
+            chain(40),
+            // y <- y*0.25 + y, ten times: each value read twice, so the inlined tree doubles per level
+            doubling(10));
+
+    private static FusedElementwise gelu() {
+        // 0.25*x * (1 + tanh(1.5*(x + 0.25*x*x*x))), with 1 made as 1.5 - 0.25*2
+        return new FusedElementwise(DType.FLOAT32, 4, List.of(Step.binary(BinaryOp.MUL, 0, 0),
+                Step.binary(BinaryOp.MUL, 4, 0), Step.binary(BinaryOp.MUL, 5, 2), Step.binary(BinaryOp.ADD, 0, 6),
+                Step.binary(BinaryOp.MUL, 7, 1), Step.unary(UnaryOp.TANH, 8), Step.binary(BinaryOp.ADD, 2, 2),
+                Step.binary(BinaryOp.SUB, 1, 10), Step.binary(BinaryOp.ADD, 9, 11), Step.binary(BinaryOp.MUL, 0, 2),
+                Step.binary(BinaryOp.MUL, 13, 12)));
+    }
+
+    private static FusedElementwise chain(int steps) {
+        List<Step> s = new ArrayList<>();
+        for (int j = 0; j < steps; j++) {
+            s.add(Step.binary(j % 2 == 0 ? BinaryOp.MUL : BinaryOp.ADD, j == 0 ? 0 : 4 + j - 1, j % 3 == 0 ? 2 : 3));
+        }
+        return new FusedElementwise(DType.FLOAT32, 4, s);
+    }
+
+    private static FusedElementwise doubling(int levels) {
+        List<Step> s = new ArrayList<>();
+        int y = 0;
+        for (int k = 0; k < levels; k++) {
+            s.add(Step.binary(BinaryOp.MUL, y, 2));
+            s.add(Step.binary(BinaryOp.ADD, 4 + s.size() - 1, y));
+            y = 4 + s.size() - 1;
+        }
+        return new FusedElementwise(DType.FLOAT32, 4, s);
+    }
+
+    /**
+     * The stages the plan makes: one loop for a chain of cheap steps, a pass of its own for each
+     * transcendental and for the expression it reads, and stored results where
+     * a tree would pass the budget. Counts, so that a plan that falls back to a pass per step
+     * shows.
+     */
+    @org.junit.jupiter.api.Test
+    void cheapStepsShareOneLoop() {
+        boolean[] scalars = {false, true, true, false};
+        assertEquals(1, SimdFused.stages(PROGRAMS.get(0), scalars));
+        assertEquals(3, SimdFused.stages(PROGRAMS.get(1), scalars)); // x*y, tanh, the rest
+        assertEquals(4, SimdFused.stages(PROGRAMS.get(2), scalars)); // s1 - s2, exp, sigmoid, the rest
+        assertEquals(3, SimdFused.stages(gelu(), scalars)); // the steps before tanh, tanh, those after
+        assertEquals(1, SimdFused.stages(PROGRAMS.get(5), scalars));
+        int longChain = SimdFused.stages(chain(40), scalars);
+        assertEquals(true, longChain >= 2 && longChain <= 40 / SimdFused.BUDGET + 2, "40 steps took " + longChain);
+        int doubled = SimdFused.stages(doubling(10), scalars);
+        assertEquals(true, doubled >= 2 && doubled < 20, "the doubling tree took " + doubled);
+    }
 
     @ParameterizedTest(name = "{0} elements")
     @ValueSource(ints = {1, 15, 17, 511, 513, 3 * 17 * 641, 200_000})
@@ -98,6 +158,41 @@ class SimdFusedTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * An expression hoists at most {@link FusedExpression#SCALARS} scalars out of its loop; here
+     * eleven scalars meet in one chain, and the rest are read as filled arrays.
+     */
+    @ParameterizedTest(name = "{0} elements")
+    @ValueSource(ints = {7, 4099})
+    void moreScalarsThanAnExpressionHoists(int n) {
+        int scalars = FusedExpression.SCALARS + 3;
+        List<Step> steps = new ArrayList<>();
+        for (int k = 0; k < scalars; k++) { // ((x + s1) * s2 + s3) * s4 ...
+            steps.add(Step.binary(k % 2 == 0 ? BinaryOp.ADD : BinaryOp.MUL, k == 0 ? 0 : scalars + 1 + k - 1, 1 + k));
+        }
+        FusedElementwise program = new FusedElementwise(DType.FLOAT32, scalars + 1, steps);
+        assertEquals(1, SimdFused.stages(program, new boolean[scalars + 1]));
+        float[] x = new float[n];
+        Random rnd = new Random(n);
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        int[] shape = {n};
+        View[] inputs = new View[scalars + 1];
+        inputs[0] = View.contiguous(upload(TWO, x), n);
+        for (int k = 1; k <= scalars; k++) {
+            inputs[k] = scalar(TWO, 0.5f + k / 8f, shape);
+        }
+        float[] want = oneByOne(TWO, program, inputs);
+        DeviceBuffer out = TWO.allocate(DType.FLOAT32, n);
+        TWO.fusedElementwise(program, inputs, out);
+        float[] got = new float[n];
+        TWO.read(View.contiguous(out, n), got);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "element " + i);
         }
     }
 

@@ -66,6 +66,38 @@ T wg_sum(T v, local T* scratch) {
     return r;
 }
 
+/* A row's maximum (NaN wins) and its sum of exp(x - max), one item walking the row from p with
+ * stride xs: how every softmax and cross-entropy kernel starts a row, so all compute it alike. */
+void row_max_sumexp_seq(global const T* x, long p, long xs, long n, T* max, T* sumexp) {
+    T m = NEG_INF;
+    for (long j = 0; j < n; j++) {
+        m = max_nan(m, x[p + j * xs]);
+    }
+    T s = (T)0;
+    for (long j = 0; j < n; j++) {
+        s += exp(x[p + j * xs] - m);
+    }
+    *max = m;
+    *sumexp = s;
+}
+
+/* The same with one work-group per row, its items striding the row; every item gets both. */
+void row_max_sumexp_wg(global const T* x, long p, long xs, long n, local T* scratch, T* max, T* sumexp) {
+    long lid = (long)get_local_id(0);
+    long lsz = (long)get_local_size(0);
+    T m = NEG_INF;
+    for (long j = lid; j < n; j += lsz) {
+        m = max_nan(m, x[p + j * xs]);
+    }
+    m = wg_max(m, scratch);
+    T s = (T)0;
+    for (long j = lid; j < n; j += lsz) {
+        s += exp(x[p + j * xs] - m);
+    }
+    *max = m;
+    *sumexp = wg_sum(s, scratch);
+}
+
 /* ---- softmax, logSoftmax (lg != 0) ------------------------------------------------------- */
 
 kernel void softmax_rows(global const T* x, layout_t xo, long xs, long rows, long n, uint lg,
@@ -74,14 +106,8 @@ kernel void softmax_rows(global const T* x, layout_t xo, long xs, long rows, lon
     if (row < rows) {
         long p = layout_offset(&xo, row);
         global T* o = out + row * n;
-        T m = NEG_INF;
-        for (long j = 0; j < n; j++) {
-            m = max_nan(m, x[p + j * xs]);
-        }
-        T s = (T)0;
-        for (long j = 0; j < n; j++) {
-            s += exp(x[p + j * xs] - m);
-        }
+        T m, s;
+        row_max_sumexp_seq(x, p, xs, n, &m, &s);
         if (lg) {
             T ls = log(s);
             for (long j = 0; j < n; j++) {
@@ -102,16 +128,8 @@ kernel void softmax_wg(global const T* x, layout_t xo, long xs, long rows, long 
     long ls = (long)get_local_size(0);
     long p = layout_offset(&xo, row);
     global T* o = out + row * n;
-    T m = NEG_INF;
-    for (long j = lid; j < n; j += ls) {
-        m = max_nan(m, x[p + j * xs]);
-    }
-    m = wg_max(m, scratch);
-    T s = (T)0;
-    for (long j = lid; j < n; j += ls) {
-        s += exp(x[p + j * xs] - m);
-    }
-    s = wg_sum(s, scratch);
+    T m, s;
+    row_max_sumexp_wg(x, p, xs, n, scratch, &m, &s);
     if (lg) {
         T lsum = log(s);
         for (long j = lid; j < n; j += ls) {
@@ -172,14 +190,8 @@ kernel void softmax_grad_wg(global const T* y, layout_t yo, long ys, global cons
  * the same loop. Shared by xent_rows and xent_fused_rows, so both compute a row alike. */
 T xent_row_seq(global const T* l, long pl, long lstr, global const T* x, long p, long xs, long n,
                global T* o, T* sl) {
-    T m = NEG_INF;
-    for (long j = 0; j < n; j++) {
-        m = max_nan(m, x[p + j * xs]);
-    }
-    T s = (T)0;
-    for (long j = 0; j < n; j++) {
-        s += exp(x[p + j * xs] - m);
-    }
+    T m, s;
+    row_max_sumexp_seq(x, p, xs, n, &m, &s);
     T ls = log(s);
     T acc = (T)0;
     T suml = (T)0;
@@ -201,16 +213,8 @@ T xent_row_wg(global const T* l, long pl, long lstr, global const T* x, long p, 
               global T* o, local T* scratch, int withSl, T* sl) {
     long lid = (long)get_local_id(0);
     long lsz = (long)get_local_size(0);
-    T m = NEG_INF;
-    for (long j = lid; j < n; j += lsz) {
-        m = max_nan(m, x[p + j * xs]);
-    }
-    m = wg_max(m, scratch);
-    T s = (T)0;
-    for (long j = lid; j < n; j += lsz) {
-        s += exp(x[p + j * xs] - m);
-    }
-    s = wg_sum(s, scratch);
+    T m, s;
+    row_max_sumexp_wg(x, p, xs, n, scratch, &m, &s);
     T ls = log(s);
     T acc = (T)0;
     T suml = (T)0;

@@ -7,6 +7,7 @@ import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
+import dev.spool.function.TracedFunction;
 import dev.spool.nn.layers.Activation;
 import dev.spool.nn.layers.Dense;
 import dev.spool.nn.losses.Losses;
@@ -46,6 +47,7 @@ public final class Main {
         main.checkLaunch(args[1]);
         main.checkHigherOrderGradient(device);
         main.checkTraining(device);
+        main.checkTracedFunction(device);
         if (!main.failures.isEmpty()) {
             main.failures.forEach(f -> System.out.println("FAILED: " + f));
             System.exit(1);
@@ -100,6 +102,25 @@ public final class Main {
                 check("d2y/dx2[" + i + "]", second[i], 6 * xs[i]);
             }
             x.close();
+        }
+    }
+
+    /**
+     * An elementwise chain as a traced function: replayed as one fused node, with eager's bits.
+     * On cpu the node is a loop compiled at run time into a hidden class of Spool's cpu module,
+     * which must work from an automatic module on the module path as on the class path.
+     */
+    private void checkTracedFunction(Device device) {
+        try (Device.Scope on = Device.use(device); TensorScope scope = new TensorScope()) {
+            Tensor x = Spool.linspace(-3, 3, 1001);
+            try (TracedFunction<Tensor> chain = Spool.function(t -> t.mul(1.5).add(0.25).mul(t).sub(1))) {
+                chain.call(x); // traces
+                float[] replayed = chain.call(x).toFloatArray();
+                float[] eager = x.mul(1.5).add(0.25).mul(x).sub(1).toFloatArray();
+                System.out.println("traced chain: " + chain.stats().nodesPerCall() + " node(s) per call");
+                check("the chain's nodes per call", chain.stats().nodesPerCall(), 1);
+                check("the replay equals eager", java.util.Arrays.equals(replayed, eager), true);
+            }
         }
     }
 

@@ -18,15 +18,17 @@ import jdk.incubator.vector.VectorSpecies;
  * A tree of a fused program's cheap steps (the ops in {@link #isCheap}) compiled into one vector
  * loop that keeps every intermediate in a register: the Java form of the OpenCL kernel a traced
  * function generates. The tree becomes a method handle of {@code (float[][] arrays, int[]
- * offsets, int i) -> FloatVector} built from the ops' own methods, and a hidden class defined
- * from {@link FusedLoopTemplate}'s bytes holds it as a constant, so C2 compiles the handle tree
- * inline with no vector boxed. No bytecode is generated; the loop is the template's.
+ * offsets, int i, FloatVector s0, ..., s7) -> FloatVector} built from the ops' own methods, and
+ * a hidden class defined from {@link FusedLoopTemplate}'s bytes holds it as a constant, so C2
+ * compiles the handle tree inline with no vector boxed. No bytecode is generated; the loop is
+ * the template's.
  *
  * <p>A leaf is an operand the tree reads from memory: a contiguous array (one vector at
  * {@code offsets[k] + i}) or a scalar, broadcast once before the loop and passed in as one of
- * {@link #SCALARS} vector arguments. Measured on
- * a 2-core AVX-512 EPYC, JDK 17: a 24-op chain ran at the speed of its memory traffic, with no
- * allocation, where one pass per step over an L1 tile ran 2-3x slower.
+ * {@link #SCALARS} vector arguments. Measured on a 2-core AVX-512 EPYC, JDK 17: the 4-op chain
+ * on 16M floats ran at the speed of its memory traffic (2.2-2.8 ms) with nothing allocated per
+ * vector, where one pass per step over an L1 tile took 5.5 ms; trees past about 16 steps
+ * compile worse (SimdFused#BUDGET).
  */
 final class FusedExpression {
     private static final VectorSpecies<Float> F = SimdMath.F;

@@ -37,7 +37,7 @@ final class SimdFused {
      * one pass per step: GELU from 8 ops on 4M floats took 3.1-3.4 ms with 512 or 1,024,
      * 2.3-3.6 with 2,048 and 3.0 with 4,096.
      */
-    static final int TILE = Integer.getInteger("spool.tile", 2048);
+    static final int TILE = 2048;
 
     /**
      * Most steps one compiled expression inlines (a step read twice counts twice). Past it, C2
@@ -149,7 +149,9 @@ final class SimdFused {
                 }
                 List<Integer> reads = new ArrayList<>();
                 collectLeaves(p, operand, operand, stored, new boolean[inputs + m], reads);
+                // leaf[op]: op's index among the expression's arrays, or among its scalars
                 int[] leaf = new int[inputs + m];
+                Arrays.fill(leaf, -1);
                 boolean[] scalar = new boolean[inputs + m];
                 List<Integer> arrays = new ArrayList<>();
                 List<Integer> scalars = new ArrayList<>();
@@ -165,13 +167,6 @@ final class SimdFused {
                         leaf[op] = arrays.size();
                         arrays.add(op);
                     }
-                }
-                Arrays.fill(leaf, -1);
-                for (int k = 0; k < arrays.size(); k++) {
-                    leaf[arrays.get(k)] = k;
-                }
-                for (int k = 0; k < scalars.size(); k++) {
-                    leaf[scalars.get(k)] = k;
                 }
                 MethodHandle loop = FusedExpression.compile(p, operand, leaf, scalar);
                 stages.add(new Stage(operand, null, loop, arrays.stream().mapToInt(Integer::intValue).toArray(),

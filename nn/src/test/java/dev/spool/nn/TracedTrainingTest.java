@@ -94,6 +94,42 @@ class TracedTrainingTest {
         }
     }
 
+    /**
+     * The moving average of the weights in a traced step: its first step (average = weights) and
+     * the later ones (momentum) are told apart when the function replays, so the averages follow
+     * the eager ones.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.spool.nn.NnDevices#devices")
+    void theMovingAverageOfTheWeightsAdvancesInATracedStep(Device device) {
+        try (Device.Scope on = Device.use(device); TensorScope scope = new TensorScope()) {
+            Run eager = run(() -> new Adam(0.01).withEma(0.9));
+            Run traced = run(() -> new Adam(0.01).withEma(0.9));
+            TracedFunction<Tensor> step = Spool.function(traced::step);
+            for (int i = 0; i < 5; i++) {
+                eager.step();
+                step.call();
+                List<Variable> pe = eager.model().trainableVariables();
+                List<Variable> pt = traced.model().trainableVariables();
+                for (int k = 0; k < pe.size(); k++) {
+                    float[] ae = eager.opt().slots(pe.get(k)).get("average").value().toFloatArray();
+                    float[] at = traced.opt().slots(pt.get(k)).get("average").value().toFloatArray();
+                    assertArrayEquals(ae, at, 1e-5f, pt.get(k).name() + "'s average after step " + i);
+                }
+            }
+            assertEquals(1, step.stats().traces());
+            // the averages are not the weights (a replay that kept "first step" would make them equal)
+            Variable w = traced.model().trainableVariables().get(0);
+            float[] own = w.value().toFloatArray();
+            float[] avg = traced.opt().slots(w).get("average").value().toFloatArray();
+            float gap = 0;
+            for (int i = 0; i < own.length; i++) {
+                gap = Math.max(gap, Math.abs(own[i] - avg[i]));
+            }
+            assertTrue(gap > 1e-3, "largest |weight - average| " + gap);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.spool.nn.NnDevices#devices")
     void anOptimizerThatCannotFollowAScheduleInAFunctionSaysSo(Device device) {

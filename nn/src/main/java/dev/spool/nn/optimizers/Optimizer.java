@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * {@code apply} checks every argument (nulls, lengths, shapes, devices, closed tensors, the
  * learning rate of the step) before it changes any variable, so a step that fails leaves the
  * variables, the optimizer's state and {@link #iterations()} as they were.
+ *
+ * <p>{@link #withEma} keeps an exponential moving average of the weights, as Keras's
+ * {@code use_ema=True}: the model trains on its own weights, and {@link #finalizeVariableValues}
+ * (what Keras's {@code fit} calls after the last epoch) or {@link #swapEmaWeights} (Keras's
+ * {@code SwapEMAWeights} callback) put the averages into the model for evaluation and saving.
  */
 public abstract class Optimizer {
     private static final Logger log = LoggerFactory.getLogger(Optimizer.class);
@@ -44,6 +49,9 @@ public abstract class Optimizer {
     private double globalClipNorm;
     private long iterations;
     private boolean warnedNull;
+    private double emaMomentum = -1; // below 0: no moving average
+    /** The step at which each variable's average was created: its first average is the variable itself. */
+    private final Map<Variable, Long> emaStart = new IdentityHashMap<>();
     private final Map<Variable, Map<String, Variable>> slots = new IdentityHashMap<>();
 
     protected Optimizer(LearningRateSchedule schedule) {
@@ -59,6 +67,94 @@ public abstract class Optimizer {
         this.globalClipNorm = NnArgs.positive(clipNorm, "Optimizer.withGlobalClipNorm", "clipNorm");
         return this;
     }
+
+    /**
+     * Keeps an exponential moving average of every variable this optimizer updates, Keras's
+     * {@code use_ema=True, ema_momentum=momentum} (Keras's default momentum is 0.99). After each
+     * step's updates (Keras's {@code _update_model_variables_moving_average}):
+     * <pre>
+     * average ← momentum·average + (1 - momentum)·variable     (the variable's new value)
+     * </pre>
+     * except at the first step, where Keras's momentum is 0 ({@code iterations == 0}), so that the
+     * average starts as the variable after one update rather than as zeros. The average is
+     * computed on the device as {@code average -= r·(average - variable)} with {@code r} read when
+     * the update runs ({@code 1} at the first step, else {@code 1 - momentum}), so it also advances
+     * in a traced function. Every variable passed to {@link #apply} is averaged, those without a
+     * gradient in that step too (Keras averages all the variables it was built with). The averages
+     * are slots named {@code "average"} ({@link #slots}); the model's variables are not changed
+     * until {@link #finalizeVariableValues} or {@link #swapEmaWeights}. As in Keras, where
+     * {@code use_ema} is fixed when the optimizer is made, this must be called before the first
+     * step. Returns this optimizer.
+     */
+    public Optimizer withEma(double momentum) {
+        NnArgs.unit(momentum, "Optimizer.withEma", "momentum");
+        if (iterations > 0) {
+            throw new UsageException("Optimizer.withEma after " + iterations + " steps: the moving average must"
+                    + " start with the first step (Keras's use_ema is set when the optimizer is made)");
+        }
+        this.emaMomentum = momentum;
+        return this;
+    }
+
+    /** Whether {@link #withEma} is on. */
+    public boolean usesEma() {
+        return emaMomentum >= 0;
+    }
+
+    /**
+     * Keras's {@code finalize_variable_values}: with {@link #withEma} on, assigns each variable its
+     * moving average (what {@code fit} does after the last epoch, so that evaluation and the saved
+     * model use the averages); without it, does nothing. A variable this optimizer has not updated
+     * is a {@link UsageException}, and then nothing is changed.
+     */
+    public void finalizeVariableValues(List<Variable> variables) {
+        NullChecks.elements(variables, "Optimizer.finalizeVariableValues", "variables");
+        if (!usesEma()) {
+            return;
+        }
+        List<Variable> averages = averages(variables, "Optimizer.finalizeVariableValues");
+        try (TensorScope scope = new TensorScope()) {
+            for (int i = 0; i < variables.size(); i++) {
+                variables.get(i).assign(averages.get(i).value());
+            }
+        }
+    }
+
+    /**
+     * Swaps the value of each variable with its moving average, as Keras's {@code SwapEMAWeights}
+     * callback: call it before an evaluation to evaluate the averaged weights, and again after it
+     * to go on training the model's own. Requires {@link #withEma}; a variable this optimizer has
+     * not updated is a {@link UsageException}, and then nothing is changed.
+     */
+    public void swapEmaWeights(List<Variable> variables) {
+        NullChecks.elements(variables, "Optimizer.swapEmaWeights", "variables");
+        if (!usesEma()) {
+            throw new UsageException("Optimizer.swapEmaWeights: this optimizer keeps no moving average (withEma)");
+        }
+        List<Variable> averages = averages(variables, "Optimizer.swapEmaWeights");
+        try (TensorScope scope = new TensorScope()) {
+            for (int i = 0; i < variables.size(); i++) {
+                Tensor own = variables.get(i).value();
+                variables.get(i).assign(averages.get(i).value());
+                averages.get(i).assign(own);
+            }
+        }
+    }
+
+    private List<Variable> averages(List<Variable> variables, String op) {
+        List<Variable> averages = new ArrayList<>(variables.size());
+        for (Variable v : variables) {
+            Variable average = slots.getOrDefault(v, Map.of()).get(AVERAGE);
+            if (average == null) {
+                throw new UsageException(op + ": variable '" + v.name() + "' has no moving average: this optimizer"
+                        + " has not updated it");
+            }
+            averages.add(average);
+        }
+        return averages;
+    }
+
+    private static final String AVERAGE = "average";
 
     /** Number of steps applied so far (Keras's {@code iterations}). */
     public long iterations() {
@@ -110,11 +206,26 @@ public abstract class Optimizer {
                     update(variables.get(i), grads.get(i), lr, step);
                 }
             }
+            if (usesEma()) {
+                for (Variable v : variables) {
+                    updateAverage(v);
+                }
+            }
         }
         iterations++;
         if (tracing) { // at every later call of the function, in order with its updates
             TracedFunction.onEachCall(() -> iterations++);
         }
+    }
+
+    /** One variable's moving average, after its update (see {@link #withEma}). */
+    private void updateAverage(Variable v) {
+        Variable average = slot(v, AVERAGE);
+        long start = emaStart.computeIfAbsent(v, k -> iterations);
+        double momentum = emaMomentum;
+        // read when the update runs: in a traced function at every call, before iterations advances
+        DoubleSupplier rate = () -> iterations == start ? 1.0 : 1 - momentum;
+        Spool.applyGradientDescent(average, rate, average.value().sub(v.value()));
     }
 
     /**

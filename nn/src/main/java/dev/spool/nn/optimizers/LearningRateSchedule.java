@@ -57,4 +57,32 @@ public interface LearningRateSchedule {
             return initial * ((1 - alpha) * cosine + alpha);
         };
     }
+
+    /**
+     * Cosine decay after a linear warm-up, Keras's
+     * {@code CosineDecay(initial, decaySteps, alpha, warmup_target=warmupTarget, warmup_steps=warmupSteps)}:
+     * with {@code s = min(step, warmupSteps + decaySteps)}, the rate is
+     * {@code initial + (warmupTarget - initial) · s / warmupSteps} while {@code s < warmupSteps},
+     * then {@code warmupTarget · ((1 - alpha) · ½(1 + cos(π · (s - warmupSteps) / decaySteps)) + alpha)}.
+     * The warm-up starts at {@code initial} at step 0 (Keras's, which often passes 0) and reaches
+     * {@code warmupTarget} at step {@code warmupSteps}; the run lasts {@code warmupSteps + decaySteps}
+     * steps to decay fully.
+     */
+    static LearningRateSchedule cosineDecay(double initial, long decaySteps, double alpha, double warmupTarget,
+                                            long warmupSteps) {
+        String op = "LearningRateSchedule.cosineDecay";
+        NnArgs.nonNegative(initial, op, "initial");
+        NnArgs.positive(decaySteps, op, "decaySteps");
+        NnArgs.unit(alpha, op, "alpha");
+        NnArgs.nonNegative(warmupTarget, op, "warmupTarget");
+        NnArgs.positive(warmupSteps, op, "warmupSteps");
+        return step -> {
+            double s = Math.min(step, warmupSteps + decaySteps);
+            if (s < warmupSteps) {
+                return (warmupTarget - initial) * (s / warmupSteps) + initial;
+            }
+            double cosine = 0.5 * (1 + Math.cos(Math.PI * ((s - warmupSteps) / decaySteps)));
+            return warmupTarget * ((1 - alpha) * cosine + alpha);
+        };
+    }
 }

@@ -97,6 +97,23 @@ class ClippingAndScheduleTest {
         assertEquals(0.2, LearningRateSchedule.cosineDecay(2.0, 100, 0.1).at(100), 1e-15);
     }
 
+    /** Keras's CosineDecay(0, 100, alpha=0.1, warmup_target=2, warmup_steps=10), worked out by hand. */
+    @Test
+    void cosineDecayAfterAWarmUpFollowsKeras() {
+        LearningRateSchedule s = LearningRateSchedule.cosineDecay(0.0, 100, 0.1, 2.0, 10);
+        assertEquals(0.0, s.at(0), 0); // the warm-up starts at the initial rate
+        assertEquals(0.6, s.at(3), 1e-15); // 2 · 3/10
+        assertEquals(2.0, s.at(10), 1e-15); // the target, where the decay starts
+        assertEquals(2.0 * (0.9 * 0.5 + 0.1), s.at(60), 1e-12); // half way through the decay: 1.1
+        assertEquals(0.2, s.at(110), 1e-15); // alpha · target at the end
+        assertEquals(0.2, s.at(1000), 1e-15); // and after it
+        LearningRateSchedule from = LearningRateSchedule.cosineDecay(1.0, 50, 0.0, 3.0, 4);
+        assertEquals(1.5, from.at(1), 1e-15); // 1 + (3 - 1) · 1/4
+        assertThrows(HyperparameterException.class, () -> LearningRateSchedule.cosineDecay(0, 100, 0, 2, 0));
+        assertThrows(HyperparameterException.class, () -> LearningRateSchedule.cosineDecay(0, 100, 0, -1, 10));
+        assertThrows(HyperparameterException.class, () -> LearningRateSchedule.cosineDecay(0, 0, 0, 2, 10));
+    }
+
     @Test
     void badArgumentsAreRejected() {
         assertThrows(HyperparameterException.class, () -> new SGD(0.1).withGlobalClipNorm(0));

@@ -61,6 +61,7 @@ if [ -n "$CLANG" ]; then
     lint random.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint softmax.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1"
     lint attention.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DACC_N=64"
+    for t in "${TYPES[@]:0:2}"; do lint attention.cl "$t -DACC_N=64 -DUNIT_LAST=1 -DVEC_DOT=1 -DTILES=1"; done # CPU tiles
     lint training.cl "-DT=double -DT_IS_FP=1 -DT_IS_DOUBLE=1 -DSPOOL_CHUNK=1024"
     # binary ops with a unary epilogue (Backend.binaryUnary): the macro, for float and int types
     for t in "${TYPES[@]:0:2}"; do lint elementwise.cl "$t -DEPILOGUE=TANH"; done

@@ -8,7 +8,10 @@ import org.jocl.cl_mem;
 
 /**
  * The fused attention primitives (attention.cl): the forward in one launch, the backward in three
- * (D = rowsum(dOut ∘ out), dq, then dk and dv), on devices without a loop limit. Each work-item
+ * (D = rowsum(dOut ∘ out), dq, then dk and dv), on devices without a loop limit. On CPU devices
+ * (PoCL), with operands dense along their depths of at most {@link #TILE_DMAX}, the tile kernels
+ * run: a work-item owns {@link #TILE} rows, one per vector lane, and walks the other side a tile
+ * at a time (see attention.cl). Otherwise the row kernels do: each work-item
  * owns a row and a chunk of {@code ACC_N} output columns: {@link #CPU_ACC} on CPU devices (PoCL
  * vectorises the chunk's loops), {@link #GPU_ACC} on GPUs, whose registers hold the chunk. Where
  * the device ends long loops (Rusticl's llvmpipe, {@link OpenClDevice#loopLimit}), the walk over
@@ -31,6 +34,13 @@ final class AttentionKernels {
     static final String ROWDOT = "attention_rowdot";
     static final String GRAD_Q = "attention_grad_q";
     static final String GRAD_KV = "attention_grad_kv";
+    static final String FORWARD_TILES = "attention_forward_tiles";
+    static final String GRAD_Q_TILES = "attention_grad_q_tiles";
+    static final String GRAD_KV_TILES = "attention_grad_kv_tiles";
+    /** attention.cl's TILE: query or key rows per tile of the CPU-device kernels (lanes of a vector). */
+    static final int TILE = 16;
+    /** attention.cl's TILE_DMAX: the deepest d and dv the tile kernels take (their private rows). */
+    static final int TILE_DMAX = 128;
 
     private static final int F_FIRST = 1;
     private static final int F_LAST = 2;
@@ -38,15 +48,35 @@ final class AttentionKernels {
     private static final int F_MASK = 8;
 
     private final Kernels k;
+    /** Calls (forward or backward) that ran the tile kernels: for tests. */
+    long tileCalls;
 
     AttentionKernels(Kernels kernels) {
         this.k = kernels;
     }
 
-    /** attention.cl's build options for dtype t under a kernel style, with unit last strides or not. */
-    static String options(DType t, Tuning.Style style, boolean unitLast) {
+    /**
+     * attention.cl's build options for dtype t under a kernel style, with unit last strides or
+     * not, and with the tile kernels ({@code -DTILES=1}, CPU style with unit last strides only).
+     */
+    static String options(DType t, Tuning.Style style, boolean unitLast, boolean tiles) {
+        if (tiles && (style == Tuning.Style.GPU || !unitLast)) {
+            throw new IllegalArgumentException("attention tiles need CPU-style kernels and unit last strides");
+        }
         return ClTypes.options(t) + " -DACC_N=" + acc(style, t) + (unitLast ? " -DUNIT_LAST=1" : "")
-                + (unitLast && style != Tuning.Style.GPU ? " -DVEC_DOT=1" : "");
+                + (unitLast && style != Tuning.Style.GPU ? " -DVEC_DOT=1" : "") + (tiles ? " -DTILES=1 -DTILE_DMAX=" + TILE_DMAX : "");
+    }
+
+    /**
+     * Whether this call runs the tile kernels: on CPU devices (PoCL) with every operand dense along
+     * its depth, d and dv at most {@link #TILE_DMAX}, where the device runs loops of any length
+     * (not llvmpipe), unless {@code -Dspool.opencl.attentionTiles=false} asks for the row kernels
+     * (to compare the two).
+     */
+    private boolean tiles(Dims s, View... views) {
+        return k.tuning().style() != Tuning.Style.GPU && k.device.loopLimit == Long.MAX_VALUE && s.d <= TILE_DMAX
+                && s.dv <= TILE_DMAX && unitLast(views)
+                && !"false".equals(System.getProperty("spool.opencl.attentionTiles"));
     }
 
     /** Whether every view is dense along its last axis (stride 1, or a single element). */
@@ -74,6 +104,15 @@ final class AttentionKernels {
         Kernels.requireOutput("attention", lse, t, s.bn * s.hn * s.tq);
         int acc = acc(k.tuning().style(), t);
         long chunks = (s.dv + acc - 1) / acc;
+        if (tiles(s, q, kv, v)) {
+            KernelCall call = k.call(KernelSources.ATTENTION, options(t, k.tuning().style(), true, true), FORWARD_TILES);
+            operands(call, q, kv, v, mask);
+            call.i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv).scalar(t, scale)
+                    .u32(flags(0, new long[] {0, s.tk}, causal, mask)).mem(out).mem(lse);
+            call.run1d(s.bn * s.hn * ceilDiv(s.tq, TILE), 1);
+            tileCalls++;
+            return;
+        }
         long items = s.bn * s.hn * s.tq * chunks;
         // per key: the dot product (d), the chunk (acc), a few more; plus the chunk's set-up and write-out
         // (blocks of 8 keys: one more pass over the chunk per block, a few steps per key)
@@ -82,7 +121,7 @@ final class AttentionKernels {
         try {
             for (int r = 0; r + 1 < ranges.length; r++) {
                 int flags = flags(r, ranges, causal, mask);
-                KernelCall call = k.call(KernelSources.ATTENTION, options(t, k.tuning().style(), unitLast(q, kv, v)),
+                KernelCall call = k.call(KernelSources.ATTENTION, options(t, k.tuning().style(), unitLast(q, kv, v), false),
                         FORWARD);
                 operands(call, q, kv, v, mask);
                 call.i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv).scalar(t, scale)
@@ -114,7 +153,8 @@ final class AttentionKernels {
         Kernels.requireOutput("attentionGrad", dq, t, q.size());
         Kernels.requireOutput("attentionGrad", dk, t, kv.size());
         Kernels.requireOutput("attentionGrad", dv, t, v.size());
-        String options = options(t, k.tuning().style(), unitLast(q, kv, v, out, dOut));
+        boolean tiles = tiles(s, q, kv, v, out, dOut);
+        String options = options(t, k.tuning().style(), unitLast(q, kv, v, out, dOut), tiles);
         int acc = acc(k.tuning().style(), t);
         long rows = s.bn * s.hn * s.tq;
         if (s.dv + 8 > k.device.loopLimit) {
@@ -127,6 +167,21 @@ final class AttentionKernels {
                     .i64(s.dv).mem(dd.mem());
             launch(rd, rows);
             cl_mem lseMem = mem(lse);
+            if (tiles) {
+                int flags = flags(0, new long[] {0, 1}, causal, mask);
+                KernelCall gq = k.call(KernelSources.ATTENTION, options, GRAD_Q_TILES);
+                operands(gq, q, kv, v, mask, dOut);
+                gq.mem(lseMem).mem(dd.mem()).i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv)
+                        .scalar(t, scale).u32(flags).mem(dq);
+                gq.run1d(s.bn * s.hn * ceilDiv(s.tq, TILE), 1);
+                KernelCall gkv = k.call(KernelSources.ATTENTION, options, GRAD_KV_TILES);
+                operands(gkv, q, kv, v, mask, dOut);
+                gkv.mem(lseMem).mem(dd.mem()).i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv)
+                        .scalar(t, scale).u32(flags).mem(dk).mem(dv);
+                gkv.run1d(s.bn * s.hn * ceilDiv(s.tk, TILE), 1);
+                tileCalls++;
+                return;
+            }
             long perPair = s.d + s.dv + acc + 8; // grad_pair's two dot products, the chunk
             long[] keyRanges = ranges("attentionGrad", s.tk, perPair, 2L * acc + 8);
             long qItems = rows * ((s.d + acc - 1) / acc);
@@ -155,6 +210,10 @@ final class AttentionKernels {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
 
     /**
      * Boundaries {@code [0, r1, r2, ..., n]} of the walk over n rows: one range where the device

@@ -362,13 +362,22 @@ final class KernelCatalog {
             out.add(new KernelRef("conv2dBackpropFilter", t, KernelSources.CONV, ClTypes.options(t), CONV_FILTER_SUM));
             for (Tuning.Style style : Tuning.Style.values()) { // AttentionKernels: ACC_N per style
                 for (boolean unitLast : new boolean[] {true, false}) {
-                    String o = AttentionKernels.options(t, style, unitLast);
+                    String o = AttentionKernels.options(t, style, unitLast, false);
                     Set<Tuning.Style> s = EnumSet.of(style);
                     out.add(new KernelRef("attention", t, KernelSources.ATTENTION, o, AttentionKernels.FORWARD, s));
                     for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q,
                             AttentionKernels.GRAD_KV)) {
                         out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, o, k, s));
                     }
+                }
+            }
+            { // the tile kernels of CPU devices (AttentionKernels.tiles)
+                String o = AttentionKernels.options(t, Tuning.Style.CPU, true, true);
+                Set<Tuning.Style> s = EnumSet.of(Tuning.Style.CPU);
+                out.add(new KernelRef("attention", t, KernelSources.ATTENTION, o, AttentionKernels.FORWARD_TILES, s));
+                for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q_TILES,
+                        AttentionKernels.GRAD_KV_TILES)) {
+                    out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, o, k, s));
                 }
             }
             for (String k : List.of(BN_FUSED, BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {

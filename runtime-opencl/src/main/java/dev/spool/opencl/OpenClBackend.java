@@ -707,6 +707,11 @@ public final class OpenClBackend implements Backend {
         return convs;
     }
 
+    /** The fused attention's kernels of this backend (for tests: which kernels a call ran). */
+    AttentionKernels attentionKernels() {
+        return attentions;
+    }
+
     /** The matmul tuner of this backend (for tests). */
     GemmTuner gemmTuner() {
         return matmuls.tuner();

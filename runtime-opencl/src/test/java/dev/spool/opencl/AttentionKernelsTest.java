@@ -15,31 +15,43 @@ import org.junit.jupiter.params.provider.MethodSource;
  * attention.cl under both kernel strategies (the conformance suite's AttentionTest runs only the
  * device's own, so GPU kernels on PoCL are reached here alone), dense and strided depths: the
  * forward and backward primitives, called through the SPI, against the definition computed on the
- * host in double, with depths of several chunks of either strategy's accumulators (d 20, dv 33),
- * Tq ≠ Tk, causal, and a mask broadcast over the heads (stride 0).
+ * host in double, with Tq ≠ Tk, causal, a mask broadcast over the heads (stride 0) and one query
+ * row whose every key is masked. Three sets of sizes: depths of several chunks of the GPU
+ * strategy's accumulators and part of one of the CPU row kernels' (d 20, dv 33); deeper ones
+ * (d 80, dv 120) that the CPU tiles still take; and dv 130, past the tiles' 128 (two whole chunks
+ * of the CPU row kernels and a part). Dense operands on a CPU-style device run the tile kernels
+ * where their depths allow, strided ones the row kernels; the test checks which ran.
  */
 @ExtendWith(TestDevices.class)
 @SuppressWarnings("try")
 class AttentionKernelsTest {
-    private static final int B = 2;
-    private static final int H = 2;
-    private static final int TQ = 45;
-    private static final int TK = 37;
-    private static final int D = 20;
-    private static final int DV = 33;
+    /** Batch, heads, query and key lengths, depths of q·k and of v. */
+    record Sizes(int b, int h, int tq, int tk, int d, int dv) {
+    }
+
+    static final List<Sizes> SIZES = List.of(new Sizes(2, 2, 45, 37, 20, 33), new Sizes(1, 2, 40, 35, 80, 120),
+            new Sizes(1, 1, 20, 18, 8, 130));
 
     @ParameterizedTest(name = "{0}", autoCloseArguments = false) // the backends are shared by the test classes
     @MethodSource("dev.spool.opencl.TestDevices#bothStyles")
     void bothStrategiesMatchTheDefinition(OpenClBackend be) {
         for (DType t : KernelCatalog.types(KernelCatalog.FLOATING, be.info().fp64())) {
-            for (boolean strided : new boolean[] {false, true}) {
-                run(be, t, strided);
+            for (Sizes z : SIZES) {
+                for (boolean strided : new boolean[] {false, true}) {
+                    run(be, t, z, strided);
+                }
             }
         }
     }
 
     /** With {@code strided}, k is stored [B, H, D, TK] and seen transposed: the depth has stride TK. */
-    private static void run(OpenClBackend be, DType t, boolean strided) {
+    private static void run(OpenClBackend be, DType t, Sizes z, boolean strided) {
+        final int B = z.b();
+        final int H = z.h();
+        final int TQ = z.tq();
+        final int TK = z.tk();
+        final int D = z.d();
+        final int DV = z.dv();
         {
             Random r = new Random(5);
             double[] q = values(r, B * H * TQ * D);
@@ -50,8 +62,10 @@ class AttentionKernelsTest {
             for (int i = 0; i < mask.length; i++) {
                 mask[i] = r.nextDouble() < 0.8 ? 1 : 0;
             }
+            java.util.Arrays.fill(mask, 5 * TK, 6 * TK, 0); // batch 0, query 5: no key left
+
             double scale = 0.3;
-            List<double[]> expected = reference(q, k, v, g, mask, scale);
+            List<double[]> expected = reference(z, q, k, v, g, mask, scale);
             DeviceBuffer qb = Host.upload(be, t, q);
             double[] kStored = k;
             if (strided) {
@@ -79,9 +93,17 @@ class AttentionKernelsTest {
             View vv = View.contiguous(vb, B, H, TK, DV);
             View mv = new View(mb, new int[] {B, H, TQ, TK}, new long[] {(long) TQ * TK, 0, TK, 1}, 0);
             View ov = View.contiguous(out, B, H, TQ, DV);
+            long tileCalls = be.attentionKernels().tileCalls;
             be.attention(qv, kv, vv, mv, true, scale, out, lse);
             be.attentionGrad(qv, kv, vv, mv, true, scale, ov, View.contiguous(gb, B, H, TQ, DV),
                     View.contiguous(lse, B, H, TQ), dq, dk, dv);
+            // which kernels ran: the tiles exactly where AttentionKernels picks them
+            boolean tiles = !strided && be.tuning().style() == Tuning.Style.CPU
+                    && be.device().loopLimit == Long.MAX_VALUE && D <= AttentionKernels.TILE_DMAX
+                    && DV <= AttentionKernels.TILE_DMAX;
+            be.synchronize();
+            assertEquals(tiles ? 2 : 0, be.attentionKernels().tileCalls - tileCalls, "calls that ran the tiles on "
+                    + be.info().name() + " (" + be.strategy() + ")" + (strided ? " strided" : ""));
             DeviceBuffer[] got = {out, dq, dk, dv};
             String[] names = {"out", "dq", "dk", "dv"};
             double tol = t == DType.FLOAT64 ? 1e-10 : 2e-5;
@@ -102,7 +124,14 @@ class AttentionKernelsTest {
     }
 
     /** The definition on the host, in double: scores, masked, softmax, and the gradients written out. */
-    static List<double[]> reference(double[] q, double[] k, double[] v, double[] g, double[] mask, double scale) {
+    static List<double[]> reference(Sizes z, double[] q, double[] k, double[] v, double[] g, double[] mask,
+                                    double scale) {
+        final int B = z.b();
+        final int H = z.h();
+        final int TQ = z.tq();
+        final int TK = z.tk();
+        final int D = z.d();
+        final int DV = z.dv();
         double[] out = new double[B * H * TQ * DV];
         double[] dq = new double[q.length];
         double[] dk = new double[k.length];

@@ -4,6 +4,7 @@ import dev.spool.DType;
 import dev.spool.Device;
 import dev.spool.GradientTape;
 import dev.spool.Shape;
+import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
@@ -50,21 +51,41 @@ import me.tongfei.progressbar.ProgressBarStyle;
 /**
  * Keras's classic small CNN on Zalando's Fashion-MNIST, from Debian's
  * {@code dataset-fashion-mnist}: Conv2D(32, 3x3, relu), MaxPooling2D, Conv2D(64, 3x3, relu),
- * MaxPooling2D, Flatten, Dense(128, relu), Dropout(0.3), Dense(10), trained with Adam (Keras's
- * defaults, learning rate 0.001; {@code --schedule cosine} decays it to 0 over the run, as Keras's
- * {@code CosineDecay}) on batches of 128. Each epoch shows a progress bar with the
- * running loss, accuracy and images/s, then the test accuracy and the epoch's time. At the end
- * it writes a confusion matrix of the test set and a grid of test images with their predicted
- * and true classes (PNG), and a checkpoint of the model ({@code .npz}).
+ * MaxPooling2D, Flatten, Dense(128, relu), Dropout(0.3), Dense(10), trained with Adam (β₁ 0.9,
+ * β₂ 0.999, ε 1e-7, Keras's) on batches of 128. The default recipe, measured to reach 0.91 test
+ * accuracy in 5 epochs on {@code cpu} (README): images standardized with the training set's
+ * mean pixel and standard deviation, and the learning rate warmed up linearly from 0 to 0.008
+ * over the first tenth of the steps and then decayed to 0 by a cosine (Keras's
+ * {@code CosineDecay(0, decay_steps, warmup_target=0.008, warmup_steps)}). Each epoch shows a
+ * progress bar with the running loss, accuracy and images/s, then the test accuracy and the
+ * epoch's time. At the end it writes a confusion matrix of the test set and a grid of test images
+ * with their predicted and true classes (PNG), and a checkpoint of the model ({@code .npz}; it
+ * expects standardized images, {@code (x - mean) / std} with the values it prints).
+ *
+ * <p>Options, all measured in the README: {@code --learning-rate} (0.008), {@code --schedule
+ * cosine|constant} (cosine), {@code --warmup F} (0.1 of the steps; 0 with a constant rate),
+ * {@code --inputs standardized|scaled} (standardized; scaled is Keras's tutorial, {@code x/255}
+ * only), {@code --ema off|M} (off; Keras's {@code use_ema=True, ema_momentum=M}: the test accuracy
+ * and the checkpoint use the moving average of the weights), {@code --label-smoothing S} (0;
+ * Keras's {@code CategoricalCrossentropy(label_smoothing=S)}), {@code --flip off|on} (off; Keras's
+ * {@code RandomFlip("horizontal")} on the training batches), {@code --seed} (1: the initial
+ * weights, the shuffles, dropout and flips; a run is deterministic for a seed).
  *
  * <pre>java -cp examples/target/spool-examples.jar dev.spool.examples.FashionMnistCnn [--device cpu|opencl]
  *     [--epochs 5] [--limit N] [--test-limit N] [--batch 128] [--out DIR] [--data DIR] [--seed 1]
- *     [--learning-rate 0.001] [--schedule constant|cosine]</pre>
+ *     [--learning-rate 0.008] [--schedule cosine|constant] [--warmup 0.1] [--inputs standardized|scaled]
+ *     [--ema off|M] [--label-smoothing S] [--flip off|on]</pre>
  */
 public final class FashionMnistCnn {
     static final int DEFAULT_EPOCHS = 5;
     static final int DEFAULT_BATCH = 128;
-    static final double DEFAULT_LEARNING_RATE = 0.001;
+    static final double DEFAULT_LEARNING_RATE = 0.008;
+    static final boolean DEFAULT_COSINE = true;
+    static final double DEFAULT_EMA = -1;
+    static final double DEFAULT_LABEL_SMOOTHING = 0;
+    static final boolean DEFAULT_STANDARDIZE = true;
+    static final boolean DEFAULT_FLIP = false;
+    static final double DEFAULT_WARMUP = 0.1;
     static final int EVAL_BATCH = 500;
     static final String CHECKPOINT = "fashion-mnist-cnn.npz";
     static final String CONFUSION_PLOT = "fashion-mnist-confusion.png";
@@ -73,21 +94,45 @@ public final class FashionMnistCnn {
     static final int GRID_COLUMNS = 8;
     static final int GRID_ROWS = 5;
 
-    /** What a run did: per epoch the mean training loss and accuracy, the test accuracy and the seconds taken. */
+    /**
+     * What a run did: per epoch the mean training loss and accuracy, the test accuracy (of the
+     * moving average of the weights when {@code --ema} is on), the test accuracy of the model's own
+     * weights (the same list without EMA) and the seconds taken. {@code inputMean} and
+     * {@code inputStd} are what the images were standardized with (0 and 1: only scaled to [0, 1]).
+     */
     public record Result(List<Double> trainLosses, List<Double> trainAccuracies, List<Double> testAccuracies,
-                         List<Double> epochSeconds, int trainImages, int testImages, int[][] confusion,
-                         Path confusionPlot, Path samplesPlot, Path checkpoint) {
+                         List<Double> ownTestAccuracies, List<Double> epochSeconds, int trainImages, int testImages,
+                         int[][] confusion,
+                         Path confusionPlot, Path samplesPlot, Path checkpoint, double inputMean, double inputStd) {
         public double finalTestAccuracy() {
             return testAccuracies.get(testAccuracies.size() - 1);
         }
     }
 
-    /** The run's settings; 0 for a limit means the whole split. */
+    /**
+     * The run's settings; 0 for a limit means the whole split. {@code emaMomentum} below 0 turns the
+     * moving average of the weights off; {@code labelSmoothing} 0 is plain cross-entropy.
+     */
     public record Options(int epochs, int trainLimit, int testLimit, int batch, long seed, double learningRate,
-                          boolean cosineDecay) {
-        /** Keras's defaults: Adam's learning rate 0.001, constant. */
+                          boolean cosineDecay, double emaMomentum, double labelSmoothing, boolean standardize,
+                          boolean flip, double warmup) {
+        /** The shipped recipe (the defaults of {@link #main}) with these sizes and seed. */
         public Options(int epochs, int trainLimit, int testLimit, int batch, long seed) {
-            this(epochs, trainLimit, testLimit, batch, seed, DEFAULT_LEARNING_RATE, false);
+            this(epochs, trainLimit, testLimit, batch, seed, DEFAULT_LEARNING_RATE, DEFAULT_COSINE, DEFAULT_EMA,
+                    DEFAULT_LABEL_SMOOTHING, DEFAULT_STANDARDIZE, DEFAULT_FLIP, DEFAULT_WARMUP);
+        }
+
+        public Options {
+            if (!(warmup >= 0 && warmup < 1) || warmup > 0 && !cosineDecay) {
+                throw new IllegalArgumentException("--warmup must be a fraction of the run's steps in [0, 1), and 0"
+                        + " unless --schedule is cosine (Keras's CosineDecay warm-up), not " + warmup
+                        + (cosineDecay ? "" : " with a constant rate"));
+            }
+        }
+
+        /** Keras's {@code warmup_steps}: the fraction {@link #warmup} of {@code totalSteps}, rounded. */
+        public long warmupSteps(long totalSteps) {
+            return Math.round(warmup * totalSteps);
         }
     }
 
@@ -97,17 +142,26 @@ public final class FashionMnistCnn {
         this.out = out;
     }
 
+    static final String USAGE = "[--device cpu|opencl|opencl:N] [--epochs N] [--limit N] [--test-limit N] [--batch N] "
+            + "[--out DIR] [--data DIR] [--seed N] [--learning-rate R] [--schedule constant|cosine] [--ema off|M] "
+            + "[--label-smoothing S] [--inputs scaled|standardized] [--flip off|on] [--warmup F]";
+
     public static void main(String[] args) {
-        Map<String, String> o = Examples.options(args, "[--device cpu|opencl|opencl:N] [--epochs N] [--limit N] "
-                + "[--test-limit N] [--batch N] [--out DIR] [--data DIR] [--seed N] [--learning-rate R] "
-                + "[--schedule constant|cosine]",
-                "device", "epochs", "limit", "test-limit", "batch", "out", "data", "seed", "learning-rate", "schedule");
+        Map<String, String> o = Examples.options(args, USAGE, "device", "epochs", "limit", "test-limit", "batch", "out",
+                "data", "seed", "learning-rate", "schedule", "ema", "label-smoothing", "inputs", "flip",
+                "warmup");
+        boolean cosine = o.containsKey("schedule") ? schedule(o.get("schedule")) : DEFAULT_COSINE;
         Options options = new Options(Integer.parseInt(o.getOrDefault("epochs", String.valueOf(DEFAULT_EPOCHS))),
                 Integer.parseInt(o.getOrDefault("limit", "0")), Integer.parseInt(o.getOrDefault("test-limit", "0")),
                 Integer.parseInt(o.getOrDefault("batch", String.valueOf(DEFAULT_BATCH))),
                 Long.parseLong(o.getOrDefault("seed", "1")),
                 Double.parseDouble(o.getOrDefault("learning-rate", String.valueOf(DEFAULT_LEARNING_RATE))),
-                schedule(o.getOrDefault("schedule", "constant")));
+                cosine,
+                o.containsKey("ema") ? ema(o.get("ema")) : DEFAULT_EMA,
+                o.containsKey("label-smoothing") ? labelSmoothing(o.get("label-smoothing")) : DEFAULT_LABEL_SMOOTHING,
+                o.containsKey("inputs") ? standardize(o.get("inputs")) : DEFAULT_STANDARDIZE,
+                o.containsKey("flip") ? flip(o.get("flip")) : DEFAULT_FLIP,
+                o.containsKey("warmup") ? warmup(o.get("warmup")) : cosine ? DEFAULT_WARMUP : 0);
         Path data = o.containsKey("data") ? Path.of(o.get("data")) : FashionMnist.directory();
         new FashionMnistCnn(System.out).run(Examples.device(o), data, Path.of(o.getOrDefault("out", ".")), options);
     }
@@ -117,6 +171,62 @@ public final class FashionMnistCnn {
             case "constant" -> false;
             case "cosine" -> true;
             default -> throw new IllegalArgumentException("--schedule must be constant or cosine, not " + name);
+        };
+    }
+
+    /** {@code off} (-1), or Keras's {@code ema_momentum} in [0, 1]. */
+    static double ema(String value) {
+        if (value.equals("off")) {
+            return -1;
+        }
+        double m;
+        try {
+            m = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            m = Double.NaN;
+        }
+        if (!(m >= 0 && m <= 1)) {
+            throw new IllegalArgumentException("--ema must be off or a momentum in [0, 1] (Keras's 0.99), not " + value);
+        }
+        return m;
+    }
+
+    /** Keras's {@code label_smoothing}, in [0, 1). */
+    static double labelSmoothing(String value) {
+        double s;
+        try {
+            s = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            s = Double.NaN;
+        }
+        if (!(s >= 0 && s < 1)) {
+            throw new IllegalArgumentException("--label-smoothing must be a number in [0, 1), not " + value);
+        }
+        return s;
+    }
+
+    /** A number for {@code --warmup}; {@link Options} checks its range. */
+    static double warmup(String value) {
+        try {
+            return Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--warmup must be a fraction of the run's steps in [0, 1), not " + value);
+        }
+    }
+
+    static boolean standardize(String name) {
+        return switch (name) {
+            case "scaled" -> false;
+            case "standardized" -> true;
+            default -> throw new IllegalArgumentException("--inputs must be scaled or standardized, not " + name);
+        };
+    }
+
+    static boolean flip(String name) {
+        return switch (name) {
+            case "off" -> false;
+            case "on" -> true;
+            default -> throw new IllegalArgumentException("--flip must be off or on, not " + name);
         };
     }
 
@@ -138,6 +248,10 @@ public final class FashionMnistCnn {
         System.setProperty("java.awt.headless", "true");
         FashionMnist.Data trainData = FashionMnist.load(dataDir, FashionMnist.Split.TRAIN, options.trainLimit());
         FashionMnist.Data testData = FashionMnist.load(dataDir, FashionMnist.Split.TEST, options.testLimit());
+        double[] moments = options.standardize() ? moments(trainData.images()) : new double[] {0, 1};
+        FashionMnist.Data trainInputs = standardized(trainData, moments[0], moments[1]);
+        FashionMnist.Data testInputs = standardized(testData, moments[0], moments[1]);
+        List<Double> ownTestAccuracies = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
         List<Double> accuracies = new ArrayList<>();
         List<Double> testAccuracies = new ArrayList<>();
@@ -145,7 +259,7 @@ public final class FashionMnistCnn {
         int[] predicted = null;
         try (Device.Scope on = Device.use(device); TensorScope all = new TensorScope();
                 Mean meanLoss = new Mean(); Accuracy accuracy = Accuracy.sparseCategorical()) {
-            Tensor trainImages = trainData.imageTensor();
+            Tensor trainImages = trainInputs.imageTensor();
             Tensor trainLabels = trainData.labelTensor();
             Sequential model = model(options.seed()).build(Shape.of(1, FashionMnist.SIDE, FashionMnist.SIDE, 1),
                     DType.FLOAT32);
@@ -155,10 +269,23 @@ public final class FashionMnistCnn {
                     + "%d epochs of batches of %d, Adam, on %s%n", trainData.size(), testData.size(), dataDir, count,
                     options.epochs(), options.batch(), device);
             Dataset train = Dataset.fromTensors(trainImages, trainLabels).shuffle(options.seed()).batch(options.batch());
-            Optimizer optimizer = new Adam(options.cosineDecay()
-                    ? LearningRateSchedule.cosineDecay(options.learningRate(),
-                            (long) options.epochs() * train.batchesPerEpoch(), 0)
-                    : LearningRateSchedule.constant(options.learningRate()), 0.9, 0.999, 1e-7);
+            long totalSteps = (long) options.epochs() * train.batchesPerEpoch();
+            long warmupSteps = options.warmupSteps(totalSteps);
+            if (warmupSteps >= totalSteps) {
+                throw new IllegalArgumentException("--warmup " + options.warmup() + " is " + warmupSteps
+                        + " steps and leaves none to decay over: the run has " + totalSteps);
+            }
+            LearningRateSchedule rate = !options.cosineDecay() ? LearningRateSchedule.constant(options.learningRate())
+                    : warmupSteps == 0 ? LearningRateSchedule.cosineDecay(options.learningRate(), totalSteps, 0)
+                    : LearningRateSchedule.cosineDecay(0, totalSteps - warmupSteps, 0, options.learningRate(),
+                            warmupSteps);
+            Optimizer optimizer = new Adam(rate, 0.9, 0.999, 1e-7);
+            out.println(recipe(options, moments, totalSteps));
+            if (options.emaMomentum() >= 0) {
+                optimizer.withEma(options.emaMomentum());
+            }
+            Tensor reversedColumns = options.flip() ? Spool.constant(reversed(FashionMnist.SIDE)) : null;
+            long globalStep = 0;
             Iterator<List<Tensor>> batches = train.repeat(options.epochs()).iterator(); // a new order each epoch
             for (int epoch = 0; epoch < options.epochs(); epoch++) {
                 long start = System.nanoTime();
@@ -174,9 +301,19 @@ public final class FashionMnistCnn {
                             GradientTape tape = new GradientTape();
                             Tensor logits;
                             Tensor loss;
+                            Tensor images = batch.get(0);
+                            if (options.flip()) { // Keras's RandomFlip("horizontal"): each image with probability 1/2
+                                Tensor flipped = Spool.gather(images, reversedColumns, 2);
+                                Tensor coin = Spool.randomUniform(Shape.of(images.shape().dim(0), 1, 1, 1),
+                                        options.seed() * 1_000_003L + 777 + globalStep).less(0.5);
+                                images = Spool.where(coin, flipped, images);
+                            }
                             try (tape) {
-                                logits = model.call(batch.get(0), true);
-                                loss = Losses.sparseSoftmaxCrossEntropy(batch.get(1), logits, Reduction.MEAN);
+                                logits = model.call(images, true);
+                                loss = options.labelSmoothing() > 0
+                                        ? Losses.softmaxCrossEntropy(smoothed(batch.get(1), options.labelSmoothing()),
+                                                logits, Reduction.MEAN)
+                                        : Losses.sparseSoftmaxCrossEntropy(batch.get(1), logits, Reduction.MEAN);
                             }
                             optimizer.apply(tape.gradient(loss, params), params);
                             meanLoss.update(loss);
@@ -184,6 +321,7 @@ public final class FashionMnistCnn {
                         }
                         bar.stepBy(batch.get(0).shape().dim(0));
                         steps++;
+                        globalStep++;
                         if (steps % 10 == 0) { // reading the metrics waits for the device: every 10 steps
                             bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f acc %.4f", meanLoss.result(),
                                     accuracy.result()));
@@ -193,15 +331,29 @@ public final class FashionMnistCnn {
                             accuracy.result()));
                 }
                 double elapsed = (System.nanoTime() - start) / 1e9;
-                predicted = predict(model, testData);
+                predicted = predict(model, testInputs);
+                double ownAccuracy = accuracy(predicted, testData.labels());
+                if (optimizer.usesEma()) { // evaluate the averaged weights, as Keras's SwapEMAWeights callback
+                    if (epoch + 1 < options.epochs()) {
+                        optimizer.swapEmaWeights(params);
+                        predicted = predict(model, testInputs);
+                        optimizer.swapEmaWeights(params);
+                    } else { // the end of training: the averages become the model (Keras's fit does this)
+                        optimizer.finalizeVariableValues(params);
+                        predicted = predict(model, testInputs);
+                    }
+                }
                 double testAccuracy = accuracy(predicted, testData.labels());
+                ownTestAccuracies.add(ownAccuracy);
                 losses.add(meanLoss.result());
                 accuracies.add(accuracy.result());
                 testAccuracies.add(testAccuracy);
                 seconds.add(elapsed);
-                out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f, accuracy %.4f, test accuracy %.4f; %.1f s "
+                out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f, accuracy %.4f, test accuracy %.4f%s; %.1f s "
                         + "(%.0f ms a step, %.0f images/s)%n", epoch + 1, options.epochs(), meanLoss.result(),
-                        accuracy.result(), testAccuracy, elapsed, 1000 * elapsed / steps, trainData.size() / elapsed);
+                        accuracy.result(), testAccuracy, optimizer.usesEma()
+                                ? String.format(Locale.ROOT, " (EMA weights; own weights %.4f)", ownAccuracy) : "",
+                        elapsed, 1000 * elapsed / steps, trainData.size() / elapsed);
                 meanLoss.reset();
                 accuracy.reset();
             }
@@ -214,11 +366,64 @@ public final class FashionMnistCnn {
             write(confusionImage(confusion, testAccuracies.get(testAccuracies.size() - 1)), confusionPlot);
             write(samplesImage(testData, predicted), samplesPlot);
             out.println("wrote " + confusionPlot + ", " + samplesPlot + " and " + checkpoint);
-            return new Result(losses, accuracies, testAccuracies, seconds, trainData.size(), testData.size(), confusion,
-                    confusionPlot, samplesPlot, checkpoint);
+            return new Result(losses, accuracies, testAccuracies, ownTestAccuracies, seconds, trainData.size(),
+                    testData.size(), confusion, confusionPlot, samplesPlot, checkpoint, moments[0], moments[1]);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** One line naming the recipe of a run. */
+    static String recipe(Options o, double[] moments, long totalSteps) {
+        return String.format(Locale.ROOT, "recipe: Adam, learning rate %s%s, EMA of the weights %s, label smoothing %s, "
+                        + "inputs %s, horizontal flips %s, seed %d", o.learningRate(),
+                o.cosineDecay() ? (o.warmup() > 0 ? " reached by a linear warm-up from 0 over "
+                        + o.warmupSteps(totalSteps) + " steps," : "") + " with cosine decay to 0 over "
+                        + (totalSteps - o.warmupSteps(totalSteps)) + " steps" : " constant",
+                o.emaMomentum() >= 0 ? "with momentum " + o.emaMomentum() : "off", o.labelSmoothing(),
+                o.standardize() ? String.format(Locale.ROOT, "standardized (x/255 - %.4f) / %.4f", moments[0], moments[1])
+                        : "scaled to [0, 1]", o.flip() ? "on" : "off", o.seed());
+    }
+
+    /** The mean and (population) standard deviation of all the pixels, in double. */
+    static double[] moments(float[] pixels) {
+        double sum = 0;
+        for (float p : pixels) {
+            sum += p;
+        }
+        double mean = sum / pixels.length;
+        double squares = 0;
+        for (float p : pixels) {
+            squares += (p - mean) * (p - mean);
+        }
+        return new double[] {mean, Math.sqrt(squares / pixels.length)};
+    }
+
+    /** {@code (x - mean) / std} for every pixel; the data itself when mean is 0 and std 1. */
+    static FashionMnist.Data standardized(FashionMnist.Data data, double mean, double std) {
+        if (mean == 0 && std == 1) {
+            return data;
+        }
+        float[] in = data.images();
+        float[] x = new float[in.length];
+        for (int i = 0; i < in.length; i++) {
+            x[i] = (float) ((in[i] - mean) / std);
+        }
+        return new FashionMnist.Data(x, data.labels());
+    }
+
+    /** Keras's {@code CategoricalCrossentropy(label_smoothing=s)} targets: {@code onehot·(1 - s) + s/classes}. */
+    static Tensor smoothed(Tensor labels, double s) {
+        int classes = FashionMnist.CLASS_NAMES.size();
+        return Spool.oneHot(labels, classes, 1 - s + s / classes, s / classes, DType.FLOAT32);
+    }
+
+    private static int[] reversed(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = n - 1 - i;
+        }
+        return r;
     }
 
     /** The predicted class of every image, in inference mode, {@value #EVAL_BATCH} at a time. */

@@ -97,6 +97,35 @@ final class SimdAttention {
         final float[] acc2;
         final float[] m = new float[BQ];
         final float[] l = new float[BQ];
+        /** Every key of one (batch, head) packed as kt and vt are, rows of {@link #keysPadded}; or null. */
+        float[] ktAll;
+        float[] vtAll;
+        int keysPadded;
+        /** The (batch, head) in ktAll and vtAll, -1 for none. */
+        int packedBh = -1;
+
+        /**
+         * K (and V, with {@code withV}) of (b, h) transposed into ktAll (vtAll), unless they hold it
+         * already: a query tile's tasks of one (b, h) follow each other in a thread's range, so
+         * each is packed once per range and not once per pair of tiles (where packing cost as much
+         * as the scores' GEMM).
+         */
+        void packAll(Geo g, int b, int h, boolean withV) {
+            int bh = b * g.hn + h;
+            if (bh == packedBh) {
+                return;
+            }
+            keysPadded = roundUp(g.tk);
+            if (ktAll == null) {
+                ktAll = new float[g.d * keysPadded];
+                vtAll = withV ? new float[g.dv * keysPadded] : null;
+            }
+            pack(g.ka, Geo.row(g.k, b, h, 0), (int) g.k.strides()[2], g.tk, g.d, ktAll, keysPadded);
+            if (withV) {
+                pack(g.va, Geo.row(g.v, b, h, 0), (int) g.v.strides()[2], g.tk, g.dv, vtAll, keysPadded);
+            }
+            packedBh = bh;
+        }
 
         Scratch(Geo g, int accRows, int accCols, int acc2Cols) {
             kt = new float[g.d * BK];
@@ -159,10 +188,12 @@ final class SimdAttention {
 
     private static void forwardTile(Geo g, Scratch sc, int b, int h, int i0, int nq, int j0, int nk) {
         int nkp = roundUp(nk);
-        pack(g.ka, Geo.row(g.k, b, h, j0), (int) g.k.strides()[2], nk, g.d, sc.kt);
+        sc.packAll(g, b, h, false);
         float[] s = sc.s;
         Arrays.fill(s, 0, nq * BK, 0);
-        gemmAcc(g.qa, Geo.row(g.q, b, h, i0), (int) g.q.strides()[2], 1, nq, g.d, sc.kt, 0, BK, nkp, s, 0, BK);
+        // the packed columns past nk (up to nkp) are keys past a causal end or zeros: their scores are dropped
+        gemmAcc(g.qa, Geo.row(g.q, b, h, i0), (int) g.q.strides()[2], 1, nq, g.d, sc.ktAll, j0, sc.keysPadded, nkp, s,
+                0, BK);
         boolean masking = g.anyMasked(i0, nq, j0, nk);
         for (int r = 0; r < nq; r++) {
             int so = r * BK;
@@ -221,11 +252,11 @@ final class SimdAttention {
         }
     }
 
-    /** {@code t[c * BK + jj] = x[off + jj * rowStride + c]} for jj < nk, c < n; zeros to the vector's end. */
-    private static void pack(float[] x, int off, int rowStride, int nk, int n, float[] t) {
+    /** {@code t[c * tRow + jj] = x[off + jj * rowStride + c]} for jj < nk, c < n; zeros to the vector's end. */
+    private static void pack(float[] x, int off, int rowStride, int nk, int n, float[] t, int tRow) {
         int nkp = roundUp(nk);
         for (int c = 0; c < n; c++) {
-            int to = c * BK;
+            int to = c * tRow;
             for (int jj = 0; jj < nk; jj++) {
                 t[to + jj] = x[off + jj * rowStride + c];
             }
@@ -280,8 +311,8 @@ final class SimdAttention {
                 int nk = Math.min(BK, g.tk - j0);
                 Arrays.fill(sc.acc, 0);
                 Arrays.fill(sc.acc2, 0);
-                pack(g.ka, Geo.row(g.k, b, h, j0), (int) g.k.strides()[2], nk, g.d, sc.kt);
-                pack(g.va, Geo.row(g.v, b, h, j0), (int) g.v.strides()[2], nk, g.dv, sc.vt);
+                pack(g.ka, Geo.row(g.k, b, h, j0), (int) g.k.strides()[2], nk, g.d, sc.kt, BK);
+                pack(g.va, Geo.row(g.v, b, h, j0), (int) g.v.strides()[2], nk, g.dv, sc.vt, BK);
                 int start = 0;
                 if (g.causal) { // queries before j0 see none of these keys, unless every key of theirs is masked
                     start = Math.min(j0, g.tq);
@@ -294,7 +325,7 @@ final class SimdAttention {
                 }
                 for (int i0 = start; i0 < g.tq; i0 += BQ) {
                     int nq = Math.min(BQ, g.tq - i0);
-                    probabilities(g, sc, ls, dd, ga, dOut, b, h, i0, nq, j0, nk);
+                    probabilities(g, sc, sc.kt, sc.vt, 0, BK, ls, dd, ga, dOut, b, h, i0, nq, j0, nk);
                     int qp = Geo.row(g.q, b, h, i0);
                     int gp = Geo.row(dOut, b, h, i0);
                     // dv += pᵀ dOut, dk += dsᵀ q
@@ -324,9 +355,9 @@ final class SimdAttention {
                 int kEnd = g.causal ? Math.min(g.tk, i0 + nq) : g.tk; // ds = 0 where masked
                 for (int j0 = 0; j0 < kEnd; j0 += BK) {
                     int nk = Math.min(BK, kEnd - j0);
-                    pack(g.ka, Geo.row(g.k, b, h, j0), (int) g.k.strides()[2], nk, g.d, sc.kt);
-                    pack(g.va, Geo.row(g.v, b, h, j0), (int) g.v.strides()[2], nk, g.dv, sc.vt);
-                    probabilities(g, sc, ls, dd, ga, dOut, b, h, i0, nq, j0, nk);
+                    sc.packAll(g, b, h, true);
+                    probabilities(g, sc, sc.ktAll, sc.vtAll, j0, sc.keysPadded, ls, dd, ga, dOut, b, h, i0, nq, j0,
+                            nk);
                     // dq += ds k
                     gemmAcc(sc.dp, 0, BK, 1, nq, nk, g.ka, Geo.row(g.k, b, h, j0), (int) g.k.strides()[2], g.d,
                             sc.acc, 0, g.d);
@@ -342,12 +373,15 @@ final class SimdAttention {
     }
 
     /**
-     * For the query tile [i0, i0 + nq) and the packed key tile (kt, vt) at j0: p into s and ds into
-     * dp, both [nq, BK] with zeros past nk. p = exp(score - lse), or 1/Tk in a row whose keys are
-     * all masked; ds = p (dOut·v - D), 0 where masked.
+     * For the query tile [i0, i0 + nq) and the key tile at j0, packed in kt and vt from column
+     * {@code col} with rows of {@code tRow}: p into s and ds into dp, both [nq, BK] with zeros past
+     * nk. p = exp(score - lse), or 1/Tk in a row whose keys are all masked; ds = p (dOut·v - D), 0
+     * where masked. The packed columns past nk (to the vector's end) may hold keys: their p and ds
+     * are set to 0.
      */
-    private static void probabilities(Geo g, Scratch sc, float[] ls, float[] dd, float[] ga, View dOut, int b, int h,
-                                      int i0, int nq, int j0, int nk) {
+    private static void probabilities(Geo g, Scratch sc, float[] kt, float[] vt, int col, int tRow, float[] ls,
+                                      float[] dd, float[] ga, View dOut, int b, int h, int i0, int nq, int j0,
+                                      int nk) {
         int nkp = roundUp(nk);
         float[] s = sc.s;
         float[] dp = sc.dp;
@@ -356,8 +390,8 @@ final class SimdAttention {
         int qp = Geo.row(g.q, b, h, i0);
         int gp = Geo.row(dOut, b, h, i0);
         int gRow = (int) dOut.strides()[2];
-        gemmAcc(g.qa, qp, (int) g.q.strides()[2], 1, nq, g.d, sc.kt, 0, BK, nkp, s, 0, BK);
-        gemmAcc(ga, gp, gRow, 1, nq, g.dv, sc.vt, 0, BK, nkp, dp, 0, BK);
+        gemmAcc(g.qa, qp, (int) g.q.strides()[2], 1, nq, g.d, kt, col, tRow, nkp, s, 0, BK);
+        gemmAcc(ga, gp, gRow, 1, nq, g.dv, vt, col, tRow, nkp, dp, 0, BK);
         boolean masking = g.anyMasked(i0, nq, j0, nk);
         int bh = b * g.hn + h;
         for (int r = 0; r < nq; r++) {

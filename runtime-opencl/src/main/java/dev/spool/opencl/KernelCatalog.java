@@ -371,14 +371,12 @@ final class KernelCatalog {
                     }
                 }
             }
-            { // the tile kernels of CPU devices (AttentionKernels.tiles)
-                String o = AttentionKernels.options(t, Tuning.Style.CPU, true, true);
-                Set<Tuning.Style> s = EnumSet.of(Tuning.Style.CPU);
-                out.add(new KernelRef("attention", t, KernelSources.ATTENTION, o, AttentionKernels.FORWARD_TILES, s));
-                for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q_TILES,
-                        AttentionKernels.GRAD_KV_TILES)) {
-                    out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, o, k, s));
-                }
+            // the tile kernels of CPU devices (AttentionKernels.tiles)
+            String tiles = AttentionKernels.options(t, Tuning.Style.CPU, true, true);
+            out.add(new KernelRef("attention", t, KernelSources.ATTENTION, tiles, AttentionKernels.FORWARD_TILES, CPU));
+            for (String k : List.of(AttentionKernels.ROWDOT, AttentionKernels.GRAD_Q_TILES,
+                    AttentionKernels.GRAD_KV_TILES)) {
+                out.add(new KernelRef("attentionGrad", t, KernelSources.ATTENTION, tiles, k, CPU));
             }
             for (String k : List.of(BN_FUSED, BN_PARTIALS, BN_FINALIZE, BN_APPLY)) {
                 out.add(new KernelRef("batchNormTraining", t, KernelSources.NORM, normOptions(t, fp64), k));

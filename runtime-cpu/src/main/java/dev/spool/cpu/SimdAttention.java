@@ -89,6 +89,7 @@ final class SimdAttention {
 
     /** Per-thread scratch of one task. */
     private static final class Scratch {
+        /** One key tile packed, BK to a row (the dk/dv pass); null in the others, which use ktAll. */
         final float[] kt;
         final float[] vt;
         final float[] s;
@@ -118,7 +119,9 @@ final class SimdAttention {
             keysPadded = roundUp(g.tk);
             if (ktAll == null) {
                 ktAll = new float[g.d * keysPadded];
-                vtAll = withV ? new float[g.dv * keysPadded] : null;
+            }
+            if (withV && vtAll == null) {
+                vtAll = new float[g.dv * keysPadded];
             }
             pack(g.ka, Geo.row(g.k, b, h, 0), (int) g.k.strides()[2], g.tk, g.d, ktAll, keysPadded);
             if (withV) {
@@ -127,9 +130,9 @@ final class SimdAttention {
             packedBh = bh;
         }
 
-        Scratch(Geo g, int accRows, int accCols, int acc2Cols) {
-            kt = new float[g.d * BK];
-            vt = new float[g.dv * BK];
+        Scratch(Geo g, int accRows, int accCols, int acc2Cols, boolean tilePacks) {
+            kt = tilePacks ? new float[g.d * BK] : null;
+            vt = tilePacks ? new float[g.dv * BK] : null;
             s = new float[BQ * BK];
             dp = new float[BQ * BK];
             acc = new float[accRows * accCols];
@@ -146,7 +149,7 @@ final class SimdAttention {
         float[] la = (float[]) lse.data();
         int qTiles = (g.tq + BQ - 1) / BQ;
         par.forRange((long) g.bn * g.hn * qTiles, 1, (lo, hi) -> {
-            Scratch sc = new Scratch(g, BQ, g.dv, 0);
+            Scratch sc = new Scratch(g, BQ, g.dv, 0, false);
             for (long task = lo; task < hi; task++) {
                 int bh = (int) (task / qTiles);
                 int b = bh / g.hn;
@@ -156,6 +159,7 @@ final class SimdAttention {
                 Arrays.fill(sc.acc, 0);
                 Arrays.fill(sc.m, Float.NEGATIVE_INFINITY);
                 Arrays.fill(sc.l, 0);
+                sc.packAll(g, b, h, false);
                 int kEnd = g.causal ? Math.min(g.tk, i0 + nq) : g.tk;
                 for (int j0 = 0; j0 < kEnd; j0 += BK) {
                     forwardTile(g, sc, b, h, i0, nq, j0, Math.min(BK, kEnd - j0));
@@ -186,9 +190,9 @@ final class SimdAttention {
         return false;
     }
 
+    /** One key tile of a query tile's online softmax; sc.ktAll holds (b, h)'s keys ({@link Scratch#packAll}). */
     private static void forwardTile(Geo g, Scratch sc, int b, int h, int i0, int nq, int j0, int nk) {
         int nkp = roundUp(nk);
-        sc.packAll(g, b, h, false);
         float[] s = sc.s;
         Arrays.fill(s, 0, nq * BK, 0);
         // the packed columns past nk (up to nkp) are keys past a causal end or zeros: their scores are dropped
@@ -302,7 +306,7 @@ final class SimdAttention {
         float[] dva = (float[]) dv.data();
         int kTiles = (g.tk + BK - 1) / BK;
         par.forRange((long) g.bn * g.hn * kTiles, 1, (lo, hi) -> {
-            Scratch sc = new Scratch(g, BK, g.d, g.dv);
+            Scratch sc = new Scratch(g, BK, g.d, g.dv, true);
             for (long task = lo; task < hi; task++) {
                 int bh = (int) (task / kTiles);
                 int b = bh / g.hn;
@@ -344,7 +348,7 @@ final class SimdAttention {
         float[] dqa = (float[]) dq.data();
         int qTiles = (g.tq + BQ - 1) / BQ;
         par.forRange((long) g.bn * g.hn * qTiles, 1, (lo, hi) -> {
-            Scratch sc = new Scratch(g, BQ, g.d, 0);
+            Scratch sc = new Scratch(g, BQ, g.d, 0, false);
             for (long task = lo; task < hi; task++) {
                 int bh = (int) (task / qTiles);
                 int b = bh / g.hn;
@@ -352,10 +356,10 @@ final class SimdAttention {
                 int i0 = (int) (task % qTiles) * BQ;
                 int nq = Math.min(BQ, g.tq - i0);
                 Arrays.fill(sc.acc, 0);
+                sc.packAll(g, b, h, true);
                 int kEnd = g.causal ? Math.min(g.tk, i0 + nq) : g.tk; // ds = 0 where masked
                 for (int j0 = 0; j0 < kEnd; j0 += BK) {
                     int nk = Math.min(BK, kEnd - j0);
-                    sc.packAll(g, b, h, true);
                     probabilities(g, sc, sc.ktAll, sc.vtAll, j0, sc.keysPadded, ls, dd, ga, dOut, b, h, i0, nq, j0,
                             nk);
                     // dq += ds k

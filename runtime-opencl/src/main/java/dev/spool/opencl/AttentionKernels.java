@@ -102,17 +102,17 @@ final class AttentionKernels {
         Dims s = dims(q, kv, v);
         Kernels.requireOutput("attention", out, t, s.bn * s.hn * s.tq * s.dv);
         Kernels.requireOutput("attention", lse, t, s.bn * s.hn * s.tq);
-        int acc = acc(k.tuning().style(), t);
-        long chunks = (s.dv + acc - 1) / acc;
         if (tiles(s, q, kv, v)) {
             KernelCall call = k.call(KernelSources.ATTENTION, options(t, k.tuning().style(), true, true), FORWARD_TILES);
             operands(call, q, kv, v, mask);
             call.i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv).scalar(t, scale)
-                    .u32(flags(0, new long[] {0, s.tk}, causal, mask)).mem(out).mem(lse);
+                    .u32(maskFlags(causal, mask)).mem(out).mem(lse);
             call.run1d(s.bn * s.hn * ceilDiv(s.tq, TILE), 1);
             tileCalls++;
             return;
         }
+        int acc = acc(k.tuning().style(), t);
+        long chunks = (s.dv + acc - 1) / acc;
         long items = s.bn * s.hn * s.tq * chunks;
         // per key: the dot product (d), the chunk (acc), a few more; plus the chunk's set-up and write-out
         // (blocks of 8 keys: one more pass over the chunk per block, a few steps per key)
@@ -168,7 +168,7 @@ final class AttentionKernels {
             launch(rd, rows);
             cl_mem lseMem = mem(lse);
             if (tiles) {
-                int flags = flags(0, new long[] {0, 1}, causal, mask);
+                int flags = maskFlags(causal, mask);
                 KernelCall gq = k.call(KernelSources.ATTENTION, options, GRAD_Q_TILES);
                 operands(gq, q, kv, v, mask, dOut);
                 gq.mem(lseMem).mem(dd.mem()).i64(s.bn).i64(s.hn).i64(s.tq).i64(s.tk).i64(s.d).i64(s.dv)
@@ -244,8 +244,12 @@ final class AttentionKernels {
     }
 
     private static int flags(int r, long[] ranges, boolean causal, View mask) {
-        return (r == 0 ? F_FIRST : 0) | (r + 2 == ranges.length ? F_LAST : 0) | (causal ? F_CAUSAL : 0)
-                | (mask != null ? F_MASK : 0);
+        return (r == 0 ? F_FIRST : 0) | (r + 2 == ranges.length ? F_LAST : 0) | maskFlags(causal, mask);
+    }
+
+    /** The causal and mask bits: all the tile kernels read (they take every key in one launch). */
+    private static int maskFlags(boolean causal, View mask) {
+        return (causal ? F_CAUSAL : 0) | (mask != null ? F_MASK : 0);
     }
 
     /** q, k, v, the mask (or q's buffer and a zero layout when there is none), and dOut if given. */

@@ -60,13 +60,9 @@ final class FusedExpression {
     }
 
     /**
-     * Whether a step is one that an expression can hold: exact per lane and cheap, with no loop
-     * of its own. Each op's method is the Vector API's own (always inlined: {@code @ForceInline})
-     * or under 35 bytecodes (SimdFloatOps), which C2 inlines whatever the call site's profile.
-     * A transcendental stays out: SimdMath's tanh as a vector method (240 bytecodes) was inlined
-     * into GELU's expression when the loop ran per tile (1.4-1.5 ms on 4M floats against 2.0 with
-     * a pass of its own) but not when the same loop was compiled on stack replacement, where every
-     * vector was boxed (98.6 MB allocated per call, 6 ms).
+     * Whether a step is cheap: exact per lane, with no loop of its own. Each op's method is the
+     * Vector API's own (always inlined: {@code @ForceInline}) or under 35 bytecodes
+     * (SimdFloatOps), which C2 inlines whatever the call site's profile.
      */
     static boolean isCheap(FusedElementwise.Step s) {
         if (s.unary() != null) {
@@ -79,6 +75,25 @@ final class FusedExpression {
             case ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD -> true;
             default -> false;
         };
+    }
+
+    /**
+     * Whether an expression can hold the step: a cheap one, or tanh ({@link SimdMath#tanh(FloatVector)},
+     * one vector method of 240 bytecodes, which C2 inlines as a hot call). Other transcendentals
+     * keep a pass of their own over the tile: their vector loops work through scratch blocks.
+     */
+    static boolean inlines(FusedElementwise.Step s) {
+        return isCheap(s) || s.unary() == UnaryOp.TANH;
+    }
+
+    /**
+     * What a step counts against {@link SimdFused#BUDGET}. tanh, one inlined call of some 25
+     * vector operations, counts 4: GELU written with 11 ops (SimdFusedTest) and with 9 (the
+     * benchmark's) stay one loop, in which C2 inlined tanh in every JVM measured (10 forks, JMH
+     * {@code -prof gc}: 6 KB allocated per call on 4M floats, no vector boxed).
+     */
+    static int weight(FusedElementwise.Step s) {
+        return isCheap(s) ? 1 : 4;
     }
 
     /**
@@ -117,7 +132,7 @@ final class FusedExpression {
                     LEAF.parameterList().subList(3, LEAF.parameterCount()));
         } else {
             FusedElementwise.Step s = p.steps().get(op - p.inputs());
-            if (!isCheap(s)) {
+            if (!inlines(s)) {
                 throw new IllegalArgumentException("step " + s + " is not a leaf and has no vector form");
             }
             MethodHandle a = tree(p, s.a(), leaf, scalar, memo);
@@ -145,6 +160,7 @@ final class FusedExpression {
                 case ABS -> l.findVirtual(FloatVector.class, "abs", MethodType.methodType(FloatVector.class));
                 case SQRT -> l.findVirtual(FloatVector.class, "sqrt", MethodType.methodType(FloatVector.class));
                 case RELU -> l.findStatic(SimdFloatOps.class, "relu", UNARY);
+                case TANH -> l.findStatic(SimdMath.class, "tanh", UNARY);
                 default -> throw new IllegalArgumentException(op + " has no vector form");
             };
         } catch (ReflectiveOperationException e) {

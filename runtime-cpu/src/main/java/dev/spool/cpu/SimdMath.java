@@ -201,29 +201,36 @@ final class SimdMath {
      */
     static void tanh(float[] x, int px, float[] r, int pr, int n) {
         for (int t = 0; t < n; t += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, px + t);
-            FloatVector y2 = v.abs().min(TANH_MAX).mul(-2f); // exact; NaN stays NaN
-            FloatVector rounded = y2.fma(c(LOG2E), c(ROUNDER));
-            FloatVector kf = rounded.sub(ROUNDER);
-            FloatVector u = kf.fma(c(-LN2_HI), y2);
-            u = kf.fma(c(-LN2_LO), u);
-            FloatVector p = u.fma(c(1.9875691500e-4f), c(1.3981999507e-3f));
-            p = p.fma(u, c(8.3334519073e-3f));
-            p = p.fma(u, c(4.1665795894e-2f));
-            p = p.fma(u, c(1.6666665459e-1f));
-            p = p.fma(u, c(5.0000001201e-1f));
-            FloatVector em = p.fma(u.mul(u), u); // expm1(u)
-            // 2^k from the rounder's low bits: (k + 127) << 23, k = bits - ROUNDER_BITS
-            FloatVector s = rounded.reinterpretAsInts().add(127 - ROUNDER_BITS)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            // m and m + 2 each rounded once: m + 2 from the rounded m would round twice (its
-            // ulp is twice m's where m is near -1), 2.5 ulp in all instead of 2
-            FloatVector m = em.fma(s, s.sub(1f));
-            FloatVector m2 = em.fma(s, s.add(1f));
-            FloatVector th = m.div(m2).abs(); // -m / (m + 2), and +0 for x = ±0
-            th.reinterpretAsInts().or(v.reinterpretAsInts().and(SIGN)).reinterpretAsFloats()
-                    .intoArray(r, pr + t);
+            tanh(FloatVector.fromArray(F, x, px + t)).intoArray(r, pr + t);
         }
+    }
+
+    /**
+     * {@link #tanh(float[], int, float[], int, int) tanh} of one vector: the loop's body, and a
+     * step that a fused expression inlines ({@link FusedExpression}). 240 bytecodes, under C2's
+     * 325 for a hot call; callers must be compiled with it inlined, or its vectors are boxed.
+     */
+    static FloatVector tanh(FloatVector v) {
+        FloatVector y2 = v.abs().min(TANH_MAX).mul(-2f); // exact; NaN stays NaN
+        FloatVector rounded = y2.fma(c(LOG2E), c(ROUNDER));
+        FloatVector kf = rounded.sub(ROUNDER);
+        FloatVector u = kf.fma(c(-LN2_HI), y2);
+        u = kf.fma(c(-LN2_LO), u);
+        FloatVector p = u.fma(c(1.9875691500e-4f), c(1.3981999507e-3f));
+        p = p.fma(u, c(8.3334519073e-3f));
+        p = p.fma(u, c(4.1665795894e-2f));
+        p = p.fma(u, c(1.6666665459e-1f));
+        p = p.fma(u, c(5.0000001201e-1f));
+        FloatVector em = p.fma(u.mul(u), u); // expm1(u)
+        // 2^k from the rounder's low bits: (k + 127) << 23, k = bits - ROUNDER_BITS
+        FloatVector s = rounded.reinterpretAsInts().add(127 - ROUNDER_BITS)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        // m and m + 2 each rounded once: m + 2 from the rounded m would round twice (its
+        // ulp is twice m's where m is near -1), 2.5 ulp in all instead of 2
+        FloatVector m = em.fma(s, s.sub(1f));
+        FloatVector m2 = em.fma(s, s.add(1f));
+        FloatVector th = m.div(m2).abs(); // -m / (m + 2), and +0 for x = ±0
+        return th.reinterpretAsInts().or(v.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
     }
 
     /**

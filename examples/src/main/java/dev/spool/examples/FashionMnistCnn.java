@@ -8,6 +8,7 @@ import dev.spool.Spool;
 import dev.spool.Tensor;
 import dev.spool.TensorScope;
 import dev.spool.Variable;
+import dev.spool.function.TracedFunction;
 import dev.spool.nn.data.Dataset;
 import dev.spool.nn.data.FashionMnist;
 import dev.spool.nn.io.Checkpoint;
@@ -68,13 +69,21 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * only), {@code --ema off|M} (off; Keras's {@code use_ema=True, ema_momentum=M}: the test accuracy
  * and the checkpoint use the moving average of the weights), {@code --label-smoothing S} (0;
  * Keras's {@code CategoricalCrossentropy(label_smoothing=S)}), {@code --flip off|on} (off; Keras's
- * {@code RandomFlip("horizontal")} on the training batches), {@code --seed} (1: the initial
- * weights, the shuffles, dropout and flips; a run is deterministic for a seed).
+ * {@code RandomFlip("horizontal")} on the training batches), {@code --dropout R} (0.3, the rate
+ * of the Dropout layer), {@code --seed} (1: the initial weights, the shuffles, dropout and flips;
+ * a run is deterministic for a seed), {@code --mode eager|function} (eager).
+ *
+ * <p>With {@code --mode function} the training step (flip, forward, tape, Adam) runs as one
+ * traced function ({@link Spool#function}): the same arithmetic, recorded on the first call and
+ * replayed after. Its random draws (dropout, flips) come from the same seeds but
+ * are mixed with the function's call count, as TF's stateful random ops in {@code tf.function}, so
+ * the two modes draw different masks; with {@code --dropout 0} and no flips they compute the
+ * same numbers (FashionMnistCnnTest).
  *
  * <pre>java -cp examples/target/spool-examples.jar dev.spool.examples.FashionMnistCnn [--device cpu|opencl]
  *     [--epochs 5] [--limit N] [--test-limit N] [--batch 128] [--out DIR] [--data DIR] [--seed 1]
  *     [--learning-rate 0.008] [--schedule cosine|constant] [--warmup 0.1] [--inputs standardized|scaled]
- *     [--ema off|M] [--label-smoothing S] [--flip off|on]</pre>
+ *     [--ema off|M] [--label-smoothing S] [--flip off|on] [--dropout 0.3] [--mode eager|function]</pre>
  */
 public final class FashionMnistCnn {
     static final int DEFAULT_EPOCHS = 5;
@@ -86,6 +95,14 @@ public final class FashionMnistCnn {
     static final boolean DEFAULT_STANDARDIZE = true;
     static final boolean DEFAULT_FLIP = false;
     static final double DEFAULT_WARMUP = 0.1;
+    static final double DEFAULT_DROPOUT = 0.3;
+    /**
+     * Eager by default: the step is bound by its convolutions, so a function saves little (3 epochs
+     * of 6,400 images, 2-core AVX-512 EPYC: 42-43 ms a step against 41-45 eagerly on cpu, 23-24
+     * against 25 on PoCL), and its dropout masks differ from the ones the README's recipe was
+     * measured with.
+     */
+    static final boolean DEFAULT_TRACED = false;
     static final int EVAL_BATCH = 500;
     static final String CHECKPOINT = "fashion-mnist-cnn.npz";
     static final String CONFUSION_PLOT = "fashion-mnist-confusion.png";
@@ -115,14 +132,30 @@ public final class FashionMnistCnn {
      */
     public record Options(int epochs, int trainLimit, int testLimit, int batch, long seed, double learningRate,
                           boolean cosineDecay, double emaMomentum, double labelSmoothing, boolean standardize,
-                          boolean flip, double warmup) {
+                          boolean flip, double warmup, double dropout, boolean traced) {
         /** The shipped recipe (the defaults of {@link #main}) with these sizes and seed. */
         public Options(int epochs, int trainLimit, int testLimit, int batch, long seed) {
             this(epochs, trainLimit, testLimit, batch, seed, DEFAULT_LEARNING_RATE, DEFAULT_COSINE, DEFAULT_EMA,
-                    DEFAULT_LABEL_SMOOTHING, DEFAULT_STANDARDIZE, DEFAULT_FLIP, DEFAULT_WARMUP);
+                    DEFAULT_LABEL_SMOOTHING, DEFAULT_STANDARDIZE, DEFAULT_FLIP, DEFAULT_WARMUP, DEFAULT_DROPOUT,
+                    DEFAULT_TRACED);
+        }
+
+        /** These options with the step run as a traced function ({@code traced}) or eagerly. */
+        public Options withTraced(boolean traced) {
+            return new Options(epochs, trainLimit, testLimit, batch, seed, learningRate, cosineDecay, emaMomentum,
+                    labelSmoothing, standardize, flip, warmup, dropout, traced);
+        }
+
+        /** These options with another dropout rate. */
+        public Options withDropout(double rate) {
+            return new Options(epochs, trainLimit, testLimit, batch, seed, learningRate, cosineDecay, emaMomentum,
+                    labelSmoothing, standardize, flip, warmup, rate, traced);
         }
 
         public Options {
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("--dropout must be a rate in [0, 1), not " + dropout);
+            }
             if (!(warmup >= 0 && warmup < 1) || warmup > 0 && !cosineDecay) {
                 throw new IllegalArgumentException("--warmup must be a fraction of the run's steps in [0, 1), and 0"
                         + " unless --schedule is cosine (Keras's CosineDecay warm-up), not " + warmup
@@ -144,12 +177,13 @@ public final class FashionMnistCnn {
 
     static final String USAGE = "[--device cpu|opencl|opencl:N] [--epochs N] [--limit N] [--test-limit N] [--batch N] "
             + "[--out DIR] [--data DIR] [--seed N] [--learning-rate R] [--schedule constant|cosine] [--ema off|M] "
-            + "[--label-smoothing S] [--inputs scaled|standardized] [--flip off|on] [--warmup F]";
+            + "[--label-smoothing S] [--inputs scaled|standardized] [--flip off|on] [--warmup F] [--dropout R] "
+            + "[--mode eager|function]";
 
     public static void main(String[] args) {
         Map<String, String> o = Examples.options(args, USAGE, "device", "epochs", "limit", "test-limit", "batch", "out",
                 "data", "seed", "learning-rate", "schedule", "ema", "label-smoothing", "inputs", "flip",
-                "warmup");
+                "warmup", "dropout", "mode");
         boolean cosine = o.containsKey("schedule") ? schedule(o.get("schedule")) : DEFAULT_COSINE;
         Options options = new Options(Integer.parseInt(o.getOrDefault("epochs", String.valueOf(DEFAULT_EPOCHS))),
                 Integer.parseInt(o.getOrDefault("limit", "0")), Integer.parseInt(o.getOrDefault("test-limit", "0")),
@@ -161,7 +195,9 @@ public final class FashionMnistCnn {
                 o.containsKey("label-smoothing") ? labelSmoothing(o.get("label-smoothing")) : DEFAULT_LABEL_SMOOTHING,
                 o.containsKey("inputs") ? standardize(o.get("inputs")) : DEFAULT_STANDARDIZE,
                 o.containsKey("flip") ? flip(o.get("flip")) : DEFAULT_FLIP,
-                o.containsKey("warmup") ? warmup(o.get("warmup")) : cosine ? DEFAULT_WARMUP : 0);
+                o.containsKey("warmup") ? warmup(o.get("warmup")) : cosine ? DEFAULT_WARMUP : 0,
+                o.containsKey("dropout") ? dropout(o.get("dropout")) : DEFAULT_DROPOUT,
+                o.containsKey("mode") ? traced(o.get("mode")) : DEFAULT_TRACED);
         Path data = o.containsKey("data") ? Path.of(o.get("data")) : FashionMnist.directory();
         new FashionMnistCnn(System.out).run(Examples.device(o), data, Path.of(o.getOrDefault("out", ".")), options);
     }
@@ -214,6 +250,22 @@ public final class FashionMnistCnn {
         }
     }
 
+    static double dropout(String value) {
+        double r = Double.parseDouble(value);
+        if (!(r >= 0 && r < 1)) {
+            throw new IllegalArgumentException("--dropout is a rate in [0, 1), got " + value);
+        }
+        return r;
+    }
+
+    static boolean traced(String mode) {
+        return switch (mode) {
+            case "function" -> true;
+            case "eager" -> false;
+            default -> throw new IllegalArgumentException("--mode is function or eager, got " + mode);
+        };
+    }
+
     static boolean standardize(String name) {
         return switch (name) {
             case "scaled" -> false;
@@ -232,6 +284,11 @@ public final class FashionMnistCnn {
 
     /** The model of the issue (and of Keras's tutorials); its layers take their input sizes from the first call. */
     static Sequential model(long seed) {
+        return model(seed, DEFAULT_DROPOUT);
+    }
+
+    /** The same with another dropout rate (which changes no weight: a checkpoint fits either). */
+    static Sequential model(long seed, double dropout) {
         return new Sequential(
                 new Conv2D(32, 3, Activation.RELU, seed),
                 new MaxPooling2D(),
@@ -239,7 +296,7 @@ public final class FashionMnistCnn {
                 new MaxPooling2D(),
                 new Flatten(),
                 new Dense(128, Activation.RELU, seed + 20),
-                new Dropout(0.3, seed + 30),
+                new Dropout(dropout, seed + 30),
                 new Dense(10, Activation.LINEAR, seed + 40));
     }
 
@@ -261,7 +318,7 @@ public final class FashionMnistCnn {
                 Mean meanLoss = new Mean(); Accuracy accuracy = Accuracy.sparseCategorical()) {
             Tensor trainImages = trainInputs.imageTensor();
             Tensor trainLabels = trainData.labelTensor();
-            Sequential model = model(options.seed()).build(Shape.of(1, FashionMnist.SIDE, FashionMnist.SIDE, 1),
+            Sequential model = model(options.seed(), options.dropout()).build(Shape.of(1, FashionMnist.SIDE, FashionMnist.SIDE, 1),
                     DType.FLOAT32);
             List<Variable> params = model.trainableVariables();
             long count = params.stream().mapToLong(v -> v.shape().size()).sum();
@@ -285,7 +342,12 @@ public final class FashionMnistCnn {
                 optimizer.withEma(options.emaMomentum());
             }
             Tensor reversedColumns = options.flip() ? Spool.constant(reversed(FashionMnist.SIDE)) : null;
-            long globalStep = 0;
+            long[] globalStep = {0};
+            // the step as one traced function (Spool.function): traced on the first call (and once more for
+            // a smaller last batch), replayed after; the Java code in trainStep runs only while tracing
+            TracedFunction<StepResult> stepFunction = !options.traced() ? null : Spool.function(
+                    (Tensor images, Tensor labels) -> trainStep(model, optimizer, params, images, labels, options,
+                            reversedColumns, globalStep[0]));
             Iterator<List<Tensor>> batches = train.repeat(options.epochs()).iterator(); // a new order each epoch
             for (int epoch = 0; epoch < options.epochs(); epoch++) {
                 long start = System.nanoTime();
@@ -298,30 +360,15 @@ public final class FashionMnistCnn {
                     for (int b = 0; b < train.batchesPerEpoch(); b++) {
                         List<Tensor> batch = batches.next();
                         try (TensorScope step = new TensorScope()) {
-                            GradientTape tape = new GradientTape();
-                            Tensor logits;
-                            Tensor loss;
-                            Tensor images = batch.get(0);
-                            if (options.flip()) { // Keras's RandomFlip("horizontal"): each image with probability 1/2
-                                Tensor flipped = Spool.gather(images, reversedColumns, 2);
-                                Tensor coin = Spool.randomUniform(Shape.of(images.shape().dim(0), 1, 1, 1),
-                                        options.seed() * 1_000_003L + 777 + globalStep).less(0.5);
-                                images = Spool.where(coin, flipped, images);
-                            }
-                            try (tape) {
-                                logits = model.call(images, true);
-                                loss = options.labelSmoothing() > 0
-                                        ? Losses.softmaxCrossEntropy(smoothed(batch.get(1), options.labelSmoothing()),
-                                                logits, Reduction.MEAN)
-                                        : Losses.sparseSoftmaxCrossEntropy(batch.get(1), logits, Reduction.MEAN);
-                            }
-                            optimizer.apply(tape.gradient(loss, params), params);
-                            meanLoss.update(loss);
-                            accuracy.update(batch.get(1), logits);
+                            StepResult r = options.traced() ? stepFunction.call(batch.get(0), batch.get(1))
+                                    : trainStep(model, optimizer, params, batch.get(0), batch.get(1), options,
+                                            reversedColumns, globalStep[0]);
+                            meanLoss.update(r.loss());
+                            accuracy.update(batch.get(1), r.logits());
                         }
                         bar.stepBy(batch.get(0).shape().dim(0));
                         steps++;
-                        globalStep++;
+                        globalStep[0]++;
                         if (steps % 10 == 0) { // reading the metrics waits for the device: every 10 steps
                             bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f acc %.4f", meanLoss.result(),
                                     accuracy.result()));
@@ -365,6 +412,10 @@ public final class FashionMnistCnn {
             Path samplesPlot = outDir.resolve(SAMPLES_PLOT);
             write(confusionImage(confusion, testAccuracies.get(testAccuracies.size() - 1)), confusionPlot);
             write(samplesImage(testData, predicted), samplesPlot);
+            if (stepFunction != null) {
+                out.println("training step: " + stepFunction.stats());
+                stepFunction.close();
+            }
             out.println("wrote " + confusionPlot + ", " + samplesPlot + " and " + checkpoint);
             return new Result(losses, accuracies, testAccuracies, ownTestAccuracies, seconds, trainData.size(),
                     testData.size(), confusion, confusionPlot, samplesPlot, checkpoint, moments[0], moments[1]);
@@ -374,15 +425,46 @@ public final class FashionMnistCnn {
     }
 
     /** One line naming the recipe of a run. */
+    /** What a training step returns: the batch's mean loss and the logits (for the running accuracy). */
+    record StepResult(Tensor loss, Tensor logits) {
+    }
+
+    /**
+     * One training step: the flip (with {@code --flip}), the forward pass under a tape, the loss
+     * and Adam's update. {@code step} keys the flip's coin; in a traced function the key traced
+     * is mixed with the call count instead, as every random op's there.
+     */
+    static StepResult trainStep(Sequential model, Optimizer optimizer, List<Variable> params, Tensor images,
+                                Tensor labels, Options options, Tensor reversedColumns, long step) {
+        if (options.flip()) { // Keras's RandomFlip("horizontal"): each image with probability 1/2
+            Tensor flipped = Spool.gather(images, reversedColumns, 2);
+            Tensor coin = Spool.randomUniform(Shape.of(images.shape().dim(0), 1, 1, 1),
+                    options.seed() * 1_000_003L + 777 + step).less(0.5);
+            images = Spool.where(coin, flipped, images);
+        }
+        GradientTape tape = new GradientTape();
+        Tensor logits;
+        Tensor loss;
+        try (tape) {
+            logits = model.call(images, true);
+            loss = options.labelSmoothing() > 0
+                    ? Losses.softmaxCrossEntropy(smoothed(labels, options.labelSmoothing()), logits, Reduction.MEAN)
+                    : Losses.sparseSoftmaxCrossEntropy(labels, logits, Reduction.MEAN);
+        }
+        optimizer.apply(tape.gradient(loss, params), params);
+        return new StepResult(loss, logits);
+    }
+
     static String recipe(Options o, double[] moments, long totalSteps) {
         return String.format(Locale.ROOT, "recipe: Adam, learning rate %s%s, EMA of the weights %s, label smoothing %s, "
-                        + "inputs %s, horizontal flips %s, seed %d", o.learningRate(),
+                        + "inputs %s, horizontal flips %s, dropout %s, seed %d, the step %s", o.learningRate(),
                 o.cosineDecay() ? (o.warmup() > 0 ? " reached by a linear warm-up from 0 over "
                         + o.warmupSteps(totalSteps) + " steps," : "") + " with cosine decay to 0 over "
                         + (totalSteps - o.warmupSteps(totalSteps)) + " steps" : " constant",
                 o.emaMomentum() >= 0 ? "with momentum " + o.emaMomentum() : "off", o.labelSmoothing(),
                 o.standardize() ? String.format(Locale.ROOT, "standardized (x/255 - %.4f) / %.4f", moments[0], moments[1])
-                        : "scaled to [0, 1]", o.flip() ? "on" : "off", o.seed());
+                        : "scaled to [0, 1]", o.flip() ? "on" : "off", o.dropout(), o.seed(),
+                o.traced() ? "as a traced function" : "eager");
     }
 
     /** The mean and (population) standard deviation of all the pixels, in double. */

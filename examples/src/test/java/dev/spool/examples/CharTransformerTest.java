@@ -87,6 +87,32 @@ class CharTransformerTest {
         assertEquals(1.70, ngrams.get(3).testLoss(), 0.03);
     }
 
+    /**
+     * The training step as a traced function (the default) and eagerly ({@code --mode eager}):
+     * the same losses at every evaluation, within rounding (the model has no random op).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void theStepAsAFunctionTrainsAsTheEagerStep(Device device, @TempDir Path dir) throws IOException {
+        Path words = words();
+        CharTransformer.Options function = new CharTransformer.Options(40, 16, 32, 2, 2, 0.002, 20, 1, true);
+        CharTransformer.Options eager = new CharTransformer.Options(40, 16, 32, 2, 2, 0.002, 20, 1, false);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CharTransformer.Result traced = new CharTransformer(new PrintStream(bytes, true, StandardCharsets.UTF_8))
+                .run(device, words, dir.resolve("function"), function);
+        CharTransformer.Result plain = new CharTransformer(new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(device, words, dir.resolve("eager"), eager);
+        assertEquals(2, traced.curve().size());
+        for (int i = 0; i < traced.curve().size(); i++) {
+            CharTransformer.CurvePoint t = traced.curve().get(i);
+            CharTransformer.CurvePoint e = plain.curve().get(i);
+            assertEquals(e.trainLoss(), t.trainLoss(), 1e-5 * e.trainLoss(), "train loss at step " + t.step());
+            assertEquals(e.testLoss(), t.testLoss(), 1e-5 * e.testLoss(), "test loss at step " + t.step());
+        }
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("calls=40, traces=1, replays=39"), printed);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("devices")
     void aShortRunBeatsTheBigram(Device device, @TempDir Path dir) throws IOException {

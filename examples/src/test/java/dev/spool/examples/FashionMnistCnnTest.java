@@ -156,12 +156,12 @@ class FashionMnistCnnTest {
     @org.junit.jupiter.api.Test
     void aWarmUpIsAFractionOfTheRunAndNeedsTheCosineSchedule() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new FashionMnistCnn.Options(5, 0, 0, 128, 1, 0.008, false, -1, 0, true, false, 0.1));
+                () -> new FashionMnistCnn.Options(5, 0, 0, 128, 1, 0.008, false, -1, 0, true, false, 0.1, 0.3, true));
         assertTrue(e.getMessage().contains("--warmup") && e.getMessage().contains("--schedule is cosine")
                 && e.getMessage().contains("constant"), e.getMessage());
         for (double bad : new double[] {-0.1, 1, Double.NaN}) {
             e = assertThrows(IllegalArgumentException.class,
-                    () -> new FashionMnistCnn.Options(5, 0, 0, 128, 1, 0.008, true, -1, 0, true, false, bad));
+                    () -> new FashionMnistCnn.Options(5, 0, 0, 128, 1, 0.008, true, -1, 0, true, false, bad, 0.3, true));
             assertTrue(e.getMessage().contains("--warmup must be a fraction") && e.getMessage().contains(
                     String.valueOf(bad)), e.getMessage());
         }
@@ -171,7 +171,7 @@ class FashionMnistCnnTest {
         assertEquals(0.05, FashionMnistCnn.warmup("0.05"));
         FashionMnistCnn.Options shipped = new FashionMnistCnn.Options(5, 0, 0, 128, 1);
         assertEquals(235, shipped.warmupSteps(5 * 469), "a tenth of 2,345 steps, rounded (Keras's warmup_steps)");
-        assertEquals(0, new FashionMnistCnn.Options(5, 0, 0, 128, 1, 0.001, false, -1, 0, false, false, 0)
+        assertEquals(0, new FashionMnistCnn.Options(5, 0, 0, 128, 1, 0.001, false, -1, 0, false, false, 0, 0.3, true)
                 .warmupSteps(2345));
     }
 
@@ -183,6 +183,51 @@ class FashionMnistCnnTest {
         assertTrue(o.cosineDecay() && o.standardize());
         assertEquals(0.1, o.warmup());
         assertTrue(o.emaMomentum() < 0 && o.labelSmoothing() == 0 && !o.flip(), o.toString());
+        assertEquals(0.3, o.dropout());
+        assertTrue(!o.traced(), "eager, as the recipe was measured");
+    }
+
+    /**
+     * The training step as a traced function ({@code --mode function}) and eagerly: with no dropout and no
+     * flips (whose draws the function mixes with its call count) the two compute the same model.
+     * Two epochs of 1,000 images, so that each has a smaller last batch, which the function traces
+     * a second time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void theStepAsAFunctionTrainsAsTheEagerStep(Device device, @TempDir Path dir) throws IOException {
+        Path data = data();
+        FashionMnistCnn.Options function = new FashionMnistCnn.Options(2, 1000, 500, 128, 1).withDropout(0)
+                .withTraced(true);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        FashionMnistCnn.Result traced = new FashionMnistCnn(new PrintStream(bytes, true, StandardCharsets.UTF_8))
+                .run(device, data, dir.resolve("function"), function);
+        FashionMnistCnn.Result eager = new FashionMnistCnn(new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(device, data, dir.resolve("eager"), function.withTraced(false));
+        for (int e = 0; e < 2; e++) {
+            assertEquals(eager.trainLosses().get(e), traced.trainLosses().get(e), 1e-5 * eager.trainLosses().get(e),
+                    "mean loss of epoch " + (e + 1));
+            assertEquals(eager.trainAccuracies().get(e), traced.trainAccuracies().get(e), 1.5 / 1000,
+                    "training accuracy of epoch " + (e + 1));
+            assertEquals(eager.testAccuracies().get(e), traced.testAccuracies().get(e), 1.5 / 500,
+                    "test accuracy after epoch " + (e + 1));
+        }
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        // 8 steps an epoch: 7 of 128 images and one of 104, each size traced once
+        assertTrue(printed.contains("the step as a traced function") && printed.contains("calls=16, traces=2, replays=14"),
+                printed);
+    }
+
+    @org.junit.jupiter.api.Test
+    void modeAndDropoutFlagsNameABadValue() {
+        assertTrue(FashionMnistCnn.traced("function") && !FashionMnistCnn.traced("eager"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FashionMnistCnn.traced("jit")).getMessage()
+                .contains("--mode is function or eager"));
+        assertEquals(0.5, FashionMnistCnn.dropout("0.5"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FashionMnistCnn.dropout("1")).getMessage()
+                .contains("--dropout"));
+        assertThrows(IllegalArgumentException.class,
+                () -> new FashionMnistCnn.Options(1, 0, 0, 128, 1).withDropout(-0.1));
     }
 
     @org.junit.jupiter.api.Test
@@ -190,7 +235,7 @@ class FashionMnistCnnTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FashionMnistCnn.main(new String[] {"--momentum", "0.9"}));
         for (String flag : new String[] {"--ema", "--label-smoothing", "--inputs", "--flip", "--warmup", "--schedule",
-                "--learning-rate", "--seed"}) {
+                "--learning-rate", "--seed", "--dropout", "--mode"}) {
             assertTrue(e.getMessage().contains(flag), flag + " in: " + e.getMessage());
         }
     }

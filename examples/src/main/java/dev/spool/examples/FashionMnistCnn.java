@@ -229,16 +229,26 @@ public final class FashionMnistCnn {
 
     /** Keras's {@code label_smoothing}, in [0, 1). */
     static double labelSmoothing(String value) {
-        double s;
+        return fraction("--label-smoothing", value);
+    }
+
+    /** The Dropout layer's rate, in [0, 1). */
+    static double dropout(String value) {
+        return fraction("--dropout", value);
+    }
+
+    /** {@code value} as a number in [0, 1), or an error that names {@code flag}. */
+    private static double fraction(String flag, String value) {
+        double f;
         try {
-            s = Double.parseDouble(value);
+            f = Double.parseDouble(value);
         } catch (NumberFormatException e) {
-            s = Double.NaN;
+            f = Double.NaN;
         }
-        if (!(s >= 0 && s < 1)) {
-            throw new IllegalArgumentException("--label-smoothing must be a number in [0, 1), not " + value);
+        if (!(f >= 0 && f < 1)) {
+            throw new IllegalArgumentException(flag + " must be a number in [0, 1), not " + value);
         }
-        return s;
+        return f;
     }
 
     /** A number for {@code --warmup}; {@link Options} checks its range. */
@@ -248,14 +258,6 @@ public final class FashionMnistCnn {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--warmup must be a fraction of the run's steps in [0, 1), not " + value);
         }
-    }
-
-    static double dropout(String value) {
-        double r = Double.parseDouble(value);
-        if (!(r >= 0 && r < 1)) {
-            throw new IllegalArgumentException("--dropout is a rate in [0, 1), got " + value);
-        }
-        return r;
     }
 
     static boolean traced(String mode) {
